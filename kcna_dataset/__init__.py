@@ -1,0 +1,5 @@
+"""kcna-dataset: validate, deduplicate and publish a versioned corpus of North Korean state media."""
+
+from importlib.metadata import version as _version
+
+__version__ = _version("kcna-dataset")

@@ -1,0 +1,3 @@
+from kcna_dataset.cli import app
+
+app(prog_name="kcna-dataset")

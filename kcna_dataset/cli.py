@@ -1,0 +1,168 @@
+"""The `kcna-dataset` command: a thin layer over the library.
+
+Each command parses its options, calls one library function, prints the result, and turns a
+KcnaDatasetError into `Error: ...` plus a hint (exit 1; 2 for usage errors).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from kcna_dataset import __version__
+from kcna_dataset.build import build as build_release
+from kcna_dataset.exceptions import InvalidInputError, KcnaDatasetError, UsageError
+from kcna_dataset.report import ValidationReport
+from kcna_dataset.validate import validate_paths
+
+app = typer.Typer(
+    help="Validate, deduplicate and publish a versioned corpus of North Korean state media.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class OutputFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+def fail(e: KcnaDatasetError) -> typer.Exit:
+    err.print(f"Error: {e.message}", markup=False)
+    if e.hint:
+        err.print(f"Hint: {e.hint}", markup=False)
+    return typer.Exit(code=2 if isinstance(e, UsageError) else 1)
+
+
+@contextmanager
+def stage_progress(enabled: bool):
+    """Rich progress bars per stage on a terminal; nothing when quiet or not a terminal."""
+    if not enabled or not err.is_terminal:
+        yield None
+        return
+    columns = (TextColumn("{task.description:<9}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=False) as bars:
+        tasks: dict[str, Any] = {}
+
+        def update(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bars.add_task(stage, total=total)
+            bars.update(tasks[stage], completed=done, total=total)
+
+        yield update
+
+
+def print_findings(report: ValidationReport) -> None:
+    for f in report.files:
+        for x in f.findings:
+            where = f.path + "".join(f":{n}" for n in (x.line, x.column) if n is not None)
+            out.print(f"{where}: {x.severity} {x.code}: {x.message}", markup=False)
+            out.print(f"  hint: {x.hint}", markup=False, style="dim")
+
+
+def validation_line(report: ValidationReport) -> str:
+    s = report.summary
+    verdict = "valid" if report.valid else "invalid"
+    return (f"{verdict}: {s['records']} records in {s['files_read']} files: {s['accepted']} "
+            f"accepted, {s['rejected']} rejected ({s['errors']} errors, {s['warnings']} warnings"
+            f", {s['files_ignored']} files ignored)")
+
+
+def version_callback(value: bool) -> None:
+    if value:
+        out.print(f"kcna-dataset {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[bool, typer.Option("--version", callback=version_callback, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """Validate, deduplicate and publish a versioned corpus of North Korean state media."""
+
+
+@app.command()
+def validate(
+    paths: Annotated[list[Path] | None, typer.Argument(
+        help="Raw files or folders to check (default: raw/).", show_default=False)] = None,
+    output: Annotated[OutputFormat, typer.Option(
+        "--format", help="text for people, json for machines.")] = OutputFormat.text,
+) -> None:
+    """Check raw files against the declared schemas (no release).
+
+    Exit status: 0 valid, 1 invalid, 2 usage error.
+    """
+    try:
+        report = validate_paths(paths or [Path("raw")])
+    except KcnaDatasetError as e:
+        raise fail(e) from None
+    if output is OutputFormat.json:
+        sys.stdout.write(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n")
+    else:
+        print_findings(report)
+        out.print(validation_line(report), markup=False)
+    if not report.valid:
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def build(
+    raw: Annotated[Path, typer.Option(help="Folder of raw article files.")] = Path("raw"),
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder the release goes into.")] = Path("dist"),
+    version: Annotated[str | None, typer.Option(
+        "--version", help="Release version X.Y.Z (default: 1.0.0).", show_default=False)] = None,
+    skip_invalid: Annotated[bool, typer.Option(
+        "--skip-invalid",         help="Publish the valid records and list the rejected ones in the release.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing release of this version.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", help="Print only the release path and errors.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Validate, deduplicate and publish a release.
+
+    Writes <out>/<version>/ with Parquet + CSV tables, datapackage.json, stats.json and
+    SHA256SUMS. Strict: any invalid record means exit 1 and nothing published.
+    """
+    try:
+        with stage_progress(not quiet and not as_json) as progress:
+            result = build_release(raw, out_dir, version, skip_invalid=skip_invalid, force=force,
+                                   progress=progress)
+    except InvalidInputError as e:
+        if not quiet:
+            print_findings(e.report)  # type: ignore[arg-type]
+        raise fail(e) from None
+    except KcnaDatasetError as e:
+        raise fail(e) from None
+    summary = result.summary
+    if as_json:
+        sys.stdout.write(json.dumps(summary, indent=2) + "\n")
+        return
+    if quiet:
+        out.print(summary["release"], markup=False)
+        return
+    if not result.report.valid:
+        print_findings(result.report)
+    totals = Table(title=f"kcna-dataset {result.version}", show_header=False)
+    for key in ("files_read", "files_ignored", "records", "accepted", "rejected", "articles",
+                "statements", "duplicates_merged"):
+        totals.add_row(key.replace("_", " "), str(summary[key]))
+    out.print(totals)
+    by_source = Table("source", "articles", "canonical copies")
+    for src, n in summary["by_source"].items():
+        by_source.add_row(src, str(n["articles"]), str(n["canonical"]))
+    out.print(by_source)
+    out.print(f"Release written to {summary['release']}/", markup=False)

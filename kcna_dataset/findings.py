@@ -1,0 +1,116 @@
+"""The catalogue of validation findings: stable codes, severities, message templates, hints.
+
+One place for every code (docs/ERRORS.md is generated from it and a test keeps them in step).
+Validation never raises for bad input: it returns Findings, and the report decides validity.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+
+class Severity(StrEnum):
+    ERROR = "error"  # the record is rejected
+    WARNING = "warning"  # the record is kept; the finding is reported
+
+
+@dataclass(frozen=True, slots=True)
+class Code:
+    code: str
+    severity: Severity
+    template: str
+    hint: str
+
+
+def _catalogue(*codes: Code) -> dict[str, Code]:
+    return {c.code: c for c in codes}
+
+
+E, W = Severity.ERROR, Severity.WARNING
+
+CATALOGUE: dict[str, Code] = _catalogue(
+    # whole files
+    Code("file-unreadable", E, "cannot read the file: {reason}",
+         "Check the file's permissions, or remove it from the raw folder."),
+    Code("encoding-invalid", E, "not UTF-8: undecodable byte at offset {offset}",
+         "Re-save the file as UTF-8 (without BOM)."),
+    Code("file-empty", E, "the file is empty", "Remove the file or add its content."),
+    Code("file-type-unsupported", E, "unsupported file type {suffix!r}",
+         "Raw files are KCNA Watch page text (*.txt) or scraper records (*.jsonl)."),
+    # KCNA Watch pages
+    Code("listing-date-invalid", E,
+         "line 1 should be the listing date written twice, like "
+         "'January 25, 2026Jan 25, 2026'; found {found!r}",
+         "Copy the page again from its first line: the listing date comes first."),
+    Code("source-line-invalid", E, "line 2 should be 'KCNA <source label>'; found {found!r}",
+         "Copy the page again: line 2 names the source, like 'KCNA KCNA.kp (En)'."),
+    Code("title-missing", E, "no title before the 'Date:' line",
+         "The title is the first non-empty line after the source line."),
+    Code("meta-line-missing", E,
+         "no 'Date: DD/MM/YYYY | Source: <label> | ...' line after the title",
+         "Copy the page again: the Date/Source line follows the title."),
+    Code("date-invalid", E, "{value!r} is not a real date ({form})",
+         "KCNA Watch writes Date: as day/month/year, e.g. 01/02/2018 is 1 February 2018."),
+    Code("date-out-of-range", E, "published date {value} is {reason}",
+         "Check the date: KCNA was founded on 1946-12-05 and no date lies in the future."),
+    Code("date-after-listing", E, "published date {published} is after the listing date {listed}",
+         "A page cannot be listed before it was published: check for a day/month swap."),
+    Code("source-mismatch", E, "line 2 names source {line_label!r} but the Date line says {meta_label!r}",
+         "Both labels come from the same page; copy the page again."),
+    Code("source-unknown", E, "unknown source {label!r}",
+         "Add the outlet to schemas/sources.json (label, slug, site, language, priority)."),
+    Code("title-empty", E, "the title is empty after cleaning", "Give the record a headline."),
+    Code("body-empty", E, "the body is empty",
+         "The article text goes between the Date line and 'More From'."),
+    # JSONL scraper records
+    Code("jsonl-malformed", E, "not a JSON object: {reason}",
+         "Each line of a .jsonl file is one JSON object; check quoting and commas."),
+    Code("field-missing", E, "required field {field!r} is missing or empty",
+         "Scraper records need headline, date, link and story_text."),
+    Code("field-type", E, "field {field!r} should be {expected}; found {found}",
+         "Fix the scraper's output for this field."),
+    # table-level checks (pandera over the declared Table Schemas)
+    Code("schema-violation", E, "field {field!r}: {check} failed for value {value!r}",
+         "The value breaks the declared schema in schemas/articles.schema.json."),
+)
+
+
+def render(code: str, **params: Any) -> str:
+    return CATALOGUE[code].template.format(**params)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One problem found in one input file, located as precisely as the format allows."""
+
+    code: str
+    message: str
+    path: str  # POSIX, relative to the input folder
+    line: int | None = None
+    column: int | None = None
+
+    @property
+    def severity(self) -> Severity:
+        return CATALOGUE[self.code].severity
+
+    @property
+    def hint(self) -> str:
+        return CATALOGUE[self.code].hint
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "severity": str(self.severity),
+            "message": self.message,
+            "line": self.line,
+            "column": self.column,
+            "hint": self.hint,
+        }
+
+
+def finding(code: str, path: str, line: int | None = None, column: int | None = None,
+            **params: Any) -> Finding:
+    """Build a Finding from the catalogue's template (a KeyError here is a programming error)."""
+    return Finding(code, render(code, **params), path, line, column)

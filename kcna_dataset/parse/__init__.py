@@ -1,0 +1,32 @@
+"""Parse stage: raw bytes -> Draft records (structure only; the validate stage applies the rules).
+
+Each raw format has one module; `parse_file` dispatches on the file suffix. A parser never raises on
+bad input: it returns ParsedRecords carrying Findings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import PurePosixPath
+
+from kcna_dataset.findings import finding
+from kcna_dataset.parse.draft import Draft, ParsedRecord
+from kcna_dataset.parse.jsonl import parse_jsonl
+from kcna_dataset.parse.page import parse_page
+from kcna_dataset.records import RawFile
+
+__all__ = ["PARSERS", "Draft", "ParsedRecord", "parse_file", "parse_jsonl", "parse_page"]
+
+PARSERS: dict[str, Callable[[RawFile], list[ParsedRecord]]] = {
+    ".txt": parse_page,
+    ".jsonl": parse_jsonl,
+}
+
+
+def parse_file(raw: RawFile) -> list[ParsedRecord]:
+    suffix = PurePosixPath(raw.path).suffix.lower()
+    parser = PARSERS.get(suffix)
+    if parser is None:
+        f = finding("file-type-unsupported", raw.path, suffix=suffix or "(none)")
+        return [ParsedRecord(raw.path, None, raw.sha256, None, (f,))]
+    return parser(raw)

@@ -1,0 +1,93 @@
+"""kcna.kp text conventions shared by every raw format: dateline, end mark, stamp, glued names.
+
+Each convention is moved out of the body into its own field, so that the body holds only the
+statement's text and copies from outlets that omit them compare equal.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+_MONTHS = ("January|February|March|April|May|June|July|August|September|October|November"
+           "|December")
+# `Pyongyang, September 13 (KCNA) -- ` (the space after `--` is sometimes missing).
+_DATELINE = re.compile(
+    rf"^(?P<dateline>[A-Z][A-Za-z.'’ -]{{1,40}}, (?:{_MONTHS}) \d{{1,2}} \(KCNA\))\s*--\s*"
+)
+# ` -0-` closes every kcna.kp text; pages sometimes put a no-break space before it.
+_END_MARK = re.compile(r"\s*-0-\s*$")
+# `www.kcna.kp (Juche113.9.13.)`, since 2025 also `www.kcna.kp (2025.12.14.)`.
+_STAMP = re.compile(r"^www\.kcna\.kp \((?:Juche(?P<juche>\d{1,3})|(?P<year>\d{4}))"
+                    r"\.(?P<month>\d{1,2})\.(?P<day>\d{1,2})\.?\)$")
+# Trailing `[Juche113.1.2.]` / `[2024.02.11.]` that kcna.kp appends to some headlines.
+_TITLE_STAMP = re.compile(r"\s*\[(?:Juche\d{1,3}|\d{4})\.\d{1,2}\.\d{1,2}\.?\]\s*$")
+_SPACES = re.compile(r"[ \t\u00a0\u2007\u202f]+")
+_WHITESPACE = re.compile(r"\s+")
+
+# kcna.kp sets the leaders' names in a styled span and scrapers drop the spaces around it:
+# `ComradeKim Jong Unreceived`, `HEKim Jong Un`, `Kim Il SungUniversity`.
+LEADER_NAMES = ("Kim Il Sung", "Kim Jong Il", "Kim Jong Un")
+_NAMES = "|".join(re.escape(n) for n in LEADER_NAMES)
+_GLUED_BEFORE = re.compile(rf"(?<=[A-Za-z])(?=(?:{_NAMES}))")
+# `-ism`/`-ist` words are left alone (no such glue was seen, and splitting them would be wrong).
+_GLUED_AFTER = re.compile(rf"(?<=(?:{_NAMES}))(?=[A-Za-z])(?!(?:ism|ist)s?\b)")
+
+JUCHE_OFFSET = 1911  # Juche 1 = 1912
+
+
+def unglue_leader_names(text: str) -> str:
+    """`ComradeKim Jong Unreceived` -> `Comrade Kim Jong Un received`."""
+    return _GLUED_AFTER.sub(" ", _GLUED_BEFORE.sub(" ", text))
+
+
+def clean_title(raw: str) -> str:
+    """No-break spaces and stray whitespace folded, trailing date stamp removed."""
+    title = _TITLE_STAMP.sub("", raw)
+    return _WHITESPACE.sub(" ", title).strip()
+
+
+def clean_paragraph(raw: str) -> str:
+    return _SPACES.sub(" ", raw).strip()
+
+
+def stamp_date(stamp: str) -> date | None:
+    """The date a kcna.kp stamp line gives, or None when it names an impossible date."""
+    m = _STAMP.match(stamp)
+    if not m:
+        return None
+    year = int(m["juche"]) + JUCHE_OFFSET if m["juche"] else int(m["year"])
+    try:
+        return date(year, int(m["month"]), int(m["day"]))
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Body:
+    text: str  # paragraphs joined by LF
+    dateline: str | None
+    end_mark: bool
+    stamp: str | None
+
+
+def split_body(paragraphs: list[str]) -> Body:
+    """Separate the dateline, end mark and stamp from raw paragraphs and normalise the rest."""
+    paras = [p for p in (clean_paragraph(unglue_leader_names(p)) for p in paragraphs) if p]
+    stamp = None
+    if paras and _STAMP.match(paras[-1]):
+        stamp = paras.pop()
+    end_mark = False
+    if paras and _END_MARK.search(paras[-1]):
+        end_mark = True
+        paras[-1] = _END_MARK.sub("", paras[-1])
+        if not paras[-1]:
+            paras.pop()
+    dateline = None
+    if paras and (m := _DATELINE.match(paras[0])):
+        dateline = m["dateline"]
+        paras[0] = paras[0][m.end():]
+        if not paras[0]:
+            paras.pop(0)
+    return Body("\n".join(paras), dateline, end_mark, stamp)

@@ -1,0 +1,160 @@
+"""Publish stage: Arrow tables -> one immutable release folder.
+
+    <out>/<version>/
+        datapackage.json        Data Package v2: every resource with its Table Schema and sha256
+        stats.json              per-stage counts (total / kept / dropped by reason) and the summary
+        SHA256SUMS              `sha256sum -c` over every other file
+        data/<table>.parquet    zstd, dates as date32, statistics + page index, sorted rows
+        data/<table>.csv        UTF-8, RFC 4180 (CRLF records; LF inside quoted bodies kept)
+
+The release is written to a hidden temporary folder next to its final place and renamed into
+place, so a failed build leaves no partial release behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as arrow
+import pyarrow.csv as arrow_csv
+import pyarrow.parquet as parquet
+
+from kcna_dataset.declarations import table_schema
+from kcna_dataset.exceptions import BuildError
+
+# Tables are published in this order; the Parquet resource takes the table's name and the CSV
+# copy gets `-csv` (Frictionless needs unique resource names).
+TABLES = ("statements", "articles", "sources", "rejections")
+ROW_GROUP_SIZE = 50_000  # rows; small enough for date-range pruning, large enough to compress
+PARQUET_OPTIONS: dict[str, Any] = {
+    "compression": "zstd",
+    "row_group_size": ROW_GROUP_SIZE,
+    "write_statistics": True,
+    "write_page_index": True,
+    "store_schema": False,  # no pyarrow/pandas metadata blobs: fewer version-dependent bytes
+}
+CSV_OPTIONS = arrow_csv.WriteOptions(quoting_style="needed", eol=b"\r\n")
+LICENSE = {
+    "name": "CC0-1.0",
+    "path": "https://creativecommons.org/publicdomain/zero/1.0/",
+    "title": "CC0 1.0 (the compilation; see the dataset card for the texts' status)",
+}
+SOURCES = [
+    {"title": "kcna.kp English articles collected by stiles/north-korea-news (CC0)",
+     "path": "https://github.com/stiles/north-korea-news"},
+    {"title": "KCNA Watch article pages", "path": "https://kcnawatch.org"},
+]
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def created_timestamp(newest_input: datetime | None) -> str:
+    """RFC 3339 `created`: SOURCE_DATE_EPOCH when set, else the newest input date, never the clock."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch:
+        when = datetime.fromtimestamp(int(epoch), tz=UTC)
+    elif newest_input is not None:
+        when = newest_input
+    else:
+        when = datetime(1970, 1, 1, tzinfo=UTC)
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _resource_schema(table: str, fmt: str, suffix: str) -> dict[str, Any]:
+    schema = table_schema(table)
+    for fk in schema.get("foreignKeys", []):
+        fk["reference"]["resource"] += suffix
+    if fmt == "parquet":
+        # frictionless 5.21 reads Parquet through pandas, where a null number/integer becomes
+        # NaN, which it then type- and range-checks as a value. Declaring "nan" missing for those
+        # fields (field-level, so string fields are untouched) keeps nulls null.
+        for field in schema["fields"]:
+            nullable = not field.get("constraints", {}).get("required", False)
+            if nullable and field["type"] in ("number", "integer"):
+                field["missingValues"] = ["", "nan"]
+    return schema
+
+
+def _write_table(folder: Path, table: str, data: arrow.Table) -> list[dict[str, Any]]:
+    parquet_path = folder / "data" / f"{table}.parquet"
+    csv_path = folder / "data" / f"{table}.csv"
+    parquet.write_table(data, parquet_path, **PARQUET_OPTIONS)
+    arrow_csv.write_csv(data, csv_path, CSV_OPTIONS)
+    resources = []
+    for path, fmt, suffix in ((parquet_path, "parquet", ""), (csv_path, "csv", "-csv")):
+        resource: dict[str, Any] = {
+            "name": table + suffix,
+            "type": "table",
+            "path": path.relative_to(folder).as_posix(),
+            "format": fmt,
+            "mediatype": "text/csv" if fmt == "csv" else "application/vnd.apache.parquet",
+            "description": table_schema(table).get("description", ""),
+            "hash": "sha256:" + sha256_file(path),
+            "schema": _resource_schema(table, fmt, suffix),
+        }
+        if fmt == "csv":
+            # frictionless cannot count a Parquet file's bytes (it reports a bytes error)
+            resource["bytes"] = path.stat().st_size
+            resource["encoding"] = "utf-8"
+            resource["dialect"] = {"delimiter": ",", "lineTerminator": "\r\n", "quoteChar": '"',
+                                   "header": True}
+        resources.append(resource)
+    return resources
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n",
+                    encoding="utf-8")
+
+
+def write_sha256sums(folder: Path) -> None:
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.name != "SHA256SUMS")
+    lines = [f"{sha256_file(p)}  {p.relative_to(folder).as_posix()}\n" for p in files]
+    (folder / "SHA256SUMS").write_text("".join(lines), encoding="utf-8")
+
+
+def write_release(out: Path, version: str, tables: dict[str, arrow.Table],
+                  metadata: dict[str, Any], stats: dict[str, Any], *, force: bool = False) -> Path:
+    """Write the release atomically to `<out>/<version>`; refuse to overwrite unless `force`."""
+    final = out / version
+    if final.exists() and not force:
+        raise BuildError(f"release {version} already exists in {out}",
+                         "Releases are immutable: pass --version X.Y.Z for a new one "
+                         "(or --force to replace it).")
+    out.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{version}.", suffix=".partial", dir=out))
+    try:
+        (staging / "data").mkdir()
+        resources: list[dict[str, Any]] = []
+        for name in TABLES:
+            resources.extend(_write_table(staging, name, tables[name]))
+        package = {"$schema": "https://datapackage.org/profiles/2.0/datapackage.json",
+                   "version": version, **metadata, "resources": resources}
+        _write_json(staging / "datapackage.json", package)
+        _write_json(staging / "stats.json", stats)
+        write_sha256sums(staging)
+        staging.chmod(0o755)
+        if final.exists():  # --force: swap, then drop the old one
+            old = Path(tempfile.mkdtemp(prefix=f".{version}.", suffix=".old", dir=out))
+            final.rename(old / version)
+            staging.rename(final)
+            shutil.rmtree(old)
+        else:
+            staging.rename(final)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return final

@@ -1,0 +1,85 @@
+"""The validation report: what every input file and record came to. Returned, never raised."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from kcna_dataset.findings import Finding, Severity
+from kcna_dataset.records import Article, StageStats
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """One reason one input record was kept out (a row of the release's rejections table)."""
+
+    raw_path: str
+    line: int | None
+    code: str
+    message: str
+    raw_sha256: str | None
+
+    def to_row(self) -> dict[str, Any]:
+        return {"raw_path": self.raw_path, "line": self.line, "code": self.code,
+                "message": self.message, "raw_sha256": self.raw_sha256}
+
+
+@dataclass(slots=True)
+class FileReport:
+    path: str
+    status: str = "valid"  # valid | invalid | ignored
+    records: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    reason: str | None = None  # why an ignored file was ignored
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity is Severity.ERROR]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity is Severity.WARNING]
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "path": self.path, "status": self.status, "valid": self.status != "invalid",
+            "records": self.records, "accepted": self.accepted, "rejected": self.rejected,
+            "errors": [f.to_dict() for f in self.errors],
+            "warnings": [f.to_dict() for f in self.warnings],
+        }
+        if self.reason:
+            d["reason"] = self.reason
+        return d
+
+
+@dataclass(slots=True)
+class ValidationReport:
+    files: list[FileReport]
+    articles: list[Article]  # accepted records, ready for dedup
+    rejections: list[Rejection]
+    stats: list[StageStats]
+
+    @property
+    def valid(self) -> bool:
+        return not self.rejections
+
+    @property
+    def summary(self) -> dict[str, int]:
+        read = [f for f in self.files if f.status != "ignored"]
+        return {
+            "files": len(self.files),
+            "files_read": len(read),
+            "files_ignored": len(self.files) - len(read),
+            "files_invalid": sum(f.status == "invalid" for f in self.files),
+            "records": sum(f.records for f in self.files),
+            "accepted": len(self.articles),
+            "rejected": sum(f.rejected for f in self.files),
+            "errors": sum(len(f.errors) for f in self.files),
+            "warnings": sum(len(f.warnings) for f in self.files),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"valid": self.valid, "summary": self.summary,
+                "files": [f.to_dict() for f in self.files]}

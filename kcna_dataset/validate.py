@@ -1,0 +1,190 @@
+"""Validate stage: parsed records -> accepted Articles, or rejections with located findings.
+
+Two layers: record rules (sources, dates, non-empty text) with the file's line numbers, then the
+declared articles Table Schema checked by pandera over the accepted rows.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import pandera.pandas as pa
+
+from kcna_dataset.findings import Finding, Severity, finding
+from kcna_dataset.parse import ParsedRecord, parse_file
+from kcna_dataset.read import discover, ignored_reason, read_file
+from kcna_dataset.records import Article, StageStats, article_id_for
+from kcna_dataset.report import FileReport, Rejection, ValidationReport
+from kcna_dataset.schema import pandera_schema, table_from_rows, to_pandas
+from kcna_dataset.sources import SourceRegistry
+
+# progress(stage, done, total): called as work advances, so a front end can draw it.
+Progress = Callable[[str, int, int], None]
+KCNA_FOUNDED = date(1946, 12, 5)  # also the `minimum` of the date fields in schemas/
+# Columns the validate stage fills; dedup adds statement_id, match and similarity.
+RECORD_COLUMNS = ("article_id", "source", "source_label", "title", "published_date",
+                  "listed_date", "dateline", "body", "end_mark", "stamp", "topic", "url",
+                  "raw_path", "raw_sha256")
+
+
+def check_record(rec: ParsedRecord, registry: SourceRegistry,
+                 today: date) -> tuple[Article | None, list[Finding]]:
+    """Apply the record rules to one parsed record."""
+    found = list(rec.findings)
+    d = rec.draft
+    if d is None:
+        return None, found
+    path = rec.raw_path.split("#L")[0]
+    at = d.lines.get
+
+    source = registry.by_label(d.source_label) if d.source_label else registry.by_url(d.url or "")
+    if source is None:
+        label = d.source_label if d.source_label else f"link {d.url}"
+        found.append(finding("source-unknown", path, at("source_label", at("url")), label=label))
+    if d.line_label is not None and d.line_label != d.source_label:
+        found.append(finding("source-mismatch", path, at("source_label"),
+                             line_label=d.line_label, meta_label=d.source_label))
+    if not d.title:
+        found.append(finding("title-empty", path, at("title")))
+    if not d.body.text:
+        found.append(finding("body-empty", path, at("body")))
+    if d.published_date < KCNA_FOUNDED:
+        found.append(finding("date-out-of-range", path, at("published_date"),
+                             value=d.published_date, reason=f"before KCNA's founding ({KCNA_FOUNDED})"))
+    elif d.published_date > today:
+        found.append(finding("date-out-of-range", path, at("published_date"),
+                             value=d.published_date, reason=f"in the future (today is {today})"))
+    if d.listed_date is not None and d.published_date > d.listed_date:
+        found.append(finding("date-after-listing", path, at("published_date"),
+                             published=d.published_date, listed=d.listed_date))
+    if source is None or any(f.severity is Severity.ERROR for f in found):
+        return None, found
+    article = Article(
+        article_id=article_id_for(source.source, d.url, d.title, d.published_date,
+                                  d.listed_date, d.body.dateline, d.body.text),
+        source=source.source, source_label=source.label, title=d.title,
+        published_date=d.published_date, listed_date=d.listed_date, dateline=d.body.dateline,
+        body=d.body.text, end_mark=d.body.end_mark, stamp=d.body.stamp, topic=d.topic,
+        url=d.url, raw_path=rec.raw_path, raw_sha256=rec.raw_sha256, line=rec.line,
+    )
+    return article, found
+
+
+def _path_order(a: Article) -> tuple[str, int]:
+    return (a.raw_path.split("#L")[0], a.line or 0)
+
+
+def number_twins(articles: Iterable[Article]) -> list[Article]:
+    """Byte-identical records (a page captured twice) share a content id: number them -2, -3, ..."""
+    by_id: dict[str, list[Article]] = defaultdict(list)
+    for a in articles:
+        by_id[a.article_id].append(a)
+    out: list[Article] = []
+    for twins in by_id.values():
+        twins.sort(key=_path_order)
+        out.append(twins[0])
+        out.extend(replace(a, article_id=f"{a.article_id}-{i}") for i, a in enumerate(twins[1:], 2))
+    return sorted(out, key=_path_order)
+
+
+def check_table(articles: Sequence[Article]) -> dict[int, list[Finding]]:
+    """Run the declared articles schema (pandera) over the accepted rows: row index -> findings."""
+    if not articles:
+        return {}
+    rows = ({c: getattr(a, c) for c in RECORD_COLUMNS} for a in articles)
+    table = table_from_rows("articles", ({**r, "statement_id": "s-0000000000000000"} for r in rows))
+    frame = to_pandas(table.select(list(RECORD_COLUMNS)))
+    try:
+        pandera_schema("articles", RECORD_COLUMNS).validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as e:
+        out: dict[int, list[Finding]] = defaultdict(list)
+        for case in e.failure_cases.itertuples():
+            if case.index is None or case.column is None:
+                continue  # a whole-column failure (dtype) would be a bug in this module
+            a = articles[int(case.index)]
+            out[int(case.index)].append(finding(
+                "schema-violation", _path_order(a)[0], a.line, field=case.column,
+                check=case.check, value=case.failure_case))
+        return dict(out)
+    return {}
+
+
+def validate_paths(paths: Sequence[Path], registry: SourceRegistry | None = None,
+                   today: date | None = None, progress: Progress | None = None) -> ValidationReport:
+    """Read, parse and validate every file under `paths`; the report says what became of each."""
+    registry = registry or SourceRegistry.load()
+    today = today or date.today()
+    read_stats, parse_stats, valid_stats = StageStats("read"), StageStats("parse"), StageStats("validate")
+    files: dict[str, FileReport] = {}
+    accepted: list[Article] = []
+    rejected: dict[str, list[tuple[ParsedRecord, list[Finding]]]] = defaultdict(list)
+
+    found = discover(paths)
+    for done, f in enumerate(found, 1):
+        if progress:
+            progress("validate", done, len(found))
+        report = files[f.name] = FileReport(f.name)
+        read_stats.total += 1
+        if reason := ignored_reason(f.name):
+            report.status, report.reason = "ignored", reason
+            read_stats.drop(f"ignored ({reason})")
+            continue
+        raw = read_file(f)
+        if isinstance(raw, Finding):
+            read_stats.drop(raw.code)
+            rejected[f.name].append((ParsedRecord(f.name, None, "", None, (raw,)), [raw]))
+            report.records += 1
+            continue
+        read_stats.kept += 1
+        for rec in parse_file(raw):
+            report.records += 1
+            parse_stats.total += 1
+            if rec.draft is None:
+                parse_stats.drop(rec.findings[0].code)
+            else:
+                parse_stats.kept += 1
+                valid_stats.total += 1
+            article, found = check_record(rec, registry, today)
+            report.findings.extend(f for f in found if f.severity is Severity.WARNING)
+            if article is None:
+                if rec.draft is not None:
+                    valid_stats.drop(next(x.code for x in found if x.severity is Severity.ERROR))
+                rejected[f.name].append((rec, found))
+            else:
+                accepted.append(article)
+
+    accepted = number_twins(accepted)
+    table_problems = check_table(accepted)
+    kept: list[Article] = []
+    for i, a in enumerate(accepted):
+        if i in table_problems:
+            valid_stats.drop("schema-violation")
+            rec = ParsedRecord(a.raw_path, a.line, a.raw_sha256, None, tuple(table_problems[i]))
+            rejected[_path_order(a)[0]].append((rec, table_problems[i]))
+        else:
+            kept.append(a)
+    valid_stats.kept = len(kept)
+
+    rejections: list[Rejection] = []
+    for name, recs in rejected.items():
+        report = files[name]
+        report.status = "invalid"
+        report.rejected += len(recs)
+        for rec, found in recs:
+            errors = [x for x in found if x.severity is Severity.ERROR]
+            report.findings.extend(errors)
+            rejections.extend(Rejection(rec.raw_path, x.line, x.code, x.message,
+                                        rec.raw_sha256 or None) for x in errors)
+    for report in files.values():
+        report.accepted = report.records - report.rejected
+        report.findings.sort(key=lambda x: (x.line or 0, x.column or 0, x.code))
+    rejections.sort(key=lambda r: (r.raw_path.split("#L")[0], r.line or 0, r.code))
+    return ValidationReport(list(files.values()), kept, rejections,
+                            [read_stats, parse_stats, valid_stats])
+
+
+__all__ = ["check_record", "check_table", "number_twins", "validate_paths"]
