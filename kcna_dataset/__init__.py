@@ -1,4 +1,4 @@
-"""kcna-dataset: validate, deduplicate and publish a versioned corpus of North Korean state media."""
+"""kcna-dataset: validate, deduplicate and publish a corpus of North Korean state media."""
 
 from importlib.metadata import version as _version
 

@@ -51,32 +51,59 @@ class BuildResult:
             "articles": articles.num_rows,
             "statements": self.tables["statements"].num_rows,
             "duplicates_merged": articles.num_rows - self.tables["statements"].num_rows,
-            "by_source": {src: {"articles": n, "canonical": canonical.get(src, 0)}
-                          for src, n in sorted(by_source.items())},
+            "by_source": {
+                src: {"articles": n, "canonical": canonical.get(src, 0)}
+                for src, n in sorted(by_source.items())
+            },
         }
 
 
-def assemble_tables(report: ValidationReport, dedup: DedupResult,
-                    registry: SourceRegistry) -> dict[str, arrow.Table]:
+def assemble_tables(
+    report: ValidationReport, dedup: DedupResult, registry: SourceRegistry
+) -> dict[str, arrow.Table]:
     articles = []
     for a in sorted(report.articles, key=lambda a: (a.published_date, a.article_id)):
         m = dedup.membership[a.article_id]
-        articles.append({**{c: getattr(a, c) for c in RECORD_COLUMNS},
-                         "statement_id": m.statement_id, "match": m.match,
-                         "similarity": m.similarity})
-    statements = [{
-        "statement_id": s.statement_id, "title": s.title, "published_date": s.published_date,
-        "dateline": s.dateline, "body": s.body, "canonical_article_id": s.canonical_article_id,
-        "canonical_source": s.canonical_source, "sources": ";".join(s.sources),
-        "article_count": s.article_count} for s in dedup.statements]
-    sources = [{"source": s.source, "label": s.label, "site": s.site, "language": s.language,
-                "priority": s.priority, "url_prefixes": " ".join(s.url_prefixes) or None}
-               for s in registry.sources]
+        articles.append(
+            {
+                **{c: getattr(a, c) for c in RECORD_COLUMNS},
+                "statement_id": m.statement_id,
+                "match": m.match,
+                "similarity": m.similarity,
+            }
+        )
+    statements = [
+        {
+            "statement_id": s.statement_id,
+            "title": s.title,
+            "published_date": s.published_date,
+            "dateline": s.dateline,
+            "body": s.body,
+            "canonical_article_id": s.canonical_article_id,
+            "canonical_source": s.canonical_source,
+            "sources": ";".join(s.sources),
+            "article_count": s.article_count,
+        }
+        for s in dedup.statements
+    ]
+    sources = [
+        {
+            "source": s.source,
+            "label": s.label,
+            "site": s.site,
+            "language": s.language,
+            "priority": s.priority,
+            "url_prefixes": " ".join(s.url_prefixes) or None,
+        }
+        for s in registry.sources
+    ]
     rejections = [r.to_row() for r in report.rejections]
-    return {"statements": table_from_rows("statements", statements),
-            "articles": table_from_rows("articles", articles),
-            "sources": table_from_rows("sources", sources),
-            "rejections": table_from_rows("rejections", rejections)}
+    return {
+        "statements": table_from_rows("statements", statements),
+        "articles": table_from_rows("articles", articles),
+        "sources": table_from_rows("sources", sources),
+        "rejections": table_from_rows("rejections", rejections),
+    }
 
 
 def check_release_tables(tables: dict[str, arrow.Table]) -> None:
@@ -90,8 +117,10 @@ def check_release_tables(tables: dict[str, arrow.Table]) -> None:
             pandera_schema(name).validate(to_pandas(table), lazy=True)
         except pa.errors.SchemaErrors as e:
             cases = e.failure_cases.head(3).to_dict("records")
-            raise BuildError(f"internal check failed: table {name} breaks its schema: {cases}",
-                             "This is a bug in kcna-dataset; please report it with the input.") from None
+            raise BuildError(
+                f"internal check failed: table {name} breaks its schema: {cases}",
+                "This is a bug in kcna-dataset; please report it with the input.",
+            ) from None
 
     def keys(table: str, column: str) -> set[Any]:
         return set(tables[table].column(column).to_pylist())
@@ -105,19 +134,31 @@ def check_release_tables(tables: dict[str, arrow.Table]) -> None:
         if missing:
             raise BuildError(
                 f"internal check failed: {table}.{column} values missing from {ref}: "
-                f"{sorted(missing)[:3]}", "This is a bug in kcna-dataset; please report it.")
+                f"{sorted(missing)[:3]}",
+                "This is a bug in kcna-dataset; please report it.",
+            )
 
 
-def build(raw: Path = Path("raw"), out: Path = Path("dist"), version: str | None = None, *,
-          skip_invalid: bool = False, force: bool = False, config: DedupConfig | None = None,
-          today: date | None = None, progress: Progress | None = None) -> BuildResult:
+def build(
+    raw: Path = Path("raw"),
+    out: Path = Path("dist"),
+    version: str | None = None,
+    *,
+    skip_invalid: bool = False,
+    force: bool = False,
+    config: DedupConfig | None = None,
+    today: date | None = None,
+    progress: Progress | None = None,
+) -> BuildResult:
     """Validate everything under `raw`, deduplicate, and publish `<out>/<version>`."""
     version = version or FIRST_VERSION
     if not SEMVER.match(version):
         raise UsageError(f"version {version!r} is not X.Y.Z", "Pass --version like 1.2.0.")
     if not raw.is_dir():
-        raise UsageError(f"raw folder {raw} does not exist",
-                         "Pass --raw DIR with the raw article files (default: raw/).")
+        raise UsageError(
+            f"raw folder {raw} does not exist",
+            "Pass --raw DIR with the raw article files (default: raw/).",
+        )
     config = config or DedupConfig()
     registry = SourceRegistry.load()
     report = validate_paths([raw], registry, today, progress)
@@ -126,10 +167,14 @@ def build(raw: Path = Path("raw"), out: Path = Path("dist"), version: str | None
         raise InvalidInputError(
             f"{s['rejected']} of {s['records']} input records are invalid; nothing was published",
             "Fix them (see `kcna-dataset validate`), or pass --skip-invalid to publish the valid "
-            "ones and record the rejected ones in the release.", report)
+            "ones and record the rejected ones in the release.",
+            report,
+        )
     if not report.articles:
-        raise BuildError(f"no valid articles under {raw}; nothing to publish",
-                         "Add KCNA Watch pages (*.txt) or scraper records (*.jsonl) to the folder.")
+        raise BuildError(
+            f"no valid articles under {raw}; nothing to publish",
+            "Add KCNA Watch pages (*.txt) or scraper records (*.jsonl) to the folder.",
+        )
 
     if progress:
         progress("dedup", 0, 1)
@@ -144,21 +189,26 @@ def build(raw: Path = Path("raw"), out: Path = Path("dist"), version: str | None
         "name": "kcna-dataset",
         "title": "KCNA statements: North Korean state media, deduplicated across outlets",
         "description": "Every copy of every statement carried by North Korean state media outlets "
-                       "(articles), and each statement once (statements), with the outlet "
-                       "registry (sources) and the input records kept out (rejections).",
+        "(articles), and each statement once (statements), with the outlet "
+        "registry (sources) and the input records kept out (rejections).",
         "created": created_timestamp(datetime(newest.year, newest.month, newest.day, tzinfo=UTC)),
         "licenses": [LICENSE],
         "sources": SOURCES,
         "keywords": ["North Korea", "DPRK", "KCNA", "state media", "news", "deduplication"],
         "kcna:dedup": config.to_dict(),
-        "kcna:build": {"tool": "kcna-dataset", "tool_version": __version__,
-                       "pyarrow_version": arrow.__version__,
-                       "skip_invalid": skip_invalid},
+        "kcna:build": {
+            "tool": "kcna-dataset",
+            "tool_version": __version__,
+            "pyarrow_version": arrow.__version__,
+            "skip_invalid": skip_invalid,
+        },
     }
     ignored = [{"path": f.path, "reason": f.reason} for f in report.files if f.status == "ignored"]
-    stats = {"summary": report.summary,
-             "stages": [s.to_dict() for s in (*report.stats, dedup.stats)],
-             "ignored_files": ignored}
+    stats = {
+        "summary": report.summary,
+        "stages": [s.to_dict() for s in (*report.stats, dedup.stats)],
+        "ignored_files": ignored,
+    }
     if progress:
         progress("publish", 0, 1)
     release = write_release(out, version, tables, metadata, stats, force=force)

@@ -53,8 +53,12 @@ def stage_progress(enabled: bool):
     if not enabled or not err.is_terminal:
         yield None
         return
-    columns = (TextColumn("{task.description:<9}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn())
+    columns = (
+        TextColumn("{task.description:<9}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, console=err, transient=False) as bars:
         tasks: dict[str, Any] = {}
 
@@ -74,12 +78,19 @@ def print_findings(report: ValidationReport) -> None:
             out.print(f"  hint: {x.hint}", markup=False, style="dim")
 
 
+def plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def validation_line(report: ValidationReport) -> str:
     s = report.summary
     verdict = "valid" if report.valid else "invalid"
-    return (f"{verdict}: {s['records']} records in {s['files_read']} files: {s['accepted']} "
-            f"accepted, {s['rejected']} rejected ({s['errors']} errors, {s['warnings']} warnings"
-            f", {s['files_ignored']} files ignored)")
+    ignored = f" ({s['files_ignored']} ignored)" if s["files_ignored"] else ""
+    return (
+        f"{verdict}: {plural(s['records'], 'record')} in {plural(s['files_read'], 'file')}"
+        f"{ignored}: {s['accepted']} accepted, {s['rejected']} rejected; "
+        f"{plural(s['errors'], 'error')}, {plural(s['warnings'], 'warning')}"
+    )
 
 
 def version_callback(value: bool) -> None:
@@ -90,18 +101,28 @@ def version_callback(value: bool) -> None:
 
 @app.callback()
 def main(
-    version: Annotated[bool, typer.Option("--version", callback=version_callback, is_eager=True,
-                                          help="Print the version and exit.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=version_callback,
+            is_eager=True,
+            help="Print the version and exit.",
+        ),
+    ] = False,
 ) -> None:
     """Validate, deduplicate and publish a versioned corpus of North Korean state media."""
 
 
 @app.command()
 def validate(
-    paths: Annotated[list[Path] | None, typer.Argument(
-        help="Raw files or folders to check (default: raw/).", show_default=False)] = None,
-    output: Annotated[OutputFormat, typer.Option(
-        "--format", help="text for people, json for machines.")] = OutputFormat.text,
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Raw files or folders to check (default: raw/).", show_default=False),
+    ] = None,
+    output: Annotated[
+        OutputFormat, typer.Option("--format", help="text for people, json for machines.")
+    ] = OutputFormat.text,
 ) -> None:
     """Check raw files against the declared schemas (no release).
 
@@ -123,13 +144,28 @@ def validate(
 @app.command()
 def build(
     raw: Annotated[Path, typer.Option(help="Folder of raw article files.")] = Path("raw"),
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder the release goes into.")] = Path("dist"),
-    version: Annotated[str | None, typer.Option(
-        "--version", help="Release version X.Y.Z (default: 1.0.0).", show_default=False)] = None,
-    skip_invalid: Annotated[bool, typer.Option(
-        "--skip-invalid",         help="Publish the valid records and list the rejected ones in the release.")] = False,
-    force: Annotated[bool, typer.Option("--force", help="Replace an existing release of this version.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", help="Print only the release path and errors.")] = False,
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder the release goes into.")] = Path(
+        "dist"
+    ),
+    version: Annotated[
+        str | None,
+        typer.Option(
+            "--version", help="Release version X.Y.Z (default: 1.0.0).", show_default=False
+        ),
+    ] = None,
+    skip_invalid: Annotated[
+        bool,
+        typer.Option(
+            "--skip-invalid",
+            help="Publish the valid records and list the rejected ones in the release.",
+        ),
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an existing release of this version.")
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", help="Print only the release path and errors.")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Validate, deduplicate and publish a release.
@@ -139,8 +175,9 @@ def build(
     """
     try:
         with stage_progress(not quiet and not as_json) as progress:
-            result = build_release(raw, out_dir, version, skip_invalid=skip_invalid, force=force,
-                                   progress=progress)
+            result = build_release(
+                raw, out_dir, version, skip_invalid=skip_invalid, force=force, progress=progress
+            )
     except InvalidInputError as e:
         if not quiet:
             print_findings(e.report)  # type: ignore[arg-type]
@@ -157,8 +194,16 @@ def build(
     if not result.report.valid:
         print_findings(result.report)
     totals = Table(title=f"kcna-dataset {result.version}", show_header=False)
-    for key in ("files_read", "files_ignored", "records", "accepted", "rejected", "articles",
-                "statements", "duplicates_merged"):
+    for key in (
+        "files_read",
+        "files_ignored",
+        "records",
+        "accepted",
+        "rejected",
+        "articles",
+        "statements",
+        "duplicates_merged",
+    ):
         totals.add_row(key.replace("_", " "), str(summary[key]))
     out.print(totals)
     by_source = Table("source", "articles", "canonical copies")

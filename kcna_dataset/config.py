@@ -15,7 +15,7 @@ class DedupConfig:
         stamp and glued names never reach the comparison: the parse stage moves them out.
     window_days: copies of one text published further apart than this are different statements
         (an anniversary article reprinted a year later is a new article).
-    normalizer_version: bumped whenever `match_key` changes, so a release says which folding it used.
+    normalizer_version: bumped whenever `match_key` changes; a release records which it used.
     """
 
     method: str = "normalized"

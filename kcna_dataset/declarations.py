@@ -1,4 +1,4 @@
-"""Access to the declared schemas in `schemas/` (data, not code), in a checkout or an installed wheel."""
+"""The declared schemas in `schemas/` (data, not code), from a checkout or an installed wheel."""
 
 from __future__ import annotations
 

@@ -18,8 +18,19 @@ from kcna_dataset.config import DedupConfig
 from kcna_dataset.records import Article, Membership, StageStats, Statement
 from kcna_dataset.sources import SourceRegistry
 
-_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201b": "'", "\u2032": "'", "`": "'",
-                         "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2033": '"'})
+_QUOTES = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201b": "'",
+        "\u2032": "'",
+        "`": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u2033": '"',
+    }
+)
 _WHITESPACE = re.compile(r"\s+")
 
 
@@ -47,8 +58,9 @@ def _split_by_window(copies: list[Article], window_days: int) -> list[list[Artic
     return groups
 
 
-def deduplicate(articles: Sequence[Article], registry: SourceRegistry,
-                config: DedupConfig | None = None) -> DedupResult:
+def deduplicate(
+    articles: Sequence[Article], registry: SourceRegistry, config: DedupConfig | None = None
+) -> DedupResult:
     config = config or DedupConfig()
     stats = StageStats("dedup", total=len(articles))
     by_key: dict[str, list[Article]] = defaultdict(list)
@@ -69,11 +81,19 @@ def deduplicate(articles: Sequence[Article], registry: SourceRegistry,
             statement_id = f"s-{digest[:16]}"
             canonical = min(group, key=rank)
             slugs = sorted({a.source for a in group}, key=lambda s: registry.by_slug(s).priority)
-            statements.append(Statement(
-                statement_id=statement_id, title=canonical.title, published_date=first,
-                dateline=canonical.dateline, body=canonical.body,
-                canonical_article_id=canonical.article_id, canonical_source=canonical.source,
-                sources=tuple(slugs), article_count=len(group)))
+            statements.append(
+                Statement(
+                    statement_id=statement_id,
+                    title=canonical.title,
+                    published_date=first,
+                    dateline=canonical.dateline,
+                    body=canonical.body,
+                    canonical_article_id=canonical.article_id,
+                    canonical_source=canonical.source,
+                    sources=tuple(slugs),
+                    article_count=len(group),
+                )
+            )
             for a in group:
                 if a is canonical:
                     membership[a.article_id] = Membership(statement_id, None, None)

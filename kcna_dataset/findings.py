@@ -32,48 +32,114 @@ E, W = Severity.ERROR, Severity.WARNING
 
 CATALOGUE: dict[str, Code] = _catalogue(
     # whole files
-    Code("file-unreadable", E, "cannot read the file: {reason}",
-         "Check the file's permissions, or remove it from the raw folder."),
-    Code("encoding-invalid", E, "not UTF-8: undecodable byte at offset {offset}",
-         "Re-save the file as UTF-8 (without BOM)."),
+    Code(
+        "file-unreadable",
+        E,
+        "cannot read the file: {reason}",
+        "Check the file's permissions, or remove it from the raw folder.",
+    ),
+    Code(
+        "encoding-invalid",
+        E,
+        "not UTF-8: undecodable byte at offset {offset}",
+        "Re-save the file as UTF-8 (without BOM).",
+    ),
     Code("file-empty", E, "the file is empty", "Remove the file or add its content."),
-    Code("file-type-unsupported", E, "unsupported file type {suffix!r}",
-         "Raw files are KCNA Watch page text (*.txt) or scraper records (*.jsonl)."),
+    Code(
+        "file-type-unsupported",
+        E,
+        "unsupported file type {suffix!r}",
+        "Raw files are KCNA Watch page text (*.txt) or scraper records (*.jsonl).",
+    ),
     # KCNA Watch pages
-    Code("listing-date-invalid", E,
-         "line 1 should be the listing date written twice, like "
-         "'January 25, 2026Jan 25, 2026'; found {found!r}",
-         "Copy the page again from its first line: the listing date comes first."),
-    Code("source-line-invalid", E, "line 2 should be 'KCNA <source label>'; found {found!r}",
-         "Copy the page again: line 2 names the source, like 'KCNA KCNA.kp (En)'."),
-    Code("title-missing", E, "no title before the 'Date:' line",
-         "The title is the first non-empty line after the source line."),
-    Code("meta-line-missing", E,
-         "no 'Date: DD/MM/YYYY | Source: <label> | ...' line after the title",
-         "Copy the page again: the Date/Source line follows the title."),
-    Code("date-invalid", E, "{value!r} is not a real date ({form})",
-         "KCNA Watch writes Date: as day/month/year, e.g. 01/02/2018 is 1 February 2018."),
-    Code("date-out-of-range", E, "published date {value} is {reason}",
-         "Check the date: KCNA was founded on 1946-12-05 and no date lies in the future."),
-    Code("date-after-listing", E, "published date {published} is after the listing date {listed}",
-         "A page cannot be listed before it was published: check for a day/month swap."),
-    Code("source-mismatch", E, "line 2 names source {line_label!r} but the Date line says {meta_label!r}",
-         "Both labels come from the same page; copy the page again."),
-    Code("source-unknown", E, "unknown source {label!r}",
-         "Add the outlet to schemas/sources.json (label, slug, site, language, priority)."),
+    Code(
+        "listing-date-invalid",
+        E,
+        "line 1 should be the listing date written twice, like "
+        "'January 25, 2026Jan 25, 2026'; found {found!r}",
+        "Copy the page again from its first line: the listing date comes first.",
+    ),
+    Code(
+        "source-line-invalid",
+        E,
+        "line 2 should be 'KCNA <source label>'; found {found!r}",
+        "Copy the page again: line 2 names the source, like 'KCNA KCNA.kp (En)'.",
+    ),
+    Code(
+        "title-missing",
+        E,
+        "no title before the 'Date:' line",
+        "The title is the first non-empty line after the source line.",
+    ),
+    Code(
+        "meta-line-missing",
+        E,
+        "no 'Date: DD/MM/YYYY | Source: <label> | ...' line after the title",
+        "Copy the page again: the Date/Source line follows the title.",
+    ),
+    Code(
+        "date-invalid",
+        E,
+        "{value!r} is not a real date ({form})",
+        "KCNA Watch writes Date: as day/month/year, e.g. 01/02/2018 is 1 February 2018.",
+    ),
+    Code(
+        "date-out-of-range",
+        E,
+        "published date {value} is {reason}",
+        "Check the date: KCNA was founded on 1946-12-05 and no date lies in the future.",
+    ),
+    Code(
+        "date-after-listing",
+        E,
+        "published date {published} is after the listing date {listed}",
+        "A page cannot be listed before it was published: check for a day/month swap.",
+    ),
+    Code(
+        "source-mismatch",
+        E,
+        "line 2 names source {line_label!r} but the Date line says {meta_label!r}",
+        "Both labels come from the same page; copy the page again.",
+    ),
+    Code(
+        "source-unknown",
+        E,
+        "unknown source {label!r}",
+        "Add the outlet to schemas/sources.json (label, slug, site, language, priority).",
+    ),
     Code("title-empty", E, "the title is empty after cleaning", "Give the record a headline."),
-    Code("body-empty", E, "the body is empty",
-         "The article text goes between the Date line and 'More From'."),
+    Code(
+        "body-empty",
+        E,
+        "the body is empty",
+        "The article text goes between the Date line and 'More From'.",
+    ),
     # JSONL scraper records
-    Code("jsonl-malformed", E, "not a JSON object: {reason}",
-         "Each line of a .jsonl file is one JSON object; check quoting and commas."),
-    Code("field-missing", E, "required field {field!r} is missing or empty",
-         "Scraper records need headline, date, link and story_text."),
-    Code("field-type", E, "field {field!r} should be {expected}; found {found}",
-         "Fix the scraper's output for this field."),
+    Code(
+        "jsonl-malformed",
+        E,
+        "not a JSON object: {reason}",
+        "Each line of a .jsonl file is one JSON object; check quoting and commas.",
+    ),
+    Code(
+        "field-missing",
+        E,
+        "required field {field!r} is missing or empty",
+        "Scraper records need headline, date, link and story_text.",
+    ),
+    Code(
+        "field-type",
+        E,
+        "field {field!r} should be {expected}; found {found}",
+        "Fix the scraper's output for this field.",
+    ),
     # table-level checks (pandera over the declared Table Schemas)
-    Code("schema-violation", E, "field {field!r}: {check} failed for value {value!r}",
-         "The value breaks the declared schema in schemas/articles.schema.json."),
+    Code(
+        "schema-violation",
+        E,
+        "field {field!r}: {check} failed for value {value!r}",
+        "The value breaks the declared schema in schemas/articles.schema.json.",
+    ),
 )
 
 
@@ -110,7 +176,31 @@ class Finding:
         }
 
 
-def finding(code: str, path: str, line: int | None = None, column: int | None = None,
-            **params: Any) -> Finding:
+def finding(
+    code: str, path: str, line: int | None = None, column: int | None = None, **params: Any
+) -> Finding:
     """Build a Finding from the catalogue's template (a KeyError here is a programming error)."""
     return Finding(code, render(code, **params), path, line, column)
+
+
+def catalogue_markdown() -> str:
+    """docs/ERRORS.md, generated: `python -m kcna_dataset.findings > docs/ERRORS.md`."""
+    lines = [
+        "# Error catalogue",
+        "",
+        "Every finding `kcna-dataset validate` and `build` report has one of these stable codes.",
+        "An `error` rejects the record; a `warning` keeps it. Generated from",
+        "`kcna_dataset/findings.py` (`python -m kcna_dataset.findings > docs/ERRORS.md`); a test",
+        "keeps the two in step.",
+        "",
+        "| code | severity | message | hint |",
+        "| --- | --- | --- | --- |",
+    ]
+    for c in CATALOGUE.values():
+        template, hint = (text.replace("|", "\\|") for text in (c.template, c.hint))
+        lines.append(f"| `{c.code}` | {c.severity} | {template} | {hint} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(catalogue_markdown(), end="")

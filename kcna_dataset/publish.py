@@ -47,8 +47,10 @@ LICENSE = {
     "title": "CC0 1.0 (the compilation; see the dataset card for the texts' status)",
 }
 SOURCES = [
-    {"title": "kcna.kp English articles collected by stiles/north-korea-news (CC0)",
-     "path": "https://github.com/stiles/north-korea-news"},
+    {
+        "title": "kcna.kp English articles collected by stiles/north-korea-news (CC0)",
+        "path": "https://github.com/stiles/north-korea-news",
+    },
     {"title": "KCNA Watch article pages", "path": "https://kcnawatch.org"},
 ]
 
@@ -62,7 +64,7 @@ def sha256_file(path: Path) -> str:
 
 
 def created_timestamp(newest_input: datetime | None) -> str:
-    """RFC 3339 `created`: SOURCE_DATE_EPOCH when set, else the newest input date, never the clock."""
+    """RFC 3339 `created`: SOURCE_DATE_EPOCH if set, else the newest input date; never the clock."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch:
         when = datetime.fromtimestamp(int(epoch), tz=UTC)
@@ -109,15 +111,20 @@ def _write_table(folder: Path, table: str, data: arrow.Table) -> list[dict[str, 
             # frictionless cannot count a Parquet file's bytes (it reports a bytes error)
             resource["bytes"] = path.stat().st_size
             resource["encoding"] = "utf-8"
-            resource["dialect"] = {"delimiter": ",", "lineTerminator": "\r\n", "quoteChar": '"',
-                                   "header": True}
+            resource["dialect"] = {
+                "delimiter": ",",
+                "lineTerminator": "\r\n",
+                "quoteChar": '"',
+                "header": True,
+            }
         resources.append(resource)
     return resources
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
-    path.write_text(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n",
-                    encoding="utf-8")
+    path.write_text(
+        json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n", encoding="utf-8"
+    )
 
 
 def write_sha256sums(folder: Path) -> None:
@@ -126,14 +133,23 @@ def write_sha256sums(folder: Path) -> None:
     (folder / "SHA256SUMS").write_text("".join(lines), encoding="utf-8")
 
 
-def write_release(out: Path, version: str, tables: dict[str, arrow.Table],
-                  metadata: dict[str, Any], stats: dict[str, Any], *, force: bool = False) -> Path:
+def write_release(
+    out: Path,
+    version: str,
+    tables: dict[str, arrow.Table],
+    metadata: dict[str, Any],
+    stats: dict[str, Any],
+    *,
+    force: bool = False,
+) -> Path:
     """Write the release atomically to `<out>/<version>`; refuse to overwrite unless `force`."""
     final = out / version
     if final.exists() and not force:
-        raise BuildError(f"release {version} already exists in {out}",
-                         "Releases are immutable: pass --version X.Y.Z for a new one "
-                         "(or --force to replace it).")
+        raise BuildError(
+            f"release {version} already exists in {out}",
+            "Releases are immutable: pass --version X.Y.Z for a new one "
+            "(or --force to replace it).",
+        )
     out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{version}.", suffix=".partial", dir=out))
     try:
@@ -141,8 +157,12 @@ def write_release(out: Path, version: str, tables: dict[str, arrow.Table],
         resources: list[dict[str, Any]] = []
         for name in TABLES:
             resources.extend(_write_table(staging, name, tables[name]))
-        package = {"$schema": "https://datapackage.org/profiles/2.0/datapackage.json",
-                   "version": version, **metadata, "resources": resources}
+        package = {
+            "$schema": "https://datapackage.org/profiles/2.0/datapackage.json",
+            "version": version,
+            **metadata,
+            "resources": resources,
+        }
         _write_json(staging / "datapackage.json", package)
         _write_json(staging / "stats.json", stats)
         write_sha256sums(staging)
@@ -154,7 +174,13 @@ def write_release(out: Path, version: str, tables: dict[str, arrow.Table],
             shutil.rmtree(old)
         else:
             staging.rename(final)
-    except BaseException:
+    except OSError as e:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise BuildError(
+            f"cannot write release {version} to {out}: {e.strerror or e}",
+            "Check free space and permissions of the output folder; nothing was published.",
+        ) from e
+    except BaseException:  # Ctrl-C included: never leave a partial release
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return final

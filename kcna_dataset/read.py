@@ -48,8 +48,10 @@ def discover(paths: Iterable[Path]) -> list[InputFile]:
                     p = Path(dirpath, f)
                     found.append(InputFile(p, p.relative_to(root).as_posix()))
         else:
-            raise UsageError(f"no such file or folder: {root}",
-                             "Pass a raw folder or file that exists (default: raw/).")
+            raise UsageError(
+                f"no such file or folder: {root}",
+                "Pass a raw folder or file that exists (default: raw/).",
+            )
     return sorted(found, key=lambda f: f.name)
 
 

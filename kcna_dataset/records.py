@@ -41,12 +41,24 @@ class Article:
 
 
 def article_id_for(
-    source: str, url: str | None, title: str, published_date: date,
-    listed_date: date | None, dateline: str | None, body: str,
+    source: str,
+    url: str | None,
+    title: str,
+    published_date: date,
+    listed_date: date | None,
+    dateline: str | None,
+    body: str,
 ) -> str:
     """Content-derived id: the same record content gives the same id, whatever its path or order."""
-    parts = [source, url or "", title, published_date.isoformat(),
-             listed_date.isoformat() if listed_date else "", dateline or "", body]
+    parts = [
+        source,
+        url or "",
+        title,
+        published_date.isoformat(),
+        listed_date.isoformat() if listed_date else "",
+        dateline or "",
+        body,
+    ]
     digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
     return f"a-{digest[:16]}"
 
@@ -75,7 +87,7 @@ class Statement:
 
 @dataclass(slots=True)
 class StageStats:
-    """datatrove-style counters: every stage says what came in, what went on, and why the rest stopped."""
+    """datatrove-style counters: what came into a stage, what went on, and why the rest stopped."""
 
     stage: str
     total: int = 0
@@ -86,5 +98,9 @@ class StageStats:
         self.dropped[reason] += n
 
     def to_dict(self) -> dict[str, Any]:
-        return {"stage": self.stage, "total": self.total, "kept": self.kept,
-                "dropped": dict(sorted(self.dropped.items()))}
+        return {
+            "stage": self.stage,
+            "total": self.total,
+            "kept": self.kept,
+            "dropped": dict(sorted(self.dropped.items())),
+        }

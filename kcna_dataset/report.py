@@ -20,8 +20,13 @@ class Rejection:
     raw_sha256: str | None
 
     def to_row(self) -> dict[str, Any]:
-        return {"raw_path": self.raw_path, "line": self.line, "code": self.code,
-                "message": self.message, "raw_sha256": self.raw_sha256}
+        return {
+            "raw_path": self.raw_path,
+            "line": self.line,
+            "code": self.code,
+            "message": self.message,
+            "raw_sha256": self.raw_sha256,
+        }
 
 
 @dataclass(slots=True)
@@ -44,8 +49,12 @@ class FileReport:
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {
-            "path": self.path, "status": self.status, "valid": self.status != "invalid",
-            "records": self.records, "accepted": self.accepted, "rejected": self.rejected,
+            "path": self.path,
+            "status": self.status,
+            "valid": self.status != "invalid",
+            "records": self.records,
+            "accepted": self.accepted,
+            "rejected": self.rejected,
             "errors": [f.to_dict() for f in self.errors],
             "warnings": [f.to_dict() for f in self.warnings],
         }
@@ -81,5 +90,8 @@ class ValidationReport:
         }
 
     def to_dict(self) -> dict[str, Any]:
-        return {"valid": self.valid, "summary": self.summary,
-                "files": [f.to_dict() for f in self.files]}
+        return {
+            "valid": self.valid,
+            "summary": self.summary,
+            "files": [f.to_dict() for f in self.files],
+        }

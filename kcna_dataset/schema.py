@@ -33,14 +33,24 @@ _PANDERA_TYPES: dict[str, Any] = {
     "boolean": "boolean",
     "date": pa.Date,
 }
-_PANDAS_TYPES = {arrow.int64(): pd.Int64Dtype(), arrow.float64(): pd.Float64Dtype(),
-                 arrow.bool_(): pd.BooleanDtype()}
+_PANDAS_TYPES = {
+    arrow.int64(): pd.Int64Dtype(),
+    arrow.float64(): pd.Float64Dtype(),
+    arrow.bool_(): pd.BooleanDtype(),
+}
 
 
 def arrow_schema(table: str) -> arrow.Schema:
-    return arrow.schema([arrow.field(f["name"], _ARROW_TYPES[f["type"]],
-                                     nullable=not f.get("constraints", {}).get("required", False))
-                         for f in table_schema(table)["fields"]])
+    return arrow.schema(
+        [
+            arrow.field(
+                f["name"],
+                _ARROW_TYPES[f["type"]],
+                nullable=not f.get("constraints", {}).get("required", False),
+            )
+            for f in table_schema(table)["fields"]
+        ]
+    )
 
 
 def to_pandas(table: arrow.Table) -> pd.DataFrame:
@@ -57,8 +67,11 @@ def _checks(field: dict[str, Any]) -> list[pa.Check]:
     t = field["type"]
     checks: list[pa.Check] = []
     if "minLength" in c or "maxLength" in c:
-        checks.append(pa.Check.str_length(min_value=c.get("minLength"),
-                                          max_value=c.get("maxLength"), name="length"))
+        checks.append(
+            pa.Check.str_length(
+                min_value=c.get("minLength"), max_value=c.get("maxLength"), name="length"
+            )
+        )
     if "pattern" in c:
         # Table Schema patterns match the whole value.
         checks.append(pa.Check.str_matches(rf"(?:{c['pattern']})\Z", name="pattern"))
@@ -81,9 +94,13 @@ def pandera_schema(table: str, columns: Iterable[str] | None = None) -> pa.DataF
             continue
         c = f.get("constraints", {})
         unique = bool(c.get("unique")) or declared.get("primaryKey") == [f["name"]]
-        cols[f["name"]] = pa.Column(_PANDERA_TYPES[f["type"]], checks=_checks(f),
-                                    nullable=not c.get("required", False), unique=unique,
-                                    required=True)
+        cols[f["name"]] = pa.Column(
+            _PANDERA_TYPES[f["type"]],
+            checks=_checks(f),
+            nullable=not c.get("required", False),
+            unique=unique,
+            required=True,
+        )
     pk = declared.get("primaryKey", [])
     composite = pk if len(pk) > 1 and all(k in cols for k in pk) else None
     return pa.DataFrameSchema(cols, strict=True, ordered=True, unique=composite, name=table)

@@ -30,8 +30,9 @@ class SourceRegistry:
     @classmethod
     def load(cls) -> SourceRegistry:
         data = json.loads(read_declaration("sources.json"))
-        return cls([Source(**{**s, "url_prefixes": tuple(s["url_prefixes"])})
-                    for s in data["sources"]])
+        return cls(
+            [Source(**{**s, "url_prefixes": tuple(s["url_prefixes"])}) for s in data["sources"]]
+        )
 
     def by_label(self, label: str) -> Source | None:
         return self._by_label.get(label)

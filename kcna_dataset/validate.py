@@ -26,13 +26,27 @@ from kcna_dataset.sources import SourceRegistry
 Progress = Callable[[str, int, int], None]
 KCNA_FOUNDED = date(1946, 12, 5)  # also the `minimum` of the date fields in schemas/
 # Columns the validate stage fills; dedup adds statement_id, match and similarity.
-RECORD_COLUMNS = ("article_id", "source", "source_label", "title", "published_date",
-                  "listed_date", "dateline", "body", "end_mark", "stamp", "topic", "url",
-                  "raw_path", "raw_sha256")
+RECORD_COLUMNS = (
+    "article_id",
+    "source",
+    "source_label",
+    "title",
+    "published_date",
+    "listed_date",
+    "dateline",
+    "body",
+    "end_mark",
+    "stamp",
+    "topic",
+    "url",
+    "raw_path",
+    "raw_sha256",
+)
 
 
-def check_record(rec: ParsedRecord, registry: SourceRegistry,
-                 today: date) -> tuple[Article | None, list[Finding]]:
+def check_record(
+    rec: ParsedRecord, registry: SourceRegistry, today: date
+) -> tuple[Article | None, list[Finding]]:
     """Apply the record rules to one parsed record."""
     found = list(rec.findings)
     d = rec.draft
@@ -46,30 +60,75 @@ def check_record(rec: ParsedRecord, registry: SourceRegistry,
         label = d.source_label if d.source_label else f"link {d.url}"
         found.append(finding("source-unknown", path, at("source_label", at("url")), label=label))
     if d.line_label is not None and d.line_label != d.source_label:
-        found.append(finding("source-mismatch", path, at("source_label"),
-                             line_label=d.line_label, meta_label=d.source_label))
+        found.append(
+            finding(
+                "source-mismatch",
+                path,
+                at("source_label"),
+                line_label=d.line_label,
+                meta_label=d.source_label,
+            )
+        )
     if not d.title:
         found.append(finding("title-empty", path, at("title")))
     if not d.body.text:
         found.append(finding("body-empty", path, at("body")))
     if d.published_date < KCNA_FOUNDED:
-        found.append(finding("date-out-of-range", path, at("published_date"),
-                             value=d.published_date, reason=f"before KCNA's founding ({KCNA_FOUNDED})"))
+        found.append(
+            finding(
+                "date-out-of-range",
+                path,
+                at("published_date"),
+                value=d.published_date,
+                reason=f"before KCNA's founding ({KCNA_FOUNDED})",
+            )
+        )
     elif d.published_date > today:
-        found.append(finding("date-out-of-range", path, at("published_date"),
-                             value=d.published_date, reason=f"in the future (today is {today})"))
+        found.append(
+            finding(
+                "date-out-of-range",
+                path,
+                at("published_date"),
+                value=d.published_date,
+                reason=f"in the future (today is {today})",
+            )
+        )
     if d.listed_date is not None and d.published_date > d.listed_date:
-        found.append(finding("date-after-listing", path, at("published_date"),
-                             published=d.published_date, listed=d.listed_date))
+        found.append(
+            finding(
+                "date-after-listing",
+                path,
+                at("published_date"),
+                published=d.published_date,
+                listed=d.listed_date,
+            )
+        )
     if source is None or any(f.severity is Severity.ERROR for f in found):
         return None, found
     article = Article(
-        article_id=article_id_for(source.source, d.url, d.title, d.published_date,
-                                  d.listed_date, d.body.dateline, d.body.text),
-        source=source.source, source_label=source.label, title=d.title,
-        published_date=d.published_date, listed_date=d.listed_date, dateline=d.body.dateline,
-        body=d.body.text, end_mark=d.body.end_mark, stamp=d.body.stamp, topic=d.topic,
-        url=d.url, raw_path=rec.raw_path, raw_sha256=rec.raw_sha256, line=rec.line,
+        article_id=article_id_for(
+            source.source,
+            d.url,
+            d.title,
+            d.published_date,
+            d.listed_date,
+            d.body.dateline,
+            d.body.text,
+        ),
+        source=source.source,
+        source_label=source.label,
+        title=d.title,
+        published_date=d.published_date,
+        listed_date=d.listed_date,
+        dateline=d.body.dateline,
+        body=d.body.text,
+        end_mark=d.body.end_mark,
+        stamp=d.body.stamp,
+        topic=d.topic,
+        url=d.url,
+        raw_path=rec.raw_path,
+        raw_sha256=rec.raw_sha256,
+        line=rec.line,
     )
     return article, found
 
@@ -79,7 +138,7 @@ def _path_order(a: Article) -> tuple[str, int]:
 
 
 def number_twins(articles: Iterable[Article]) -> list[Article]:
-    """Byte-identical records (a page captured twice) share a content id: number them -2, -3, ..."""
+    """Records identical after cleaning (a page captured twice) share an id: number them -2, -3."""
     by_id: dict[str, list[Article]] = defaultdict(list)
     for a in articles:
         by_id[a.article_id].append(a)
@@ -106,19 +165,34 @@ def check_table(articles: Sequence[Article]) -> dict[int, list[Finding]]:
             if case.index is None or case.column is None:
                 continue  # a whole-column failure (dtype) would be a bug in this module
             a = articles[int(case.index)]
-            out[int(case.index)].append(finding(
-                "schema-violation", _path_order(a)[0], a.line, field=case.column,
-                check=case.check, value=case.failure_case))
+            out[int(case.index)].append(
+                finding(
+                    "schema-violation",
+                    _path_order(a)[0],
+                    a.line,
+                    field=case.column,
+                    check=case.check,
+                    value=case.failure_case,
+                )
+            )
         return dict(out)
     return {}
 
 
-def validate_paths(paths: Sequence[Path], registry: SourceRegistry | None = None,
-                   today: date | None = None, progress: Progress | None = None) -> ValidationReport:
+def validate_paths(
+    paths: Sequence[Path],
+    registry: SourceRegistry | None = None,
+    today: date | None = None,
+    progress: Progress | None = None,
+) -> ValidationReport:
     """Read, parse and validate every file under `paths`; the report says what became of each."""
     registry = registry or SourceRegistry.load()
     today = today or date.today()
-    read_stats, parse_stats, valid_stats = StageStats("read"), StageStats("parse"), StageStats("validate")
+    read_stats, parse_stats, valid_stats = (
+        StageStats("read"),
+        StageStats("parse"),
+        StageStats("validate"),
+    )
     files: dict[str, FileReport] = {}
     accepted: list[Article] = []
     rejected: dict[str, list[tuple[ParsedRecord, list[Finding]]]] = defaultdict(list)
@@ -177,14 +251,17 @@ def validate_paths(paths: Sequence[Path], registry: SourceRegistry | None = None
         for rec, found in recs:
             errors = [x for x in found if x.severity is Severity.ERROR]
             report.findings.extend(errors)
-            rejections.extend(Rejection(rec.raw_path, x.line, x.code, x.message,
-                                        rec.raw_sha256 or None) for x in errors)
+            rejections.extend(
+                Rejection(rec.raw_path, x.line, x.code, x.message, rec.raw_sha256 or None)
+                for x in errors
+            )
     for report in files.values():
         report.accepted = report.records - report.rejected
         report.findings.sort(key=lambda x: (x.line or 0, x.column or 0, x.code))
     rejections.sort(key=lambda r: (r.raw_path.split("#L")[0], r.line or 0, r.code))
-    return ValidationReport(list(files.values()), kept, rejections,
-                            [read_stats, parse_stats, valid_stats])
+    return ValidationReport(
+        list(files.values()), kept, rejections, [read_stats, parse_stats, valid_stats]
+    )
 
 
 __all__ = ["check_record", "check_table", "number_twins", "validate_paths"]

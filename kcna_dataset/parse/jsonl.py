@@ -1,7 +1,7 @@
 """Scraper records (*.jsonl): one JSON object per line, the format of stiles/north-korea-news.
 
-    {"headline": ..., "date": "2024-01-31", "link": "http://www.kcna.kp/en/...",
-     "topic": ..., "story_text": "paragraph\\nparagraph ..."}
+{"headline": ..., "date": "2024-01-31", "link": "http://www.kcna.kp/en/...",
+ "topic": ..., "story_text": "paragraph\\nparagraph ..."}
 """
 
 from __future__ import annotations
@@ -35,12 +35,18 @@ def _parse_record(path: str, n: int, obj: Any) -> tuple[Draft | None, list[Findi
         if value is None or (isinstance(value, str) and not value.strip()):
             problems.append(finding("field-missing", path, n, field=key))
         elif not isinstance(value, str):
-            problems.append(finding("field-type", path, n, field=key, expected="a string",
-                                    found=_type_name(value)))
+            problems.append(
+                finding(
+                    "field-type", path, n, field=key, expected="a string", found=_type_name(value)
+                )
+            )
     topic = obj.get("topic")
     if topic is not None and not isinstance(topic, str):
-        problems.append(finding("field-type", path, n, field="topic", expected="a string",
-                                found=_type_name(topic)))
+        problems.append(
+            finding(
+                "field-type", path, n, field="topic", expected="a string", found=_type_name(topic)
+            )
+        )
     if problems:
         return None, problems
     published = None

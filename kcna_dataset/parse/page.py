@@ -1,13 +1,13 @@
 """KCNA Watch page text (*.txt).
 
-    January 25, 2026Jan 25, 2026                      <- listing date, long form then short form
-    KCNA Ministry of Foreign Affairs (EN)             <- `KCNA ` + source label
-    <title>
-    Date: 13/09/2024 | Source: <label> | Read original version at source   <- DD/MM/YYYY
-    <body paragraphs, blank-line separated>
-    More From <label>                                 <- navigation: teasers, dates, ...
-    ...
-    More Articles
+January 25, 2026Jan 25, 2026                      <- listing date, long form then short form
+KCNA Ministry of Foreign Affairs (EN)             <- `KCNA ` + source label
+<title>
+Date: 13/09/2024 | Source: <label> | Read original version at source   <- DD/MM/YYYY
+<body paragraphs, blank-line separated>
+More From <label>                                 <- navigation: teasers, dates, ...
+...
+More Articles
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ from kcna_dataset.parse.draft import Draft, ParsedRecord
 from kcna_dataset.parse.text import clean_paragraph, clean_title, split_body
 from kcna_dataset.records import RawFile
 
-_LISTING = re.compile(r"^(?P<long>[A-Z][a-z]+ \d{1,2}, \d{4})(?P<short>[A-Z][a-z]{2} \d{1,2}, \d{4})$")
+_LISTING = re.compile(
+    r"^(?P<long>[A-Z][a-z]+ \d{1,2}, \d{4})(?P<short>[A-Z][a-z]{2} \d{1,2}, \d{4})$"
+)
 _SOURCE_LINE = re.compile(r"^KCNA (?P<label>\S.*)$")
 _META = re.compile(
     r"^Date: (?P<date>\S+) \| Source: (?P<label>.+?)(?: \| Read original version at source)?$"
@@ -103,20 +105,27 @@ def parse_page(raw: RawFile) -> list[ParsedRecord]:
         return reject(finding("meta-line-missing", raw.path, min(d, len(lines) - 1) + 1))
     published = parse_dmy(m_meta["date"])
     if published is None:
-        return reject(finding("date-invalid", raw.path, d + 1, value=m_meta["date"],
-                              form="DD/MM/YYYY"))
+        return reject(
+            finding("date-invalid", raw.path, d + 1, value=m_meta["date"], form="DD/MM/YYYY")
+        )
 
-    end = next((i for i in range(d + 1, len(lines)) if _NAVIGATION.match(lines[i].strip())),
-               len(lines))
+    end = next(
+        (i for i in range(d + 1, len(lines)) if _NAVIGATION.match(lines[i].strip())), len(lines)
+    )
     body_start = _next_nonblank(lines, d + 1)
     draft = Draft(
         title=clean_title(lines[title_line]),
         published_date=published,
-        body=split_body(_paragraphs(lines[d + 1:end])),
+        body=split_body(_paragraphs(lines[d + 1 : end])),
         source_label=m_meta["label"].strip(),
         line_label=m_source["label"].strip(),
         listed_date=listed,
-        lines={"listed_date": 1, "source_label": 2, "title": title_line + 1,
-               "published_date": d + 1, "body": body_start + 1},
+        lines={
+            "listed_date": 1,
+            "source_label": 2,
+            "title": title_line + 1,
+            "published_date": d + 1,
+            "body": body_start + 1,
+        },
     )
     return [ParsedRecord(raw.path, None, raw.sha256, draft)]

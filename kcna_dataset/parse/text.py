@@ -10,8 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-_MONTHS = ("January|February|March|April|May|June|July|August|September|October|November"
-           "|December")
+_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
 # `Pyongyang, September 13 (KCNA) -- ` (the space after `--` is sometimes missing).
 _DATELINE = re.compile(
     rf"^(?P<dateline>[A-Z][A-Za-z.'’ -]{{1,40}}, (?:{_MONTHS}) \d{{1,2}} \(KCNA\))\s*--\s*"
@@ -19,8 +18,10 @@ _DATELINE = re.compile(
 # ` -0-` closes every kcna.kp text; pages sometimes put a no-break space before it.
 _END_MARK = re.compile(r"\s*-0-\s*$")
 # `www.kcna.kp (Juche113.9.13.)`, since 2025 also `www.kcna.kp (2025.12.14.)`.
-_STAMP = re.compile(r"^www\.kcna\.kp \((?:Juche(?P<juche>\d{1,3})|(?P<year>\d{4}))"
-                    r"\.(?P<month>\d{1,2})\.(?P<day>\d{1,2})\.?\)$")
+_STAMP = re.compile(
+    r"^www\.kcna\.kp \((?:Juche(?P<juche>\d{1,3})|(?P<year>\d{4}))"
+    r"\.(?P<month>\d{1,2})\.(?P<day>\d{1,2})\.?\)$"
+)
 # Trailing `[Juche113.1.2.]` / `[2024.02.11.]` that kcna.kp appends to some headlines.
 _TITLE_STAMP = re.compile(r"\s*\[(?:Juche\d{1,3}|\d{4})\.\d{1,2}\.\d{1,2}\.?\]\s*$")
 _SPACES = re.compile(r"[ \t\u00a0\u2007\u202f]+")
@@ -87,7 +88,7 @@ def split_body(paragraphs: list[str]) -> Body:
     dateline = None
     if paras and (m := _DATELINE.match(paras[0])):
         dateline = m["dateline"]
-        paras[0] = paras[0][m.end():]
+        paras[0] = paras[0][m.end() :]
         if not paras[0]:
             paras.pop(0)
     return Body("\n".join(paras), dateline, end_mark, stamp)

@@ -1,0 +1,175 @@
+"""The CLI through CliRunner: exit codes, exact output, JSON equal to the library's objects."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from conftest import REPO, page
+from typer.main import get_command
+from typer.testing import CliRunner
+
+from kcna_dataset import __version__
+from kcna_dataset.cli import app
+from kcna_dataset.validate import validate_paths
+
+runner = CliRunner()
+COMMANDS = sorted(get_command(app).commands)  # type: ignore[attr-defined]
+
+
+def test_commands() -> None:
+    assert COMMANDS == ["build", "validate"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help_and_is_documented(command: str) -> None:
+    result = runner.invoke(app, [command, "--help"])
+    assert result.exit_code == 0
+    click_command = get_command(app).commands[command]  # type: ignore[attr-defined]
+    assert click_command.help and len(click_command.help.splitlines()[0]) > 10
+    for param in click_command.params:
+        if param.name != "help":
+            assert getattr(param, "help", None), f"{command} {param.name} has no help"
+    readme = (REPO / "README.md").read_text()
+    assert f"kcna-dataset {command}" in readme
+
+
+def test_top_level_help_lists_commands() -> None:
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    assert re.search(
+        r"^\s+validate\s+Check raw files against the declared schemas", result.output, re.M
+    )
+    assert re.search(
+        r"^\s+build\s+Validate, deduplicate and publish a release\.", result.output, re.M
+    )
+
+
+def test_version() -> None:
+    result = runner.invoke(app, ["--version"])
+    assert (result.exit_code, result.output) == (0, f"kcna-dataset {__version__}\n")
+
+
+def test_build_shipped_raw(raw_copy: Path, tmp_path: Path) -> None:
+    out = tmp_path / "dist"
+    result = runner.invoke(app, ["build", "--raw", str(raw_copy), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[-1] == f"Release written to {out.as_posix()}/1.0.0/"
+    assert "│ statements        │ 437 │" in lines
+    assert "│ duplicates merged │ 251 │" in lines
+    assert (out / "1.0.0" / "datapackage.json").is_file()
+
+
+def test_build_json_and_quiet(raw_copy: Path, tmp_path: Path) -> None:
+    out = tmp_path / "dist"
+    result = runner.invoke(app, ["build", "--raw", str(raw_copy), "--out", str(out), "--json"])
+    assert result.exit_code == 0
+    summary = json.loads(result.output)
+    assert {
+        k: summary[k] for k in ("version", "records", "articles", "statements", "rejected")
+    } == {"version": "1.0.0", "records": 688, "articles": 688, "statements": 437, "rejected": 0}
+    result = runner.invoke(
+        app, ["build", "--raw", str(raw_copy), "--out", str(out), "--version", "1.0.1", "--quiet"]
+    )
+    assert (result.exit_code, result.output) == (0, f"{out.as_posix()}/1.0.1\n")
+
+
+def test_build_refuses_existing_release(raw_copy: Path, tmp_path: Path) -> None:
+    out = tmp_path / "dist"
+    assert runner.invoke(app, ["build", "--raw", str(raw_copy), "--out", str(out)]).exit_code == 0
+    result = runner.invoke(app, ["build", "--raw", str(raw_copy), "--out", str(out)])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: release 1.0.0 already exists in {out}\n"
+        "Hint: Releases are immutable: pass --version X.Y.Z for a new one (or --force to "
+        "replace it).\n"
+    )
+
+
+def test_build_strict_failure_lists_findings(raw_copy: Path, tmp_path: Path) -> None:
+    (raw_copy / "bad.txt").write_text(page(date_field="31/02/2024"))
+    result = runner.invoke(app, ["build", "--raw", str(raw_copy), "--out", str(tmp_path / "d")])
+    assert result.exit_code == 1
+    assert result.stdout.splitlines()[:2] == [
+        "bad.txt:6: error date-invalid: '31/02/2024' is not a real date (DD/MM/YYYY)",
+        "  hint: KCNA Watch writes Date: as day/month/year, e.g. 01/02/2018 is 1 February 2018.",
+    ]
+    assert result.stderr.splitlines() == [
+        "Error: 1 of 689 input records are invalid; nothing was published",
+        "Hint: Fix them (see `kcna-dataset validate`), or pass --skip-invalid to publish the "
+        "valid ones and record the rejected ones in the release.",
+    ]
+    assert not (tmp_path / "d" / "1.0.0").exists()
+
+
+def test_build_usage_errors(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["build", "--raw", str(tmp_path / "none")])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[0] == f"Error: raw folder {tmp_path / 'none'} does not exist"
+    result = runner.invoke(app, ["build", "--version", "one"])
+    assert (result.exit_code, result.stderr.splitlines()[0]) == (
+        2,
+        "Error: version 'one' is not X.Y.Z",
+    )
+
+
+def test_validate_valid_exit_0(raw_copy: Path) -> None:
+    result = runner.invoke(app, ["validate", str(raw_copy)])
+    assert (result.exit_code, result.output) == (
+        0,
+        "valid: 688 records in 5 files (1 ignored): 688 accepted, 0 rejected; 0 errors, "
+        "0 warnings\n",
+    )
+
+
+def test_validate_invalid_exit_1(tmp_path: Path) -> None:
+    (tmp_path / "p.txt").write_text(page(label="Daily NK (En)", line_label="Daily NK (En)"))
+    result = runner.invoke(app, ["validate", str(tmp_path)])
+    assert result.exit_code == 1
+    assert result.output == (
+        "p.txt:2: error source-unknown: unknown source 'Daily NK (En)'\n"
+        "  hint: Add the outlet to schemas/sources.json (label, slug, site, language, "
+        "priority).\n"
+        "invalid: 1 record in 1 file: 0 accepted, 1 rejected; 1 error, 0 warnings\n"
+    )
+
+
+def test_validate_json_equals_library_report(tmp_path: Path) -> None:
+    (tmp_path / "good.txt").write_text(page())
+    (tmp_path / "bad.txt").write_text(page(date_field="31/02/2024"))
+    result = runner.invoke(app, ["validate", str(tmp_path), "--format", "json"])
+    assert result.exit_code == 1
+    parsed = json.loads(result.output)
+    assert parsed == validate_paths([tmp_path]).to_dict()
+    assert parsed["valid"] is False
+    assert parsed["files"][0] == {
+        "path": "bad.txt",
+        "status": "invalid",
+        "valid": False,
+        "records": 1,
+        "accepted": 0,
+        "rejected": 1,
+        "warnings": [],
+        "errors": [
+            {
+                "code": "date-invalid",
+                "severity": "error",
+                "message": "'31/02/2024' is not a real date (DD/MM/YYYY)",
+                "line": 6,
+                "column": None,
+                "hint": "KCNA Watch writes Date: as day/month/year, e.g. 01/02/2018 is 1 "
+                "February 2018.",
+            }
+        ],
+    }
+
+
+def test_validate_usage_error_exit_2(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["validate", str(tmp_path / "missing")])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[0] == f"Error: no such file or folder: {tmp_path / 'missing'}"
+    result = runner.invoke(app, ["validate", "--format", "xml"])
+    assert result.exit_code == 2

@@ -1,0 +1,33 @@
+"""The docs stay true: README commands match CI, the error catalogue matches the code."""
+
+from __future__ import annotations
+
+import re
+
+from conftest import REPO
+
+from kcna_dataset.findings import CATALOGUE, catalogue_markdown
+
+
+def readme_commands() -> list[str]:
+    readme = (REPO / "README.md").read_text()
+    quick_start = readme.split("## Quick start")[1].split("## Commands")[0]
+    return re.findall(r"```bash\n(.+?)\n```", quick_start)
+
+
+def test_readme_has_two_quick_start_commands_and_ci_runs_the_test_one() -> None:
+    install_and_build, install_and_test = readme_commands()
+    assert install_and_build.endswith("kcna-dataset build")
+    assert "pytest" in install_and_test
+    ci = (REPO / ".ci" / "run").read_text().splitlines()
+    assert install_and_test in ci
+
+
+def test_error_catalogue_doc_is_generated_from_code() -> None:
+    assert (REPO / "docs" / "ERRORS.md").read_text() == catalogue_markdown()
+
+
+def test_codes_are_kebab_case_with_hints() -> None:
+    for code, entry in CATALOGUE.items():
+        assert re.fullmatch(r"[a-z]+(-[a-z]+)*", code)
+        assert entry.hint.endswith(".") and entry.template

@@ -1,0 +1,265 @@
+"""The published release: layout, data package, checksums, Parquet = CSV, reconciled counts."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pyarrow as arrow
+import pyarrow.csv as arrow_csv
+import pyarrow.parquet as parquet
+import pytest
+from conftest import RAW, TODAY, page
+from frictionless import Package
+
+import kcna_dataset.publish as publish
+from kcna_dataset.build import BuildResult, build
+from kcna_dataset.exceptions import BuildError, InvalidInputError, UsageError
+from kcna_dataset.publish import TABLES
+from kcna_dataset.schema import arrow_schema
+
+FILES = [
+    "SHA256SUMS",
+    "data/articles.csv",
+    "data/articles.parquet",
+    "data/rejections.csv",
+    "data/rejections.parquet",
+    "data/sources.csv",
+    "data/sources.parquet",
+    "data/statements.csv",
+    "data/statements.parquet",
+    "datapackage.json",
+    "stats.json",
+]
+
+
+def files_of(folder: Path) -> list[str]:
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+
+
+def read_csv(path: Path, table: str) -> arrow.Table:
+    schema = arrow_schema(table)
+    return arrow_csv.read_csv(
+        path,
+        parse_options=arrow_csv.ParseOptions(newlines_in_values=True),
+        convert_options=arrow_csv.ConvertOptions(column_types=schema, strings_can_be_null=True),
+    )
+
+
+def test_layout(shipped_release: BuildResult) -> None:
+    assert shipped_release.release.name == "1.0.0"
+    assert files_of(shipped_release.release) == FILES
+    assert [p.name for p in shipped_release.release.parent.iterdir()] == ["1.0.0"]
+
+
+def test_frictionless_accepts_the_release_as_it_is(shipped_release: BuildResult) -> None:
+    package = Package(str(shipped_release.release / "datapackage.json"))
+    report = package.validate()
+    assert report.valid, report.flatten(["type", "note"])[:5]
+    rows = {task.name: task.stats.get("rows") for task in report.tasks}
+    assert rows == {
+        "statements": 437,
+        "statements-csv": 437,
+        "articles": 688,
+        "articles-csv": 688,
+        "sources": 9,
+        "sources-csv": 9,
+        "rejections": None,
+        "rejections-csv": None,
+    }
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_parquet_and_csv_hold_the_same_rows(shipped_release: BuildResult, table: str) -> None:
+    data = shipped_release.release / "data"
+    from_parquet = parquet.read_table(data / f"{table}.parquet")
+    from_csv = read_csv(data / f"{table}.csv", table)
+    assert from_parquet.schema == arrow_schema(table)
+    assert from_csv.cast(arrow_schema(table)).to_pylist() == from_parquet.to_pylist()
+
+
+def test_csv_is_rfc4180_with_bodies_intact(shipped_release: BuildResult) -> None:
+    raw = (shipped_release.release / "data" / "statements.csv").read_bytes()
+    assert raw.startswith(b'"statement_id","title","published_date","dateline","body",')
+    assert raw.endswith(b"\r\n")
+    assert not raw.startswith(b"\xef\xbb\xbf")
+    body = (
+        parquet.read_table(
+            shipped_release.release / "data" / "statements.parquet", columns=["body"]
+        )
+        .column("body")[0]
+        .as_py()
+    )
+    assert "\n" in body
+    assert body.replace('"', '""').encode() in raw
+
+
+def test_counts_reconcile(shipped_release: BuildResult) -> None:
+    s = shipped_release.summary
+    assert (s["records"], s["articles"], s["rejected"], s["statements"]) == (688, 688, 0, 437)
+    assert s["records"] == s["articles"] + s["rejected"]
+    assert s["duplicates_merged"] == 251
+    statements = parquet.read_table(shipped_release.release / "data" / "statements.parquet")
+    assert sum(statements.column("article_count").to_pylist()) == s["articles"]
+    assert s["by_source"] == {
+        "kcna-kp": {"articles": 686, "canonical": 435},
+        "mfa": {"articles": 2, "canonical": 2},
+    }
+    stats = json.loads((shipped_release.release / "stats.json").read_text())
+    assert stats["ignored_files"] == [{"path": "README.md", "reason": "documentation"}]
+    assert stats["stages"] == [
+        {"stage": "read", "total": 6, "kept": 5, "dropped": {"ignored (documentation)": 1}},
+        {"stage": "parse", "total": 688, "kept": 688, "dropped": {}},
+        {"stage": "validate", "total": 688, "kept": 688, "dropped": {}},
+        {"stage": "dedup", "total": 688, "kept": 437, "dropped": {"merged (exact)": 251}},
+    ]
+
+
+def test_rows_sorted_by_date_then_id(shipped_release: BuildResult) -> None:
+    for table, key in (("articles", "article_id"), ("statements", "statement_id")):
+        rows = parquet.read_table(
+            shipped_release.release / "data" / f"{table}.parquet", columns=["published_date", key]
+        ).to_pylist()
+        assert rows == sorted(rows, key=lambda r: (r["published_date"], r[key]))
+
+
+def test_parquet_settings(shipped_release: BuildResult) -> None:
+    meta = parquet.ParquetFile(shipped_release.release / "data" / "articles.parquet").metadata
+    column = meta.row_group(0).column(0)
+    assert column.compression == "ZSTD"
+    assert column.statistics.has_min_max
+    assert column.has_offset_index and column.has_column_index  # page index written
+    assert meta.metadata is None  # no pandas/arrow blobs with versions inside
+
+
+def test_sha256sums_cover_every_file(shipped_release: BuildResult) -> None:
+    release = shipped_release.release
+    lines = (release / "SHA256SUMS").read_text().splitlines()
+    listed = {line.split("  ")[1]: line.split("  ")[0] for line in lines}
+    assert sorted(listed) == [f for f in FILES if f != "SHA256SUMS"]
+    for name, digest in listed.items():
+        assert hashlib.sha256((release / name).read_bytes()).hexdigest() == digest
+
+
+def test_datapackage_metadata(shipped_release: BuildResult) -> None:
+    release = shipped_release.release
+    dp = json.loads((release / "datapackage.json").read_text())
+    assert dp["$schema"] == "https://datapackage.org/profiles/2.0/datapackage.json"
+    assert (dp["name"], dp["version"]) == ("kcna-dataset", "1.0.0")
+    assert dp["created"] == "2026-01-25T00:00:00Z"  # the newest input date, not the clock
+    assert dp["licenses"][0]["name"] == "CC0-1.0"
+    assert dp["kcna:dedup"] == {"method": "normalized", "window_days": 7, "normalizer_version": 1}
+    names = [r["name"] for r in dp["resources"]]
+    assert names == [
+        "statements",
+        "statements-csv",
+        "articles",
+        "articles-csv",
+        "sources",
+        "sources-csv",
+        "rejections",
+        "rejections-csv",
+    ]
+    for r in dp["resources"]:
+        path = release / r["path"]
+        assert r["hash"] == "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+        assert ("bytes" in r) == (r["format"] == "csv")
+        if r["format"] == "csv":
+            assert r["bytes"] == path.stat().st_size
+    fks = {r["name"]: r["schema"].get("foreignKeys") for r in dp["resources"]}
+    assert [fk["reference"]["resource"] for fk in fks["articles-csv"]] == [
+        "statements-csv",
+        "sources-csv",
+    ]
+    assert [fk["reference"]["resource"] for fk in fks["articles"]] == ["statements", "sources"]
+
+
+def test_source_date_epoch_sets_created(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    result = build(RAW, tmp_path, today=TODAY)
+    dp = json.loads((result.release / "datapackage.json").read_text())
+    assert dp["created"] == "2023-11-14T22:13:20Z"
+
+
+def test_same_input_same_bytes_whatever_the_paths(tmp_path: Path) -> None:
+    first = build(RAW, tmp_path / "one", today=TODAY).release
+    moved = tmp_path / "moved"
+    (moved / "z").mkdir(parents=True)
+    for p in RAW.rglob("*.txt"):
+        shutil.copy(p, moved / "z" / f"renamed-{p.name}")
+    shutil.copy(next(RAW.rglob("*.jsonl")), moved / "a.jsonl")
+    second = build(moved, tmp_path / "two", today=TODAY).release
+    for table in ("statements", "articles"):
+        cols = ["article_id", "statement_id"] if table == "articles" else None
+        a = parquet.read_table(first / "data" / f"{table}.parquet", columns=cols)
+        b = parquet.read_table(second / "data" / f"{table}.parquet", columns=cols)
+        assert a.equals(b)
+    again = build(RAW, tmp_path / "three", today=TODAY).release
+    for name in FILES:
+        assert (first / name).read_bytes() == (again / name).read_bytes(), name
+
+
+def test_existing_release_is_not_overwritten(tmp_path: Path) -> None:
+    build(RAW, tmp_path, today=TODAY)
+    before = (tmp_path / "1.0.0" / "SHA256SUMS").read_bytes()
+    with pytest.raises(BuildError, match=r"release 1\.0\.0 already exists"):
+        build(RAW, tmp_path, today=TODAY)
+    assert (tmp_path / "1.0.0" / "SHA256SUMS").read_bytes() == before
+    replaced = build(RAW, tmp_path, today=TODAY, force=True)
+    assert files_of(replaced.release) == FILES
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["1.0.0"]
+
+
+def test_strict_build_publishes_nothing_on_invalid_input(raw_copy: Path, tmp_path: Path) -> None:
+    (raw_copy / "kcnawatch" / "bad.txt").write_text(page(date_field="31/02/2024"))
+    out = tmp_path / "dist"
+    with pytest.raises(InvalidInputError) as e:
+        build(raw_copy, out, today=TODAY)
+    assert e.value.message == "1 of 689 input records are invalid; nothing was published"
+    assert not out.exists() or list(out.iterdir()) == []
+
+
+def test_skip_invalid_records_rejections_in_the_release(raw_copy: Path, tmp_path: Path) -> None:
+    (raw_copy / "kcnawatch" / "bad.txt").write_text(page(date_field="31/02/2024"))
+    (raw_copy / "kcna-kp" / "more.jsonl").write_text("{oops\n")
+    result = build(raw_copy, tmp_path, today=TODAY, skip_invalid=True)
+    s = result.summary
+    assert (s["records"], s["articles"], s["rejected"]) == (690, 688, 2)
+    rejections = parquet.read_table(result.release / "data" / "rejections.parquet").to_pylist()
+    assert [(r["raw_path"], r["line"], r["code"]) for r in rejections] == [
+        ("kcna-kp/more.jsonl#L1", 1, "jsonl-malformed"),
+        ("kcnawatch/bad.txt", 6, "date-invalid"),
+    ]
+    assert rejections[1]["message"] == "'31/02/2024' is not a real date (DD/MM/YYYY)"
+    assert (
+        rejections[1]["raw_sha256"]
+        == hashlib.sha256((raw_copy / "kcnawatch" / "bad.txt").read_bytes()).hexdigest()
+    )
+    assert Package(str(result.release / "datapackage.json")).validate().valid
+
+
+def test_failed_write_leaves_no_partial_release(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = 0
+    real = publish.arrow_csv.write_csv
+
+    def failing_write_csv(*args: object, **kwargs: object) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 2:  # fail after the first table is on disk
+            raise OSError(28, "No space left on device")
+        real(*args, **kwargs)
+
+    monkeypatch.setattr(publish.arrow_csv, "write_csv", failing_write_csv)
+    with pytest.raises(BuildError, match=r"cannot write release 1\.0\.0 to .*: No space left"):
+        build(RAW, tmp_path, today=TODAY)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("version", ["1.0", "v1.0.0", "01.0.0", "1.0.0-rc1"])
+def test_version_must_be_semver(tmp_path: Path, version: str) -> None:
+    with pytest.raises(UsageError, match=r"is not X\.Y\.Z"):
+        build(RAW, tmp_path, version, today=TODAY)

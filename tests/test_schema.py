@@ -1,0 +1,133 @@
+"""The declared Table Schemas drive pandera; this proves both validators flag the same cells."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandera.pandas as pa
+import pyarrow as arrow
+import pyarrow.csv as arrow_csv
+import pytest
+from frictionless import Resource, Schema
+
+from kcna_dataset.declarations import TABLES, table_schema
+from kcna_dataset.publish import CSV_OPTIONS
+from kcna_dataset.schema import arrow_schema, pandera_schema, table_from_rows, to_pandas
+
+VALID_ARTICLE: dict[str, Any] = {
+    "article_id": "a-0123456789abcdef",
+    "statement_id": "s-0123456789abcdef",
+    "source": "kcna-kp",
+    "source_label": "KCNA.kp (En)",
+    "title": "Title",
+    "published_date": date(2024, 9, 13),
+    "listed_date": date(2025, 1, 1),
+    "dateline": "Pyongyang, September 13 (KCNA)",
+    "body": "Body.",
+    "end_mark": True,
+    "stamp": None,
+    "topic": None,
+    "url": None,
+    "raw_path": "x.txt",
+    "raw_sha256": "a" * 64,
+    "match": "exact",
+    "similarity": 1.0,
+}
+# one broken cell per row: (field, value)
+BROKEN: list[tuple[str, Any]] = [
+    ("article_id", "A-0123456789abcdef"),  # pattern
+    ("article_id", "a-0123456789abcdefX"),  # pattern must match the whole value
+    ("statement_id", "s-123"),  # pattern
+    ("source", "KCNA"),  # pattern
+    ("title", None),  # required
+    ("body", ""),  # required (frictionless reads "" as missing) / minLength
+    ("published_date", date(1940, 1, 1)),  # minimum
+    ("listed_date", date(1946, 12, 4)),  # minimum on an optional field
+    ("end_mark", None),  # required boolean
+    ("raw_sha256", "xyz"),  # pattern
+    ("match", "fuzzy"),  # enum
+    ("similarity", 1.5),  # maximum
+    ("similarity", -0.1),  # minimum
+]
+
+
+def article_rows() -> list[dict[str, Any]]:
+    rows = [dict(VALID_ARTICLE)]
+    for i, (field, value) in enumerate(BROKEN, start=1):
+        row = {**VALID_ARTICLE, "article_id": f"a-{i:016x}", field: value}
+        rows.append(row)
+    return rows
+
+
+def frictionless_cells(path: Path, table: str) -> set[tuple[int, str]]:
+    schema = table_schema(table)
+    schema.pop("foreignKeys", None)
+    resource = Resource(
+        path=path.name, basepath=str(path.parent), schema=Schema.from_descriptor(schema)
+    )
+    report = resource.validate()
+    assert all(e.type != "resource-error" for e in report.tasks[0].errors), report.flatten()
+    # a primary-key error names no field: it is about the key's fields
+    key = ",".join(schema.get("primaryKey", []))
+    return {(e.row_number - 2, getattr(e, "field_name", key)) for e in report.tasks[0].errors}
+
+
+def pandera_cells(data: arrow.Table, table: str) -> set[tuple[int, str]]:
+    try:
+        pandera_schema(table).validate(to_pandas(data), lazy=True)
+    except pa.errors.SchemaErrors as e:
+        return {(int(c.index), c.column) for c in e.failure_cases.itertuples()}
+    return set()
+
+
+def write_csv(data: arrow.Table, path: Path) -> Path:
+    arrow_csv.write_csv(data, path, CSV_OPTIONS)
+    return path
+
+
+def test_pandera_and_frictionless_flag_the_same_cells(tmp_path: Path) -> None:
+    # nullable everywhere, so that the broken rows can be built at all
+    relaxed = arrow.schema([f.with_nullable(True) for f in arrow_schema("articles")])
+    data = arrow.Table.from_pylist(article_rows(), schema=relaxed)
+    expected = {(i, field) for i, (field, _) in enumerate(BROKEN, start=1)}
+    assert frictionless_cells(write_csv(data, tmp_path / "a.csv"), "articles") == expected
+    assert pandera_cells(data, "articles") == expected
+
+
+def test_uniqueness_is_checked_by_pandera_and_frictionless(tmp_path: Path) -> None:
+    rows = [dict(VALID_ARTICLE), dict(VALID_ARTICLE)]
+    data = table_from_rows("articles", rows)
+    # frictionless flags the repeat; pandera flags every row of the duplicated value
+    assert frictionless_cells(write_csv(data, tmp_path / "a.csv"), "articles") == {
+        (1, "article_id")
+    }
+    assert pandera_cells(data, "articles") == {(0, "article_id"), (1, "article_id")}
+
+
+def test_valid_rows_pass_both(tmp_path: Path) -> None:
+    data = table_from_rows("articles", [VALID_ARTICLE])
+    assert frictionless_cells(write_csv(data, tmp_path / "a.csv"), "articles") == set()
+    assert pandera_cells(data, "articles") == set()
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_declarations_are_valid_table_schemas(table: str) -> None:
+    declared = table_schema(table)
+    assert Schema.validate_descriptor(declared).valid
+    schema = Schema.from_descriptor(declared)
+    assert [f.name for f in schema.fields] == arrow_schema(table).names
+    assert list(pandera_schema(table).columns) == arrow_schema(table).names
+    for field in declared["fields"]:
+        assert field.get("description"), f"{table}.{field['name']} needs a description"
+
+
+def test_arrow_types_follow_declarations() -> None:
+    s = arrow_schema("articles")
+    assert s.field("published_date").type == arrow.date32()
+    assert s.field("end_mark").type == arrow.bool_()
+    assert s.field("similarity").type == arrow.float64()
+    assert not s.field("article_id").nullable
+    assert s.field("listed_date").nullable
+    assert arrow_schema("statements").field("article_count").type == arrow.int64()

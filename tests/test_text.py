@@ -1,0 +1,123 @@
+"""kcna.kp conventions: dateline, end mark, stamp, glued leader names, titles."""
+
+from datetime import date
+
+import pytest
+
+from kcna_dataset.parse.text import (
+    Body,
+    clean_title,
+    split_body,
+    stamp_date,
+    unglue_leader_names,
+)
+
+
+@pytest.mark.parametrize(
+    ("glued", "spaced"),
+    [
+        ("ComradeKim Jong Unreceived", "Comrade Kim Jong Un received"),
+        ("HEKim Jong Unand", "HE Kim Jong Un and"),
+        ("PresidentKim Il Sungand", "President Kim Il Sung and"),
+        ("ChairmanKim Jong Ilon", "Chairman Kim Jong Il on"),
+        ("Kim Il SungUniversity", "Kim Il Sung University"),
+        ("Kim Jong IlFoundation", "Kim Jong Il Foundation"),
+        ("Kim Jong Ununderlined", "Kim Jong Un underlined"),
+        ("Kim Jong Illed", "Kim Jong Il led"),
+        ("wishedKim Jong Ungood health", "wished Kim Jong Un good health"),
+        ("respected Comrade Kim Jong Un, chairman", "respected Comrade Kim Jong Un, chairman"),
+        ("Kim Jong Un's", "Kim Jong Un's"),
+        ("Kim Il Sungism", "Kim Il Sungism"),
+        ("Kim Yo Jong said", "Kim Yo Jong said"),
+    ],
+)
+def test_unglue_leader_names(glued: str, spaced: str) -> None:
+    assert unglue_leader_names(glued) == spaced
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        (
+            "Floral Tribute Paid to Statues of President Kim Il Sung and Chairman Kim Jong Il\n\n"
+            "[Juche113.1.2.]",
+            "Floral Tribute Paid to Statues of President Kim Il Sung and Chairman Kim Jong Il",
+        ),
+        (
+            "Noble Ideal of Respected Comrade Kim Jong Un\n[Juche113.1.17.]",
+            "Noble Ideal of Respected Comrade Kim Jong Un",
+        ),
+        ("Floral Tribute Paid\n\n[2024.02.11.]", "Floral Tribute Paid"),
+        ("  Press\u00a0Review  ", "Press Review"),
+        ("Press  Statement\tof\u00a0\u00a0Kim Yo Jong", "Press Statement of Kim Yo Jong"),
+        ("Title [with brackets] kept", "Title [with brackets] kept"),
+    ],
+)
+def test_clean_title(raw: str, clean: str) -> None:
+    assert clean_title(raw) == clean
+
+
+def test_split_body_moves_conventions_into_fields() -> None:
+    body = split_body(
+        [
+            "Pyongyang, September 13 (KCNA) -- The head of the office said:",
+            "",
+            "We will as ever support the just cause.\u00a0-0-",
+            "www.kcna.kp (Juche113.9.13.)",
+        ]
+    )
+    assert body == Body(
+        text="The head of the office said:\nWe will as ever support the just cause.",
+        dateline="Pyongyang, September 13 (KCNA)",
+        end_mark=True,
+        stamp="www.kcna.kp (Juche113.9.13.)",
+    )
+
+
+def test_split_body_dateline_without_space_and_glued_name() -> None:
+    body = split_body(
+        [
+            "Pyongyang, January 12 (KCNA) --Kim Jong Un, president of the State"
+            " Affairs, sent a message toKim Jong Unand ComradeKim Jong Unreceived it. -0-"
+        ]
+    )
+    assert body == Body(
+        text="Kim Jong Un, president of the State Affairs, sent a message to Kim Jong Un and"
+        " Comrade Kim Jong Un received it.",
+        dateline="Pyongyang, January 12 (KCNA)",
+        end_mark=True,
+        stamp=None,
+    )
+
+
+def test_split_body_without_conventions_keeps_everything() -> None:
+    paras = [
+        "One day in May Juche 106 (2017), the respected ComradeKim Jong Unmet officials.",
+        "He said “people first”.",
+    ]
+    assert split_body(paras) == Body(
+        text="One day in May Juche 106 (2017), the respected Comrade Kim Jong Un met officials.\n"
+        "He said “people first”.",
+        dateline=None,
+        end_mark=False,
+        stamp=None,
+    )
+
+
+def test_split_body_end_mark_on_its_own_line_and_2025_stamp() -> None:
+    body = split_body(["Text.", "-0-", "www.kcna.kp (2025.12.14.)"])
+    assert body == Body("Text.", None, True, "www.kcna.kp (2025.12.14.)")
+
+
+@pytest.mark.parametrize(
+    ("stamp", "expected"),
+    [
+        ("www.kcna.kp (Juche113.9.13.)", date(2024, 9, 13)),
+        ("www.kcna.kp (Juche112.12.1.)", date(2023, 12, 1)),
+        ("www.kcna.kp (2025.12.14.)", date(2025, 12, 14)),
+        ("www.kcna.kp (Juche113.2.30.)", None),
+        ("not a stamp", None),
+    ],
+)
+def test_stamp_date(stamp: str, expected: date | None) -> None:
+    assert stamp_date(stamp) == expected
