@@ -73,24 +73,21 @@ def check_record(
         found.append(finding("title-empty", path, at("title")))
     if not d.body.text:
         found.append(finding("body-empty", path, at("body")))
-    if d.published_date < KCNA_FOUNDED:
+    out_of_range = (
+        f"before KCNA's founding ({KCNA_FOUNDED})"
+        if d.published_date < KCNA_FOUNDED
+        else f"in the future (today is {today})"
+        if d.published_date > today
+        else None
+    )
+    if out_of_range:
         found.append(
             finding(
                 "date-out-of-range",
                 path,
                 at("published_date"),
                 value=d.published_date,
-                reason=f"before KCNA's founding ({KCNA_FOUNDED})",
-            )
-        )
-    elif d.published_date > today:
-        found.append(
-            finding(
-                "date-out-of-range",
-                path,
-                at("published_date"),
-                value=d.published_date,
-                reason=f"in the future (today is {today})",
+                reason=out_of_range,
             )
         )
     if d.listed_date is not None and d.published_date > d.listed_date:
@@ -197,10 +194,10 @@ def validate_paths(
     accepted: list[Article] = []
     rejected: dict[str, list[tuple[ParsedRecord, list[Finding]]]] = defaultdict(list)
 
-    found = discover(paths)
-    for done, f in enumerate(found, 1):
+    inputs = discover(paths)
+    for done, f in enumerate(inputs, 1):
         if progress:
-            progress("validate", done, len(found))
+            progress("validate", done, len(inputs))
         report = files[f.name] = FileReport(f.name)
         read_stats.total += 1
         if reason := ignored_reason(f.name):

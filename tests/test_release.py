@@ -263,3 +263,15 @@ def test_failed_write_leaves_no_partial_release(
 def test_version_must_be_semver(tmp_path: Path, version: str) -> None:
     with pytest.raises(UsageError, match=r"is not X\.Y\.Z"):
         build(RAW, tmp_path, version, today=TODAY)
+
+
+def test_progress_reports_each_stage(tmp_path: Path) -> None:
+    calls: list[tuple[str, int, int]] = []
+    build(RAW, tmp_path, today=TODAY, progress=lambda *call: calls.append(call))
+    assert calls == [
+        *[("validate", n, 6) for n in range(1, 7)],
+        ("dedup", 0, 1),
+        ("dedup", 1, 1),
+        ("publish", 0, 1),
+        ("publish", 1, 1),
+    ]
