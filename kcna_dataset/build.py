@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -15,8 +15,10 @@ import pyarrow as arrow
 from kcna_dataset import __version__
 from kcna_dataset.config import DedupConfig
 from kcna_dataset.dedup import DedupResult, deduplicate
+from kcna_dataset.dedup.stable_ids import IdChanges, carry_over, newest_release, previous_ids
 from kcna_dataset.exceptions import BuildError, InvalidInputError, UsageError
 from kcna_dataset.publish import LICENSE, SOURCES, created_timestamp, write_release
+from kcna_dataset.records import Article
 from kcna_dataset.report import ValidationReport
 from kcna_dataset.schema import pandera_schema, table_from_rows, to_pandas
 from kcna_dataset.sources import SourceRegistry
@@ -33,6 +35,7 @@ class BuildResult:
     report: ValidationReport
     dedup: DedupResult
     tables: dict[str, arrow.Table]
+    id_changes: IdChanges
 
     @property
     def summary(self) -> dict[str, Any]:
@@ -51,6 +54,10 @@ class BuildResult:
             "articles": articles.num_rows,
             "statements": self.tables["statements"].num_rows,
             "duplicates_merged": articles.num_rows - self.tables["statements"].num_rows,
+            "merged_by_match": dict(
+                sorted(Counter(m for m in articles.column("match").to_pylist() if m).items())
+            ),
+            "statement_ids": self.id_changes.to_dict(),
             "by_source": {
                 src: {"articles": n, "canonical": canonical.get(src, 0)}
                 for src, n in sorted(by_source.items())
@@ -178,7 +185,7 @@ def build(
 
     if progress:
         progress("dedup", 0, 1)
-    dedup = deduplicate(report.articles, registry, config)
+    dedup, id_changes = deduplicate_with_stable_ids(report.articles, registry, config, out)
     tables = assemble_tables(report, dedup, registry)
     check_release_tables(tables)
     if progress:
@@ -207,6 +214,11 @@ def build(
     stats = {
         "summary": report.summary,
         "stages": [s.to_dict() for s in (*report.stats, dedup.stats)],
+        "dedup": {
+            "candidate_pairs": dedup.candidates,
+            "verdicts": dict(sorted(dedup.verified.items())),
+            "statement_ids": id_changes.to_dict(),
+        },
         "ignored_files": ignored,
     }
     if progress:
@@ -214,4 +226,18 @@ def build(
     release = write_release(out, version, tables, metadata, stats, force=force)
     if progress:
         progress("publish", 1, 1)
-    return BuildResult(release, version, report, dedup, tables)
+    return BuildResult(release, version, report, dedup, tables, id_changes)
+
+
+def deduplicate_with_stable_ids(
+    articles: list[Article], registry: SourceRegistry, config: DedupConfig, out: Path
+) -> tuple[DedupResult, IdChanges]:
+    """Deduplicate, then let statements keep the ids they had in the newest release in `out`."""
+    dedup = deduplicate(articles, registry, config)
+    previous = newest_release(out)
+    old = previous_ids(previous) if previous else {}
+    statements, membership, changes = carry_over(
+        dedup.statements, dedup.membership, old, previous.name if previous else None
+    )
+    statements.sort(key=lambda s: (s.published_date, s.statement_id))
+    return replace(dedup, statements=statements, membership=membership), changes

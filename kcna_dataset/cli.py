@@ -20,6 +20,7 @@ from rich.table import Table
 
 from kcna_dataset import __version__
 from kcna_dataset.build import build as build_release
+from kcna_dataset.duplicates import find_duplicates
 from kcna_dataset.exceptions import InvalidInputError, KcnaDatasetError, UsageError
 from kcna_dataset.report import ValidationReport
 from kcna_dataset.validate import validate_paths
@@ -205,9 +206,97 @@ def build(
         "duplicates_merged",
     ):
         totals.add_row(key.replace("_", " "), str(summary[key]))
+    for match, n in summary["merged_by_match"].items():
+        totals.add_row(f"  {match}", str(n))
     out.print(totals)
     by_source = Table("source", "articles", "canonical copies")
     for src, n in summary["by_source"].items():
         by_source.add_row(src, str(n["articles"]), str(n["canonical"]))
     out.print(by_source)
+    ids = summary["statement_ids"]
+    if ids["previous_release"]:
+        out.print(
+            f"statement ids against {ids['previous_release']}: {ids['kept']} kept, "
+            f"{ids['new']} new, {len(ids['retired'])} retired, {len(ids['split'])} split, "
+            f"{len(ids['merged'])} merged",
+            markup=False,
+        )
     out.print(f"Release written to {summary['release']}/", markup=False)
+
+
+@app.command()
+def duplicates(
+    raw: Annotated[Path, typer.Option(help="Folder of raw article files.")] = Path("raw"),
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Releases folder whose statement ids to reuse.")
+    ] = Path("dist"),
+    explain: Annotated[
+        str | None,
+        typer.Option(help="Explain why this article_id joined its statement.", show_default=False),
+    ] = None,
+    output: Annotated[
+        OutputFormat, typer.Option("--format", help="text for people, json for machines.")
+    ] = OutputFormat.text,
+) -> None:
+    """Show the duplicate groups, or explain one article's match.
+
+    Deduplicates the valid records under --raw without publishing anything.
+    """
+    try:
+        found = find_duplicates(raw, out_dir)
+        data = found.explain(explain) if explain else found.to_dict()
+    except KcnaDatasetError as e:
+        raise fail(e) from None
+    if output is OutputFormat.json:
+        sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    elif explain:
+        print_explanation(data)
+    else:
+        print_groups(data)
+
+
+def print_groups(data: dict[str, Any]) -> None:
+    for g in data["groups"]:
+        out.print(
+            f"{g['statement_id']}  {g['published_date']}  {g['copies']} copies  {g['title']}",
+            markup=False,
+        )
+        for a in g["articles"]:
+            how = "canonical" if a["match"] is None else f"{a['match']} {a['similarity']:.2f}"
+            out.print(
+                f"  {how:<16} {a['article_id']:<20} {a['source']:<16} {a['published_date']}  "
+                f"{a['raw_path']}",
+                markup=False,
+            )
+    out.print(
+        f"{len(data['groups'])} statements with copies; {data['articles']} articles, "
+        f"{data['statements']} statements; {data['candidate_pairs']} candidate pairs verified: "
+        + ", ".join(f"{k} {v}" for k, v in data["verdicts"].items()),
+        markup=False,
+    )
+
+
+def print_explanation(data: dict[str, Any]) -> None:
+    lines = [
+        f"article    {data['article_id']}  {data['source']}  {data['published_date']}  "
+        f"{data['raw_path']}",
+        f"statement  {data['statement_id']}  ({data['statement_copies']} copies)  "
+        f"{data['statement_title']}",
+        f"canonical  {data['canonical_article_id']}  (date gap {data['date_gap_days']} days)",
+        f"why        {data['explanation']}",
+    ]
+    if "evidence" in data:
+        e = data["evidence"]
+        lines.append(
+            f"scores     jaccard {e['jaccard']}, containment {e['containment']}, length ratio "
+            f"{e['length_ratio']}, date gap {e['date_gap_days']} days"
+        )
+        lines.append(
+            f"differing  numbers: {', '.join(e['numbers_differing']) or 'none'}; names: "
+            f"{', '.join(e['names_differing']) or 'none'}"
+        )
+        lines.append(f"changes    {data['changes']} word-level changes, the first:")
+        for d in data["differences"]:
+            lines.append(f"  - {d['removed']!r} + {d['added']!r}")
+    for line in lines:
+        out.print(line, markup=False)

@@ -20,7 +20,7 @@ COMMANDS = sorted(get_command(app).commands)  # type: ignore[attr-defined]
 
 
 def test_commands() -> None:
-    assert COMMANDS == ["build", "validate"]
+    assert COMMANDS == ["build", "duplicates", "validate"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -58,8 +58,8 @@ def test_build_shipped_raw(raw_copy: Path, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[-1] == f"Release written to {out.as_posix()}/1.0.0/"
-    assert "│ statements        │ 437 │" in lines
-    assert "│ duplicates merged │ 251 │" in lines
+    assert "│ statements        │ 433 │" in lines
+    assert "│ duplicates merged │ 255 │" in lines
     assert (out / "1.0.0" / "datapackage.json").is_file()
 
 
@@ -70,7 +70,7 @@ def test_build_json_and_quiet(raw_copy: Path, tmp_path: Path) -> None:
     summary = json.loads(result.output)
     assert {
         k: summary[k] for k in ("version", "records", "articles", "statements", "rejected")
-    } == {"version": "1.0.0", "records": 688, "articles": 688, "statements": 437, "rejected": 0}
+    } == {"version": "1.0.0", "records": 688, "articles": 688, "statements": 433, "rejected": 0}
     result = runner.invoke(
         app, ["build", "--raw", str(raw_copy), "--out", str(out), "--version", "1.0.1", "--quiet"]
     )

@@ -16,6 +16,7 @@ from frictionless import Package
 
 import kcna_dataset.publish as publish
 from kcna_dataset.build import BuildResult, build
+from kcna_dataset.config import DedupConfig
 from kcna_dataset.exceptions import BuildError, InvalidInputError, UsageError
 from kcna_dataset.publish import TABLES
 from kcna_dataset.schema import arrow_schema
@@ -60,8 +61,8 @@ def test_frictionless_accepts_the_release_as_it_is(shipped_release: BuildResult)
     assert report.valid, report.flatten(["type", "note"])[:5]
     rows = {task.name: task.stats.get("rows") for task in report.tasks}
     assert rows == {
-        "statements": 437,
-        "statements-csv": 437,
+        "statements": 433,
+        "statements-csv": 433,
         "articles": 688,
         "articles-csv": 688,
         "sources": 9,
@@ -98,13 +99,14 @@ def test_csv_is_rfc4180_with_bodies_intact(shipped_release: BuildResult) -> None
 
 def test_counts_reconcile(shipped_release: BuildResult) -> None:
     s = shipped_release.summary
-    assert (s["records"], s["articles"], s["rejected"], s["statements"]) == (688, 688, 0, 437)
+    assert (s["records"], s["articles"], s["rejected"], s["statements"]) == (688, 688, 0, 433)
     assert s["records"] == s["articles"] + s["rejected"]
-    assert s["duplicates_merged"] == 251
+    assert s["duplicates_merged"] == 255
+    assert s["merged_by_match"] == {"exact": 251, "near": 4}
     statements = parquet.read_table(shipped_release.release / "data" / "statements.parquet")
     assert sum(statements.column("article_count").to_pylist()) == s["articles"]
     assert s["by_source"] == {
-        "kcna-kp": {"articles": 686, "canonical": 435},
+        "kcna-kp": {"articles": 686, "canonical": 431},
         "mfa": {"articles": 2, "canonical": 2},
     }
     stats = json.loads((shipped_release.release / "stats.json").read_text())
@@ -113,7 +115,12 @@ def test_counts_reconcile(shipped_release: BuildResult) -> None:
         {"stage": "read", "total": 6, "kept": 5, "dropped": {"ignored (documentation)": 1}},
         {"stage": "parse", "total": 688, "kept": 688, "dropped": {}},
         {"stage": "validate", "total": 688, "kept": 688, "dropped": {}},
-        {"stage": "dedup", "total": 688, "kept": 437, "dropped": {"merged (exact)": 251}},
+        {
+            "stage": "dedup",
+            "total": 688,
+            "kept": 433,
+            "dropped": {"merged (exact)": 251, "merged (near)": 4},
+        },
     ]
 
 
@@ -150,7 +157,8 @@ def test_datapackage_metadata(shipped_release: BuildResult) -> None:
     assert (dp["name"], dp["version"]) == ("kcna-dataset", "1.0.0")
     assert dp["created"] == "2026-01-25T00:00:00Z"  # the newest input date, not the clock
     assert dp["licenses"][0]["name"] == "CC0-1.0"
-    assert dp["kcna:dedup"] == {"method": "normalized", "window_days": 7, "normalizer_version": 1}
+    assert dp["kcna:dedup"] == DedupConfig().to_dict()
+    assert dp["kcna:dedup"]["window_days"] == 7
     names = [r["name"] for r in dp["resources"]]
     assert names == [
         "statements",

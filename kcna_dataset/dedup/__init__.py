@@ -1,0 +1,216 @@
+"""Dedup stage: Articles -> Statements, each article with a Membership (how it joined).
+
+1. Copies whose comparison texts are equal (`match_key`) form units (exact / normalized), split
+   where their dates lie further apart than the window.
+2. Candidate unit pairs come from MinHash LSH over the whole text and over its opening (so a
+   truncated reprint is found); no pair is merged without verification on the real token sets
+   (`verify`): similarity, the date window, and the numbers/names that template messages and
+   daily series differ in.
+3. Star clustering guards against chaining: units are visited in canonical rank order (source
+   priority, earliest, longest, smallest id); each joins the best verified *center* among its
+   candidates, or becomes a center. A~B and B~C never merge A and C unless C matches A itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from kcna_dataset.config import DedupConfig
+from kcna_dataset.dedup.minhash import (
+    MinHasher,
+    TokenHasher,
+    band_keys,
+    candidate_pairs,
+    neighbours,
+    shingle_hashes,
+)
+from kcna_dataset.dedup.normalize import comparison_text, key_of, match_key, tokenize
+from kcna_dataset.dedup.verify import Features, PairScore, bridgeable, verify
+from kcna_dataset.records import Article, Membership, StageStats, Statement
+from kcna_dataset.sources import SourceRegistry
+
+__all__ = [
+    "DedupResult",
+    "Evidence",
+    "PairScore",
+    "comparison_text",
+    "deduplicate",
+    "match_key",
+    "verify",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class DedupResult:
+    statements: list[Statement]
+    membership: dict[str, Membership]  # article_id -> how it joined
+    evidence: dict[str, Evidence]  # article_id -> how a near/contained copy was verified
+    stats: StageStats
+    candidates: int = 0  # candidate unit pairs from LSH
+    verified: dict[str, int] = field(default_factory=dict)  # verdicts over candidate pairs
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """Why a copy joined: the pair it verified as, against which article (the canonical copy,
+    or a member it bridged through, in which case `to_canonical` shows it has no conflict)."""
+
+    against: str  # article_id
+    score: PairScore
+    to_canonical: PairScore | None = None  # set when `against` is not the canonical copy
+
+
+@dataclass(slots=True)
+class _Unit:
+    key: str
+    members: list[Article]  # in rank order; members[0] represents the unit
+
+    @property
+    def head(self) -> Article:
+        return self.members[0]
+
+
+def _split_by_window(copies: list[Article], window_days: int) -> list[list[Article]]:
+    copies = sorted(copies, key=lambda a: (a.published_date, a.article_id))
+    groups: list[list[Article]] = [[copies[0]]]
+    for a in copies[1:]:
+        if (a.published_date - groups[-1][0].published_date).days > window_days:
+            groups.append([a])
+        else:
+            groups[-1].append(a)
+    return groups
+
+
+def statement_id_for(key: str, first: date) -> str:
+    digest = hashlib.sha256(f"{key}\x1f{first.isoformat()}".encode()).hexdigest()
+    return f"s-{digest[:16]}"
+
+
+def deduplicate(
+    articles: Sequence[Article], registry: SourceRegistry, config: DedupConfig | None = None
+) -> DedupResult:
+    config = config or DedupConfig()
+    stats = StageStats("dedup", total=len(articles))
+
+    def rank(a: Article) -> tuple[int, date, int, str]:
+        return (registry.by_slug(a.source).priority, a.published_date, -len(a.body), a.article_id)
+
+    # 1. exact / normalised units
+    texts = {a.article_id: comparison_text(a.body) for a in articles}
+    by_key: dict[str, list[Article]] = defaultdict(list)
+    for a in articles:
+        by_key[key_of(texts[a.article_id])].append(a)
+    units = [
+        _Unit(key, sorted(group, key=rank))
+        for key, copies in by_key.items()
+        for group in _split_by_window(copies, config.window_days)
+    ]
+    units.sort(key=lambda u: rank(u.head))
+
+    # 2. candidates between units, over the whole text and over its opening
+    hasher, minhasher = TokenHasher(), MinHasher(config.num_perm, config.seed)
+    tokens = [tokenize(texts[u.head.article_id]) for u in units]
+    token_hashes = [hasher(t.words) for t in tokens]
+    full = [shingle_hashes(h, config.shingle_size) for h in token_hashes]
+    opening = [shingle_hashes(h[: config.prefix_tokens], config.shingle_size) for h in token_hashes]
+    pairs = candidate_pairs(band_keys(minhasher.signatures(full), config.bands, config.rows))
+    pairs |= candidate_pairs(band_keys(minhasher.signatures(opening), config.bands, config.rows))
+    near = neighbours(pairs, len(units))
+    features = [
+        Features.of(texts[u.head.article_id], t, s, u.head.published_date)
+        for t, s, u in zip(tokens, full, units, strict=True)
+    ]
+
+    # 3. star clustering in rank order, joining through a member only by `bridgeable`
+    center_of: list[int] = []
+    joined_by: dict[int, PairScore] = {}
+    via: dict[int, int] = {}
+    bridged: dict[int, PairScore] = {}  # unit -> its score against the center it bridged to
+    verdicts: dict[str, int] = defaultdict(int)
+    for i in range(len(units)):
+        best: tuple[tuple[float, int, float, int], int, int, PairScore] | None = None
+        tried: dict[int, PairScore] = {}
+        for j in near[i]:
+            if j >= i:
+                continue  # units are visited in rank order: only earlier ones are placed
+            gap = abs((units[i].head.published_date - units[j].head.published_date).days)
+            if gap > config.window_days:
+                verdicts["outside-window"] += 1  # decided without reading the texts
+                continue
+            score = tried.get(j) or verify(features[i], features[j], config)
+            tried[j] = score
+            verdicts[score.verdict] += 1
+            if not score.match:
+                continue
+            c = center_of[j]
+            if c != j:
+                to_center = tried.get(c) or verify(features[i], features[c], config)
+                tried[c] = to_center
+                if not bridgeable(to_center, config):
+                    verdicts["bridge-refused"] += 1
+                    continue
+            # best evidence wins; a tie (a short opening of two texts) goes to the nearer date,
+            # then to the text it is closest to as a whole
+            key = (score.similarity, -score.date_gap_days, score.jaccard, -c)
+            if best is None or key > best[0]:
+                best = (key, c, j, score)
+        if best is None:
+            center_of.append(i)
+        else:
+            center_of.append(best[1])
+            joined_by[i] = best[3]
+            if best[2] != best[1]:
+                via[i] = best[2]
+                bridged[i] = tried[best[1]]
+
+    clusters: dict[int, list[int]] = defaultdict(list)
+    for i, c in enumerate(center_of):
+        clusters[c].append(i)
+
+    statements: list[Statement] = []
+    membership: dict[str, Membership] = {}
+    evidence: dict[str, PairScore] = {}
+    for c, members in clusters.items():
+        canonical = units[c].head
+        copies = [a for i in members for a in units[i].members]
+        first = min(a.published_date for a in copies)
+        statement_id = statement_id_for(units[c].key, first)
+        slugs = sorted({a.source for a in copies}, key=lambda s: registry.by_slug(s).priority)
+        statements.append(
+            Statement(
+                statement_id=statement_id,
+                title=canonical.title,
+                published_date=first,
+                dateline=canonical.dateline,
+                body=canonical.body,
+                canonical_article_id=canonical.article_id,
+                canonical_source=canonical.source,
+                sources=tuple(slugs),
+                article_count=len(copies),
+            )
+        )
+        for i in members:
+            for a in units[i].members:
+                if a is canonical:
+                    membership[a.article_id] = Membership(statement_id, None, None)
+                    continue
+                if i == c:
+                    match = "exact" if a.body == canonical.body else "normalized"
+                    membership[a.article_id] = Membership(statement_id, match, 1.0)
+                else:
+                    score = joined_by[i]
+                    to_center = bridged.get(i)
+                    against = units[via.get(i, c)].head.article_id
+                    similarity = (to_center or score).similarity
+                    membership[a.article_id] = Membership(
+                        statement_id, score.match, round(similarity, 4)
+                    )
+                    evidence[a.article_id] = Evidence(against, score, to_center)
+                stats.drop(f"merged ({membership[a.article_id].match})")
+    stats.kept = len(statements)
+    statements.sort(key=lambda s: (s.published_date, s.statement_id))
+    return DedupResult(statements, membership, evidence, stats, len(pairs), dict(verdicts))

@@ -1,0 +1,123 @@
+"""MinHash signatures over word shingles and LSH banding, in numpy.
+
+Tokens are hashed once each (blake2b, cached: stable across runs and machines, unlike `hash`),
+shingle hashes are combined from token hashes with vectorised arithmetic, and the permutations
+are multiply-shift hashes ((a*x + b) mod 2**64) >> 32 with seeded odd a and b (a 2-universal
+family, and no slow 64-bit modulus). Deterministic for a given seed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Sequence
+
+import numpy as np
+
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+_CHUNK = 1 << 13  # shingles per block: a reused (block x num_perm) buffer of ~8 MB
+
+
+class TokenHasher:
+    """Stable 64-bit token hashes, each distinct token hashed once."""
+
+    def __init__(self) -> None:
+        self._cache: dict[str, int] = {}
+
+    def __call__(self, words: Sequence[str]) -> np.ndarray:
+        cache = self._cache
+        out = np.empty(len(words), dtype=np.uint64)
+        for i, w in enumerate(words):
+            h = cache.get(w)
+            if h is None:
+                h = int.from_bytes(hashlib.blake2b(w.encode(), digest_size=8).digest(), "little")
+                cache[w] = h
+            out[i] = h
+        return out
+
+
+def shingle_hashes(token_hashes: np.ndarray, k: int) -> np.ndarray:
+    """32-bit hashes of the word k-grams (a text shorter than k is one shingle)."""
+    n = len(token_hashes)
+    if n == 0:
+        return np.zeros(1, dtype=np.uint64)
+    if n < k:
+        token_hashes = np.concatenate([token_hashes, np.zeros(k - n, dtype=np.uint64)])
+        n = k
+    with np.errstate(over="ignore"):
+        h = token_hashes[: n - k + 1].copy()
+        for j in range(1, k):
+            h = h * _MIX + token_hashes[j : n - k + 1 + j]
+        h ^= h >> np.uint64(29)
+        h *= _MIX
+    return h >> np.uint64(32)
+
+
+class MinHasher:
+    def __init__(self, num_perm: int, seed: int) -> None:
+        rng = np.random.Generator(np.random.PCG64(seed))
+        self.a = rng.integers(0, 1 << 63, size=num_perm, dtype=np.uint64) * np.uint64(2) + 1
+        self.b = rng.integers(0, 1 << 63, size=num_perm, dtype=np.uint64)
+        self.num_perm = num_perm
+
+    def signatures(self, shingles: Sequence[np.ndarray]) -> np.ndarray:
+        """(len(shingles), num_perm) uint32 signatures."""
+        out = np.empty((len(shingles), self.num_perm), dtype=np.uint32)
+        lengths = np.array([len(s) for s in shingles], dtype=np.int64)
+        buffer = np.empty((max(_CHUNK, int(lengths.max(initial=1))), self.num_perm), np.uint64)
+        start = 0
+        while start < len(shingles):
+            # a block of whole documents holding at most _CHUNK shingles (at least one document)
+            stop = start + 1
+            size = int(lengths[start])
+            while stop < len(shingles) and size + lengths[stop] <= _CHUNK:
+                size += int(lengths[stop])
+                stop += 1
+            block = np.concatenate(shingles[start:stop])
+            values = buffer[:size]
+            with np.errstate(over="ignore"):
+                np.multiply(block[:, None], self.a[None, :], out=values)
+                values += self.b[None, :]
+            values >>= np.uint64(32)
+            offsets = np.concatenate([[0], np.cumsum(lengths[start : stop - 1])])
+            out[start:stop] = np.minimum.reduceat(values, offsets, axis=0)
+            start = stop
+        return out
+
+
+def band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """(n, bands) uint64: each band's rows folded into one key."""
+    n = signatures.shape[0]
+    s = signatures.reshape(n, bands, rows).astype(np.uint64)
+    with np.errstate(over="ignore"):
+        key = np.zeros((n, bands), dtype=np.uint64)
+        for r in range(rows):
+            key = key * _MIX + s[:, :, r]
+    return key
+
+
+def candidate_pairs(keys: np.ndarray) -> set[tuple[int, int]]:
+    """Index pairs (i < j) that share a bucket in at least one band."""
+    pairs: set[tuple[int, int]] = set()
+    for band in range(keys.shape[1]):
+        column = keys[:, band]
+        order = np.argsort(column, kind="stable")
+        ordered = column[order]
+        # runs of equal keys
+        edges = np.flatnonzero(ordered[1:] != ordered[:-1]) + 1
+        starts = np.concatenate([[0], edges])
+        stops = np.concatenate([edges, [len(ordered)]])
+        for s, e in zip(starts[stops - starts > 1], stops[stops - starts > 1], strict=True):
+            members = sorted(order[s:e].tolist())
+            for x in range(len(members)):
+                for y in range(x + 1, len(members)):
+                    pairs.add((members[x], members[y]))
+    return pairs
+
+
+def neighbours(pairs: set[tuple[int, int]], n: int) -> list[list[int]]:
+    adjacency: dict[int, list[int]] = defaultdict(list)
+    for i, j in pairs:
+        adjacency[i].append(j)
+        adjacency[j].append(i)
+    return [sorted(adjacency.get(i, [])) for i in range(n)]

@@ -1,0 +1,131 @@
+"""The text as compared: what copies of one statement share, whatever the outlet did to it.
+
+Used only for matching; the published body keeps its quotes and wording.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+_QUOTES = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201b": "'",
+        "\u2032": "'",
+        "`": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u2033": '"',
+    }
+)
+# Outlets spell the country out where KCNA writes DPRK, or both at once.
+_DPRK = re.compile(r"Democratic People'?s Republic of Korea(?:\s*\(DPRK\))?", re.IGNORECASE)
+# A closing byline (Rodong: `Rodong Sinmun`, `Political News Team`, an author's name): a last
+# paragraph of a few words without closing punctuation.
+_BYLINE = re.compile(r"^[A-Z][\w.'-]*(?: [A-Z][\w.'-]*){0,4}$")
+# An opening lead-in some outlets add: `The following is the full text of the statement:`.
+_LEAD_IN = re.compile(
+    r"^(?:The )?(?:following is the )?full text of the [\w ]{1,40}(?:follows)?"
+    r"(?: reads as follows)?:?$",
+    re.IGNORECASE,
+)
+_WHITESPACE = re.compile(r"\s+")
+_DATE_WORDS = frozenset(
+    [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    ]
+)
+_NUMBER_SUFFIX = re.compile(r"(?<=\d)(?:st|nd|rd|th|mm|cm|km|kg|m|s)$")
+
+
+def comparison_text(body: str) -> str:
+    """NFKC, straight quotes, DPRK spelled one way, byline and lead-in paragraphs dropped."""
+    text = unicodedata.normalize("NFKC", body).translate(_QUOTES)
+    text = _DPRK.sub("DPRK", text)
+    paras = [p.strip() for p in text.split("\n") if p.strip()]
+    if len(paras) > 1 and _BYLINE.match(paras[-1]):
+        paras.pop()
+    if len(paras) > 1 and _LEAD_IN.match(paras[0]):
+        paras.pop(0)
+    return "\n".join(paras)
+
+
+def match_key(body: str) -> str:
+    """Equal keys = the same text up to case, spacing, quotes and the folds above."""
+    return key_of(comparison_text(body))
+
+
+def key_of(text: str) -> str:
+    """match_key of an already computed comparison_text."""
+    return _WHITESPACE.sub("", text.casefold())
+
+
+@dataclass(frozen=True, slots=True)
+class Tokens:
+    words: tuple[str, ...]  # lower-cased word tokens, the unit of shingles
+    numbers: frozenset[str]  # number tokens (suffixes folded), month and weekday names
+    names: frozenset[str]  # capitalised words that do not start a sentence, lower-cased
+    normal_case: bool  # False for all-caps or all-lowercase text: names cannot be told apart
+
+
+_WORD = re.compile(r"\w+(?:'\w+)*")
+_NUMBER = re.compile(r"\b\w*\d\w*\b")
+# A capitalised word after a space that does not follow a sentence end (. ! ? : ; or a line).
+_NAME = re.compile(r"(?<=[^.!?:;\n] )[\"(\[]?([A-Z]\w*(?:'\w+)*)")
+_ALL_CAPS = re.compile(r"\b[A-Z]{2,}\b")
+_LOWER_WORD = re.compile(r"\b[a-z]+\b")
+
+
+def opening(text: str, n_words: int) -> str:
+    """The start of a comparison text, up to (not including) its n-th word."""
+    for i, m in enumerate(_WORD.finditer(text)):
+        if i == n_words:
+            return text[: m.start()]
+    return text
+
+
+def tokenize(text: str) -> Tokens:
+    """Word tokens of a comparison_text, with the numbers and names verification compares."""
+    lower = text.lower()
+    words = tuple(_WORD.findall(lower))
+    numbers = {_NUMBER_SUFFIX.sub("", n) for n in _NUMBER.findall(lower)}
+    numbers |= _DATE_WORDS.intersection(words)
+    names = {n.lower().removesuffix("'s") for n in _NAME.findall(text)}
+    names -= _DATE_WORDS
+    upper, lower_words = len(_ALL_CAPS.findall(text)), len(_LOWER_WORD.findall(text))
+    normal_case = bool(words) and upper < 0.5 * len(words) and lower_words < 0.98 * len(words)
+    return Tokens(words, frozenset(numbers), frozenset(names), normal_case)

@@ -1,0 +1,123 @@
+"""Statement ids that survive releases.
+
+A new build reads the newest release in the output folder and lets each statement keep the id
+its articles carried there (articles have content ids, so the same copy has the same id in both).
+New copies joining a statement, or its canonical copy changing, keep the id; a statement that new
+evidence splits or merges is reported.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as parquet
+
+from kcna_dataset.records import Membership, Statement
+
+_VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
+
+
+def newest_release(out: Path) -> Path | None:
+    """The release folder with the highest X.Y.Z under `out`, or None."""
+    if not out.is_dir():
+        return None
+    releases = [
+        (tuple(int(x) for x in m.groups()), p)
+        for p in out.iterdir()
+        if p.is_dir()
+        and (m := _VERSION.match(p.name))
+        and (p / "data" / "articles.parquet").is_file()
+    ]
+    return max(releases)[1] if releases else None
+
+
+def previous_ids(release: Path) -> dict[str, str]:
+    """article_id -> statement_id in a published release."""
+    table = parquet.read_table(
+        release / "data" / "articles.parquet", columns=["article_id", "statement_id"]
+    )
+    return dict(
+        zip(
+            table.column("article_id").to_pylist(),
+            table.column("statement_id").to_pylist(),
+            strict=True,
+        )
+    )
+
+
+@dataclass(slots=True)
+class IdChanges:
+    """What happened to statement ids against the previous release."""
+
+    previous: str | None = None  # the release compared against
+    kept: int = 0
+    new: list[str] = field(default_factory=list)
+    retired: list[str] = field(default_factory=list)  # old ids no statement carries any more
+    split: dict[str, list[str]] = field(default_factory=dict)  # old id -> new statements now
+    merged: dict[str, list[str]] = field(default_factory=dict)  # statement -> old ids it joins
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "previous_release": self.previous,
+            "kept": self.kept,
+            "new": len(self.new),
+            "retired": sorted(self.retired),
+            "split": self.split,
+            "merged": self.merged,
+        }
+
+
+def carry_over(
+    statements: list[Statement],
+    membership: dict[str, Membership],
+    old: dict[str, str],
+    previous: str | None,
+) -> tuple[list[Statement], dict[str, Membership], IdChanges]:
+    """Give each statement the id its articles had in the previous release, where it can."""
+    changes = IdChanges(previous)
+    members: dict[str, list[str]] = defaultdict(list)
+    for article_id, m in membership.items():
+        members[m.statement_id].append(article_id)
+    votes = {
+        s.statement_id: Counter(old[a] for a in members[s.statement_id] if a in old)
+        for s in statements
+    }
+    # the strongest claim on an old id wins it; ties go to the smaller old id / statement id
+    claims = sorted(
+        ((-n, old_id, s_id) for s_id, counter in votes.items() for old_id, n in counter.items())
+    )
+    assigned: dict[str, str] = {}
+    taken: set[str] = set()
+    for _, old_id, s_id in claims:
+        if s_id not in assigned and old_id not in taken:
+            assigned[s_id] = old_id
+            taken.add(old_id)
+    renamed = {s.statement_id: assigned.get(s.statement_id, s.statement_id) for s in statements}
+    # a fresh content id must not collide with an old id now carried by another statement
+    for s_id, new_id in list(renamed.items()):
+        while s_id not in assigned and new_id in taken:
+            new_id = "s-" + hashlib.sha256(new_id.encode()).hexdigest()[:16]
+        renamed[s_id] = new_id
+
+    holders: dict[str, list[str]] = defaultdict(list)
+    for s in statements:
+        for old_id in votes[s.statement_id]:
+            holders[old_id].append(renamed[s.statement_id])
+        if len(votes[s.statement_id]) > 1:
+            changes.merged[renamed[s.statement_id]] = sorted(votes[s.statement_id])
+        if s.statement_id in assigned:
+            changes.kept += 1
+        else:
+            changes.new.append(renamed[s.statement_id])
+    changes.split = {o: sorted(h) for o, h in sorted(holders.items()) if len(h) > 1}
+    changes.retired = sorted(set(old.values()) - taken)
+    out_statements = [replace(s, statement_id=renamed[s.statement_id]) for s in statements]
+    out_membership = {
+        a: replace(m, statement_id=renamed[m.statement_id]) for a, m in membership.items()
+    }
+    return out_statements, out_membership, changes
