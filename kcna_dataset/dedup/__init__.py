@@ -173,7 +173,7 @@ def deduplicate(
 
     statements: list[Statement] = []
     membership: dict[str, Membership] = {}
-    evidence: dict[str, PairScore] = {}
+    evidence: dict[str, Evidence] = {}
     for c, members in clusters.items():
         canonical = units[c].head
         copies = [a for i in members for a in units[i].members]
