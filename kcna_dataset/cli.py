@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from kcna_dataset import __version__
 from kcna_dataset.build import build as build_release
@@ -39,6 +40,12 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 class OutputFormat(StrEnum):
     text = "text"
     json = "json"
+
+
+class ValidateFormat(StrEnum):
+    text = "text"
+    json = "json"
+    github = "github"
 
 
 def fail(e: KcnaDatasetError) -> typer.Exit:
@@ -72,11 +79,35 @@ def stage_progress(enabled: bool):
 
 
 def print_findings(report: ValidationReport) -> None:
+    """One line per finding, grouped by file: path:line[:col]: severity code: message — hint."""
     for f in report.files:
         for x in f.findings:
             where = f.path + "".join(f":{n}" for n in (x.line, x.column) if n is not None)
-            out.print(f"{where}: {x.severity} {x.code}: {x.message}", markup=False)
-            out.print(f"  hint: {x.hint}", markup=False, style="dim")
+            style = "red" if x.severity == "error" else "yellow"
+            line = Text(f"{where}: ")
+            line.append(f"{x.severity} {x.code}", style=style)
+            line.append(f": {x.message}")
+            line.append(f" — hint: {x.hint}", style="dim")
+            out.print(line)
+
+
+def _escape(value: str, *, prop: bool = False) -> str:
+    value = value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return value.replace(":", "%3A").replace(",", "%2C") if prop else value
+
+
+def github_annotations(report: ValidationReport) -> list[str]:
+    """GitHub Actions workflow commands: one ::error / ::warning per finding."""
+    lines = []
+    for f in report.files:
+        for x in f.findings:
+            props = [f"file={_escape(f.location or f.path, prop=True)}"]
+            props += [f"{k}={v}" for k, v in (("line", x.line), ("col", x.column)) if v is not None]
+            props.append(f"title={_escape(x.code, prop=True)}")
+            lines.append(
+                f"::{x.severity} {','.join(props)}::{_escape(x.message)}. {_escape(x.hint)}"
+            )
+    return lines
 
 
 def plural(n: int, noun: str) -> str:
@@ -122,8 +153,11 @@ def validate(
         typer.Argument(help="Raw files or folders to check (default: raw/).", show_default=False),
     ] = None,
     output: Annotated[
-        OutputFormat, typer.Option("--format", help="text for people, json for machines.")
-    ] = OutputFormat.text,
+        ValidateFormat,
+        typer.Option(
+            "--format", help="text for people, json for machines, github for PR annotations."
+        ),
+    ] = ValidateFormat.text,
 ) -> None:
     """Check raw files against the declared schemas (no release).
 
@@ -133,8 +167,12 @@ def validate(
         report = validate_paths(paths or [Path("raw")])
     except KcnaDatasetError as e:
         raise fail(e) from None
-    if output is OutputFormat.json:
+    if output is ValidateFormat.json:
         sys.stdout.write(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n")
+    elif output is ValidateFormat.github:
+        for line in github_annotations(report):
+            sys.stdout.write(line + "\n")
+        sys.stdout.write(validation_line(report) + "\n")
     else:
         print_findings(report)
         out.print(validation_line(report), markup=False)

@@ -39,19 +39,55 @@ CATALOGUE: dict[str, Code] = _catalogue(
         "Check the file's permissions, or remove it from the raw folder.",
     ),
     Code(
+        "file-binary",
+        E,
+        "binary file: NUL byte at offset {offset}",
+        "Raw files are text: KCNA Watch pages (*.txt) or scraper records (*.jsonl, *.csv).",
+    ),
+    Code(
+        "file-too-large",
+        E,
+        "{size} bytes exceeds the {limit}-byte limit for {kind} files",
+        "Check it is the right file; split large record files into several.",
+    ),
+    Code(
         "encoding-invalid",
         E,
         "not UTF-8: undecodable byte at offset {offset}",
         "Re-save the file as UTF-8 (without BOM).",
+    ),
+    Code(
+        "encoding-utf16",
+        W,
+        "decoded as UTF-16 (byte order mark {bom}); the corpus is UTF-8",
+        "Re-save the file as UTF-8.",
+    ),
+    Code(
+        "control-characters",
+        E,
+        "control character U+{codepoint:04X} in the text",
+        "Remove control characters (left by broken scrapers or copy-paste).",
     ),
     Code("file-empty", E, "the file is empty", "Remove the file or add its content."),
     Code(
         "file-type-unsupported",
         E,
         "unsupported file type {suffix!r}",
-        "Raw files are KCNA Watch page text (*.txt) or scraper records (*.jsonl).",
+        "Raw files are KCNA Watch page text (*.txt) or scraper records (*.jsonl, *.csv).",
+    ),
+    Code(
+        "symlink-outside",
+        E,
+        "symbolic link to {target}, outside the input folder",
+        "Copy the file into the folder instead of linking to it.",
     ),
     # KCNA Watch pages
+    Code(
+        "html-instead-of-text",
+        E,
+        "HTML markup, not page text: {found!r}",
+        "Save the page's text (copy it from the browser), not its HTML source.",
+    ),
     Code(
         "listing-date-invalid",
         E,
@@ -78,6 +114,13 @@ CATALOGUE: dict[str, Code] = _catalogue(
         "Copy the page again: the Date/Source line follows the title.",
     ),
     Code(
+        "navigation-in-body",
+        E,
+        "navigation text inside the body: {found!r}",
+        "The body ends where 'More From <source>' begins; copy the page again with that line.",
+    ),
+    # dates
+    Code(
         "date-invalid",
         E,
         "{value!r} is not a real date ({form})",
@@ -96,6 +139,26 @@ CATALOGUE: dict[str, Code] = _catalogue(
         "A page cannot be listed before it was published: check for a day/month swap.",
     ),
     Code(
+        "date-swapped",
+        E,
+        "published date {published} disagrees with the dateline ({dateline}); with day and "
+        "month swapped they agree",
+        "The date was read as MM/DD: KCNA Watch's Date: is DD/MM/YYYY, so swap day and month.",
+    ),
+    Code(
+        "dateline-mismatch",
+        W,
+        "published date {published} is {days} days from the dateline ({dateline})",
+        "Check the date; kcna.kp datelines are sometimes a day or two off the page date.",
+    ),
+    Code(
+        "stamp-mismatch",
+        W,
+        "the stamp line gives {stamp_date}; the published date is {published}",
+        "Check the date against the www.kcna.kp (JucheYYY.M.D.) stamp (Juche year + 1911).",
+    ),
+    # sources
+    Code(
         "source-mismatch",
         E,
         "line 2 names source {line_label!r} but the Date line says {meta_label!r}",
@@ -107,6 +170,7 @@ CATALOGUE: dict[str, Code] = _catalogue(
         "unknown source {label!r}",
         "Add the outlet to schemas/sources.json (label, slug, site, language, priority).",
     ),
+    # content
     Code("title-empty", E, "the title is empty after cleaning", "Give the record a headline."),
     Code(
         "body-empty",
@@ -114,12 +178,30 @@ CATALOGUE: dict[str, Code] = _catalogue(
         "the body is empty",
         "The article text goes between the Date line and 'More From'.",
     ),
-    # JSONL scraper records
+    Code(
+        "duplicate-record",
+        W,
+        "identical to the record at {first}; both are kept as copies",
+        "Remove one of them if it was added twice by mistake.",
+    ),
+    # record files (JSONL, CSV)
     Code(
         "jsonl-malformed",
         E,
         "not a JSON object: {reason}",
         "Each line of a .jsonl file is one JSON object; check quoting and commas.",
+    ),
+    Code(
+        "csv-malformed",
+        E,
+        "not valid CSV: {reason}",
+        "Quote fields that hold commas, quotes or line breaks (RFC 4180).",
+    ),
+    Code(
+        "record-too-large",
+        E,
+        "record of {size} bytes exceeds the {limit}-byte limit",
+        "One record is one article; check the scraper did not glue records together.",
     ),
     Code(
         "field-missing",

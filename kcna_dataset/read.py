@@ -18,15 +18,26 @@ from kcna_dataset.records import RawFile
 
 # Notes kept beside the data (raw/README.md) are documentation, not input.
 IGNORED_SUFFIXES = frozenset({".md"})
+MIB = 1 << 20
+# Size limits, checked before a file is read, so one bad file cannot exhaust memory.
+MAX_FILE_BYTES = {".txt": 2 * MIB, ".jsonl": 256 * MIB, ".csv": 256 * MIB}
+MAX_OTHER_BYTES = 2 * MIB
+MAX_RECORD_BYTES = 1 * MIB  # one JSONL line or CSV record
 
 
 @dataclass(frozen=True, slots=True)
 class InputFile:
     path: Path  # on disk
     name: str  # POSIX, relative to the folder it was found under (as given, for a file)
+    location: str = ""  # the path on disk as the caller named it (root/name), for annotations
+    outside_target: str | None = None  # a symbolic link that leads out of the input folder
+    folder_link: bool = False  # a symbolic link to a folder: listed, never followed
 
 
-def ignored_reason(name: str) -> str | None:
+def ignored_reason(f: InputFile | str) -> str | None:
+    if isinstance(f, InputFile) and f.folder_link:
+        return "symbolic link to a folder (not followed)"
+    name = f.name if isinstance(f, InputFile) else f
     parts = name.split("/")
     if any(p.startswith(".") for p in parts):
         return "hidden file"
@@ -40,13 +51,26 @@ def discover(paths: Iterable[Path]) -> list[InputFile]:
     found: list[InputFile] = []
     for root in paths:
         if root.is_file():
-            found.append(InputFile(root, root.as_posix()))
+            found.append(InputFile(root, root.as_posix(), root.as_posix()))
         elif root.is_dir():
-            for dirpath, dirnames, filenames in os.walk(root):
+            real_root = root.resolve()
+            for dirpath, dirnames, filenames in os.walk(root):  # never follows folder links
                 dirnames.sort()
+                for d in dirnames:
+                    p = Path(dirpath, d)
+                    if p.is_symlink():
+                        name = p.relative_to(root).as_posix()
+                        found.append(InputFile(p, name, p.as_posix(), folder_link=True))
                 for f in sorted(filenames):
                     p = Path(dirpath, f)
-                    found.append(InputFile(p, p.relative_to(root).as_posix()))
+                    outside = None
+                    if p.is_symlink():
+                        target = p.resolve()
+                        if not target.is_relative_to(real_root):
+                            outside = target.as_posix()
+                    found.append(
+                        InputFile(p, p.relative_to(root).as_posix(), p.as_posix(), outside)
+                    )
         else:
             raise UsageError(
                 f"no such file or folder: {root}",
@@ -56,7 +80,15 @@ def discover(paths: Iterable[Path]) -> list[InputFile]:
 
 
 def read_file(f: InputFile) -> RawFile | Finding:
+    if f.outside_target is not None:
+        return finding("symlink-outside", f.name, target=f.outside_target)
+    suffix = Path(f.name).suffix.lower()
+    limit = MAX_FILE_BYTES.get(suffix, MAX_OTHER_BYTES)
     try:
+        size = f.path.stat().st_size
+        if size > limit:
+            kind = suffix or "extensionless"
+            return finding("file-too-large", f.name, size=size, limit=limit, kind=kind)
         data = f.path.read_bytes()
     except OSError as e:
         return finding("file-unreadable", f.name, reason=e.strerror or type(e).__name__)

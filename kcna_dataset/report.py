@@ -37,6 +37,7 @@ class FileReport:
     accepted: int = 0
     rejected: int = 0
     reason: str | None = None  # why an ignored file was ignored
+    location: str = ""  # the file as the caller named it (input folder + path), for annotations
     findings: list[Finding] = field(default_factory=list)
 
     @property

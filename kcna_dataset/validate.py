@@ -6,6 +6,9 @@ declared articles Table Schema checked by pandera over the accepted rows.
 
 from __future__ import annotations
 
+import calendar
+import contextlib
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
@@ -15,7 +18,8 @@ from pathlib import Path
 import pandera.pandas as pa
 
 from kcna_dataset.findings import Finding, Severity, finding
-from kcna_dataset.parse import ParsedRecord, parse_file
+from kcna_dataset.parse import Draft, ParsedRecord, parse_file
+from kcna_dataset.parse.text import stamp_date
 from kcna_dataset.read import discover, ignored_reason, read_file
 from kcna_dataset.records import Article, StageStats, article_id_for
 from kcna_dataset.report import FileReport, Rejection, ValidationReport
@@ -90,6 +94,7 @@ def check_record(
                 reason=out_of_range,
             )
         )
+    found.extend(date_cross_checks(d, path))
     if d.listed_date is not None and d.published_date > d.listed_date:
         found.append(
             finding(
@@ -130,6 +135,52 @@ def check_record(
     return article, found
 
 
+_DATELINE_DAY = re.compile(r", ([A-Z][a-z]+) (\d{1,2}) \(KCNA\)$")
+_MONTHS = {m: i for i, m in enumerate(calendar.month_name) if m}
+
+
+def dateline_date(dateline: str, near: date) -> date | None:
+    """The date a dateline names (`Pyongyang, May 3 (KCNA)`), in the year closest to `near`."""
+    m = _DATELINE_DAY.search(dateline)
+    if not m or m[1] not in _MONTHS:
+        return None
+    candidates = []
+    for year in (near.year - 1, near.year, near.year + 1):
+        with contextlib.suppress(ValueError):
+            candidates.append(date(year, _MONTHS[m[1]], int(m[2])))
+    return min(candidates, key=lambda c: abs((c - near).days)) if candidates else None
+
+
+def date_cross_checks(d: Draft, path: str) -> list[Finding]:
+    """The published date against the text's own dateline and stamp line."""
+    found: list[Finding] = []
+    line = d.lines.get("published_date")
+    published = d.published_date
+    said = dateline_date(d.body.dateline, published) if d.body.dateline else None
+    if said is not None and said != published:
+        swapped = None
+        with contextlib.suppress(ValueError):  # no swap when the day is above 12
+            swapped = date(published.year, published.day, published.month)
+        if swapped == said:
+            found.append(
+                finding("date-swapped", path, line, published=published, dateline=d.body.dateline)
+            )
+        else:
+            found.append(
+                finding(
+                    "dateline-mismatch",
+                    path,
+                    line,
+                    published=published,
+                    days=abs((published - said).days),
+                    dateline=d.body.dateline,
+                )
+            )
+    if d.body.stamp and (stamped := stamp_date(d.body.stamp)) and stamped != published:
+        found.append(finding("stamp-mismatch", path, line, stamp_date=stamped, published=published))
+    return found
+
+
 def _path_order(a: Article) -> tuple[str, int]:
     return (a.raw_path.split("#L")[0], a.line or 0)
 
@@ -145,6 +196,22 @@ def number_twins(articles: Iterable[Article]) -> list[Article]:
         out.append(twins[0])
         out.extend(replace(a, article_id=f"{a.article_id}-{i}") for i, a in enumerate(twins[1:], 2))
     return sorted(out, key=_path_order)
+
+
+# pandera's check names -> the Table Schema constraint they enforce, for messages
+_CONSTRAINTS = (
+    ("str_matches", "pattern"),
+    ("str_length", "length"),
+    ("greater_than_or_equal_to", "minimum"),
+    ("less_than_or_equal_to", "maximum"),
+    ("isin", "enum"),
+    ("field_uniqueness", "unique"),
+    ("not_nullable", "required"),
+)
+
+
+def constraint_name(check: str) -> str:
+    return next((name for prefix, name in _CONSTRAINTS if check.startswith(prefix)), check)
 
 
 def check_table(articles: Sequence[Article]) -> dict[int, list[Finding]]:
@@ -168,7 +235,7 @@ def check_table(articles: Sequence[Article]) -> dict[int, list[Finding]]:
                     _path_order(a)[0],
                     a.line,
                     field=case.column,
-                    check=case.check,
+                    check=constraint_name(str(case.check)),
                     value=case.failure_case,
                 )
             )
@@ -198,9 +265,9 @@ def validate_paths(
     for done, f in enumerate(inputs, 1):
         if progress:
             progress("validate", done, len(inputs))
-        report = files[f.name] = FileReport(f.name)
+        report = files[f.name] = FileReport(f.name, location=f.location)
         read_stats.total += 1
-        if reason := ignored_reason(f.name):
+        if reason := ignored_reason(f):
             report.status, report.reason = "ignored", reason
             read_stats.drop(f"ignored ({reason})")
             continue
@@ -229,6 +296,15 @@ def validate_paths(
                 accepted.append(article)
 
     accepted = number_twins(accepted)
+    first_of: dict[str, str] = {}
+    for a in accepted:  # in path order: the first of identical records keeps the plain id
+        base = a.article_id[:18]
+        if base not in first_of:
+            first_of[base] = a.raw_path
+        else:
+            files[_path_order(a)[0]].findings.append(
+                finding("duplicate-record", _path_order(a)[0], a.line, first=first_of[base])
+            )
     table_problems = check_table(accepted)
     kept: list[Article] = []
     for i, a in enumerate(accepted):

@@ -93,10 +93,10 @@ def test_build_strict_failure_lists_findings(raw_copy: Path, tmp_path: Path) -> 
     (raw_copy / "bad.txt").write_text(page(date_field="31/02/2024"))
     result = runner.invoke(app, ["build", "--raw", str(raw_copy), "--out", str(tmp_path / "d")])
     assert result.exit_code == 1
-    assert result.stdout.splitlines()[:2] == [
-        "bad.txt:6: error date-invalid: '31/02/2024' is not a real date (DD/MM/YYYY)",
-        "  hint: KCNA Watch writes Date: as day/month/year, e.g. 01/02/2018 is 1 February 2018.",
-    ]
+    assert result.stdout.splitlines()[0] == (
+        "bad.txt:6: error date-invalid: '31/02/2024' is not a real date (DD/MM/YYYY) — hint: "
+        "KCNA Watch writes Date: as day/month/year, e.g. 01/02/2018 is 1 February 2018."
+    )
     assert result.stderr.splitlines() == [
         "Error: 1 of 689 input records are invalid; nothing was published",
         "Hint: Fix them (see `kcna-dataset validate`), or pass --skip-invalid to publish the "
@@ -118,10 +118,19 @@ def test_build_usage_errors(tmp_path: Path) -> None:
 
 def test_validate_valid_exit_0(raw_copy: Path) -> None:
     result = runner.invoke(app, ["validate", str(raw_copy)])
-    assert (result.exit_code, result.output) == (
+    jsonl = "kcna-kp/kcna-kp-en-2023-12_2024-08.jsonl"
+    assert (result.exit_code, result.output.splitlines()) == (
         0,
-        "valid: 688 records in 5 files (1 ignored): 688 accepted, 0 rejected; 0 errors, "
-        "0 warnings\n",
+        [
+            f"{jsonl}:26: warning duplicate-record: identical to the record at {jsonl}#L25; "
+            "both are kept as copies — hint: Remove one of them if it was added twice by "
+            "mistake.",
+            f"{jsonl}:28: warning dateline-mismatch: published date 2024-02-12 is 2 days from "
+            "the dateline (Pyongyang, February 10 (KCNA)) — hint: Check the date; kcna.kp "
+            "datelines are sometimes a day or two off the page date.",
+            "valid: 688 records in 5 files (1 ignored): 688 accepted, 0 rejected; 0 errors, "
+            "2 warnings",
+        ],
     )
 
 
@@ -130,11 +139,28 @@ def test_validate_invalid_exit_1(tmp_path: Path) -> None:
     result = runner.invoke(app, ["validate", str(tmp_path)])
     assert result.exit_code == 1
     assert result.output == (
-        "p.txt:2: error source-unknown: unknown source 'Daily NK (En)'\n"
-        "  hint: Add the outlet to schemas/sources.json (label, slug, site, language, "
-        "priority).\n"
+        "p.txt:2: error source-unknown: unknown source 'Daily NK (En)' — hint: Add the outlet to "
+        "schemas/sources.json (label, slug, site, language, priority).\n"
         "invalid: 1 record in 1 file: 0 accepted, 1 rejected; 1 error, 0 warnings\n"
     )
+
+
+def test_validate_github_annotations(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    (raw / "sub").mkdir(parents=True)
+    (raw / "sub" / "p.txt").write_text(page(date_field="31/02/2024"))
+    (raw / "r.jsonl").write_text('{"headline": 1,\n')
+    result = runner.invoke(app, ["validate", str(raw), "--format", "github"])
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        f"::error file={raw.as_posix()}/r.jsonl,line=1,col=16,title=jsonl-malformed::not a JSON "
+        "object: Expecting property name enclosed in double quotes. Each line of a .jsonl file "
+        "is one JSON object; check quoting and commas.",
+        f"::error file={raw.as_posix()}/sub/p.txt,line=6,title=date-invalid::'31/02/2024' is not "
+        "a real date (DD/MM/YYYY). KCNA Watch writes Date: as day/month/year, e.g. 01/02/2018 is "
+        "1 February 2018.",
+        "invalid: 2 records in 2 files: 0 accepted, 2 rejected; 2 errors, 0 warnings",
+    ]
 
 
 def test_validate_json_equals_library_report(tmp_path: Path) -> None:

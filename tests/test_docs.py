@@ -29,5 +29,5 @@ def test_error_catalogue_doc_is_generated_from_code() -> None:
 
 def test_codes_are_kebab_case_with_hints() -> None:
     for code, entry in CATALOGUE.items():
-        assert re.fullmatch(r"[a-z]+(-[a-z]+)*", code)
+        assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", code)
         assert entry.hint.endswith(".") and entry.template

@@ -209,8 +209,8 @@ def test_jsonl_line_numbers_skip_blank_lines_and_hash_the_line() -> None:
 
 
 def test_parse_file_dispatches_on_suffix() -> None:
-    [record] = parse_file(raw_file("notes/readme.csv", "a,b\n"))
+    [record] = parse_file(raw_file("notes/readme.xml", "<a/>\n"))
     assert record.draft is None
     assert [(f.code, f.message) for f in record.findings] == [
-        ("file-type-unsupported", "unsupported file type '.csv'")
+        ("file-type-unsupported", "unsupported file type '.xml'")
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -294,7 +295,55 @@ def test_shipped_raw_is_valid() -> None:
         "accepted": 688,
         "rejected": 0,
         "errors": 0,
-        "warnings": 0,
+        "warnings": 2,
+    }
+    [jsonl] = [f for f in report.files if f.path.endswith(".jsonl")]
+    assert [(w.code, w.line) for w in jsonl.warnings] == [
+        ("duplicate-record", 26),
+        ("dateline-mismatch", 28),
+    ]
+
+
+def test_json_report_structure_is_stable(tmp_path: Path) -> None:
+    (tmp_path / "good.txt").write_text(page(), encoding="utf-8")
+    (tmp_path / "bad.txt").write_text(page(date_field="31/02/2024"), encoding="utf-8")
+    parsed = json.loads(json.dumps(validate_paths([tmp_path], today=TODAY).to_dict()))
+    assert list(parsed) == ["valid", "summary", "files"]
+    assert parsed["valid"] is False
+    assert list(parsed["summary"]) == [
+        "files",
+        "files_read",
+        "files_ignored",
+        "files_invalid",
+        "records",
+        "accepted",
+        "rejected",
+        "errors",
+        "warnings",
+    ]
+    assert [list(f) for f in parsed["files"]] == [
+        ["path", "status", "valid", "records", "accepted", "rejected", "errors", "warnings"]
+    ] * 2
+    assert parsed["files"][0]["errors"] == [
+        {
+            "code": "date-invalid",
+            "severity": "error",
+            "message": "'31/02/2024' is not a real date (DD/MM/YYYY)",
+            "line": 6,
+            "column": None,
+            "hint": "KCNA Watch writes Date: as day/month/year, e.g. 01/02/2018 is 1 "
+            "February 2018.",
+        }
+    ]
+    assert parsed["files"][1] == {
+        "path": "good.txt",
+        "status": "valid",
+        "valid": True,
+        "records": 1,
+        "accepted": 1,
+        "rejected": 0,
+        "errors": [],
+        "warnings": [],
     }
 
 

@@ -10,16 +10,26 @@ from collections.abc import Callable
 from pathlib import PurePosixPath
 
 from kcna_dataset.findings import finding
+from kcna_dataset.parse.csv_records import parse_csv
 from kcna_dataset.parse.draft import Draft, ParsedRecord
 from kcna_dataset.parse.jsonl import parse_jsonl
 from kcna_dataset.parse.page import parse_page
 from kcna_dataset.records import RawFile
 
-__all__ = ["PARSERS", "Draft", "ParsedRecord", "parse_file", "parse_jsonl", "parse_page"]
+__all__ = [
+    "PARSERS",
+    "Draft",
+    "ParsedRecord",
+    "parse_csv",
+    "parse_file",
+    "parse_jsonl",
+    "parse_page",
+]
 
 PARSERS: dict[str, Callable[[RawFile], list[ParsedRecord]]] = {
     ".txt": parse_page,
     ".jsonl": parse_jsonl,
+    ".csv": parse_csv,
 }
 
 

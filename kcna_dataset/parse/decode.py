@@ -1,16 +1,50 @@
-"""Bytes -> text, with a located finding instead of an exception."""
+"""Bytes -> text, with located findings instead of exceptions."""
 
 from __future__ import annotations
 
+import re
+
 from kcna_dataset.findings import Finding, finding
-from kcna_dataset.records import RawFile
+
+# C0 and C1 control characters other than tab, line feed and carriage return.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_UTF16_BOMS = {b"\xff\xfe": "FF FE", b"\xfe\xff": "FE FF"}
 
 
-def decode_utf8(raw: RawFile) -> tuple[str, Finding | None]:
-    if not raw.data.strip():
-        return "", finding("file-empty", raw.path)
-    try:
-        return raw.data.decode("utf-8-sig"), None  # a leading BOM is tolerated and dropped
-    except UnicodeDecodeError as e:
-        line = raw.data.count(b"\n", 0, e.start) + 1
-        return "", finding("encoding-invalid", raw.path, line, offset=e.start)
+def control_character(text: str, path: str, first_line: int = 1) -> Finding | None:
+    """A finding at the first control character in `text`, or None."""
+    m = _CONTROL.search(text)
+    if not m:
+        return None
+    before = text[: m.start()]
+    line = first_line + before.count("\n")
+    column = m.start() - (before.rfind("\n") + 1) + 1
+    return finding("control-characters", path, line, column, codepoint=ord(m.group()))
+
+
+def decode_bytes(data: bytes, path: str) -> tuple[str | None, list[Finding]]:
+    """Text of a file, or None with the finding that stops it (binary, not UTF-8, empty).
+
+    UTF-8 with or without BOM is read; UTF-16 with a BOM is decoded with a warning. The
+    second value also carries warnings when the text is returned.
+    """
+    warnings: list[Finding] = []
+    bom = data[:2]
+    if bom in _UTF16_BOMS:
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError as e:
+            return None, [finding("encoding-invalid", path, offset=e.start)]
+        warnings.append(finding("encoding-utf16", path, bom=_UTF16_BOMS[bom]))
+    else:
+        nul = data.find(b"\x00")
+        if nul >= 0:
+            return None, [finding("file-binary", path, offset=nul)]
+        try:
+            text = data.decode("utf-8-sig")  # a leading BOM is tolerated and dropped
+        except UnicodeDecodeError as e:
+            line = data.count(b"\n", 0, e.start) + 1
+            return None, [finding("encoding-invalid", path, line, offset=e.start)]
+    if not text.strip():
+        return None, [finding("file-empty", path)]
+    return text, warnings

@@ -1,96 +1,76 @@
-"""Scraper records (*.jsonl): one JSON object per line, the format of stiles/north-korea-news.
+"""Scraper records as JSON Lines (*.jsonl): one JSON object per line.
 
-{"headline": ..., "date": "2024-01-31", "link": "http://www.kcna.kp/en/...",
- "topic": ..., "story_text": "paragraph\\nparagraph ..."}
+    {"headline": ..., "date": "2024-01-31", "link": "http://www.kcna.kp/en/...",
+     "topic": ..., "story_text": "paragraph\\nparagraph ..."}
+
+A bad line rejects that record only; the file's other records are kept.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import re
-from datetime import date
-from typing import Any
 
-from kcna_dataset.findings import Finding, finding
-from kcna_dataset.parse.draft import Draft, ParsedRecord
-from kcna_dataset.parse.text import clean_title, split_body
+from kcna_dataset.findings import finding
+from kcna_dataset.parse.decode import decode_bytes
+from kcna_dataset.parse.draft import ParsedRecord
+from kcna_dataset.parse.scraper import parse_fields
+from kcna_dataset.read import MAX_RECORD_BYTES
 from kcna_dataset.records import RawFile
 
-REQUIRED = ("headline", "date", "link", "story_text")
-OPTIONAL = ("topic",)
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
-
-def _type_name(value: Any) -> str:
-    return "null" if value is None else type(value).__name__
-
-
-def _parse_record(path: str, n: int, obj: Any) -> tuple[Draft | None, list[Finding]]:
-    if not isinstance(obj, dict):
-        return None, [finding("jsonl-malformed", path, n, reason=f"found a JSON {_type_name(obj)}")]
-    problems: list[Finding] = []
-    for key in REQUIRED:
-        value = obj.get(key)
-        if value is None or (isinstance(value, str) and not value.strip()):
-            problems.append(finding("field-missing", path, n, field=key))
-        elif not isinstance(value, str):
-            problems.append(
-                finding(
-                    "field-type", path, n, field=key, expected="a string", found=_type_name(value)
-                )
-            )
-    topic = obj.get("topic")
-    if topic is not None and not isinstance(topic, str):
-        problems.append(
-            finding(
-                "field-type", path, n, field="topic", expected="a string", found=_type_name(topic)
-            )
-        )
-    if problems:
-        return None, problems
-    published = None
-    if _ISO_DATE.match(obj["date"]):
-        try:
-            published = date.fromisoformat(obj["date"])
-        except ValueError:
-            published = None
-    if published is None:
-        return None, [finding("date-invalid", path, n, value=obj["date"], form="YYYY-MM-DD")]
-    draft = Draft(
-        title=clean_title(obj["headline"]),
-        published_date=published,
-        body=split_body(obj["story_text"].split("\n")),
-        url=obj["link"].strip(),
-        topic=(topic or "").strip() or None,
-        lines={k: n for k in ("title", "published_date", "body", "url")},
-    )
-    return draft, []
+def _rejected(
+    path: str, n: int, sha: str, code: str, column: int | None = None, **params: object
+) -> ParsedRecord:
+    return ParsedRecord(f"{path}#L{n}", n, sha, None, (finding(code, path, n, column, **params),))
 
 
 def parse_jsonl(raw: RawFile) -> list[ParsedRecord]:
-    if not raw.data.strip():
-        return [ParsedRecord(raw.path, None, raw.sha256, None, (finding("file-empty", raw.path),))]
+    data = raw.data
+    warnings = ()
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in data:
+        # UTF-16 (decoded, with a warning) or binary (rejected): decide on the whole file
+        text, found = decode_bytes(data, raw.path)
+        if text is None:
+            return [ParsedRecord(raw.path, None, raw.sha256, None, tuple(found))]
+        data, warnings = text.encode("utf-8"), tuple(found)
+    data = data.removeprefix(b"\xef\xbb\xbf")
     records: list[ParsedRecord] = []
-    data = raw.data.removeprefix(b"\xef\xbb\xbf")
     for n, line_bytes in enumerate(data.split(b"\n"), start=1):
         line_bytes = line_bytes.removesuffix(b"\r")
         if not line_bytes.strip():
             continue  # blank lines hold no record
         raw_path = f"{raw.path}#L{n}"
         sha = hashlib.sha256(line_bytes).hexdigest()
+
+        if len(line_bytes) > MAX_RECORD_BYTES:
+            records.append(
+                _rejected(
+                    raw.path,
+                    n,
+                    sha,
+                    "record-too-large",
+                    size=len(line_bytes),
+                    limit=MAX_RECORD_BYTES,
+                )
+            )
+            continue
         try:
             text = line_bytes.decode("utf-8")
         except UnicodeDecodeError as e:
-            f = finding("encoding-invalid", raw.path, n, e.start + 1, offset=e.start)
-            records.append(ParsedRecord(raw_path, n, sha, None, (f,)))
+            records.append(
+                _rejected(raw.path, n, sha, "encoding-invalid", e.start + 1, offset=e.start)
+            )
             continue
         try:
             obj = json.loads(text)
         except json.JSONDecodeError as e:
-            f = finding("jsonl-malformed", raw.path, n, e.colno, reason=e.msg)
-            records.append(ParsedRecord(raw_path, n, sha, None, (f,)))
+            records.append(_rejected(raw.path, n, sha, "jsonl-malformed", e.colno, reason=e.msg))
             continue
-        draft, problems = _parse_record(raw.path, n, obj)
-        records.append(ParsedRecord(raw_path, n, sha, draft, tuple(problems)))
+        draft, problems = parse_fields(raw.path, n, obj)
+        records.append(ParsedRecord(raw_path, n, sha, draft, (*warnings, *problems)))
+        warnings = ()  # a file-level warning is reported once
+    if not records:  # nothing but blank lines (or a BOM): the file is accounted for as empty
+        empty = finding("file-empty", raw.path)
+        return [ParsedRecord(raw.path, None, raw.sha256, None, (*warnings, empty))]
     return records

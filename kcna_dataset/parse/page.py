@@ -16,7 +16,7 @@ import re
 from datetime import date, datetime
 
 from kcna_dataset.findings import Finding, finding
-from kcna_dataset.parse.decode import decode_utf8
+from kcna_dataset.parse.decode import control_character, decode_bytes
 from kcna_dataset.parse.draft import Draft, ParsedRecord
 from kcna_dataset.parse.text import clean_paragraph, clean_title, split_body
 from kcna_dataset.records import RawFile
@@ -31,6 +31,9 @@ _META = re.compile(
 _DMY = re.compile(r"^(?P<d>\d{1,2})/(?P<m>\d{1,2})/(?P<y>\d{4})$")
 # The navigation block starts here; nothing from it on is article text.
 _NAVIGATION = re.compile(r"^(?:More From .*|More Articles)$")
+# What the navigation block is made of, should it appear above its `More From` line.
+_NAVIGATION_LINE = re.compile(r"^(?:[A-Z][a-z]+ \d{1,2}, \d{4}|Read original version at source)$")
+_HTML = re.compile(r"^\s*<(?:!doctype|html|head|body|meta|div|p|article)\b", re.IGNORECASE)
 
 
 def parse_listing_date(line: str) -> date | None:
@@ -77,13 +80,31 @@ def _paragraphs(lines: list[str]) -> list[str]:
     return paras
 
 
+def navigation_line(lines: list[str], start: int, end: int) -> int | None:
+    """Index of the first line in lines[start:end] that belongs to page navigation."""
+    previous = None
+    for i in range(start, end):
+        line = lines[i].strip()
+        if not line:
+            continue
+        # navigation repeats each headline and teaser twice and dates each entry
+        if _NAVIGATION_LINE.match(line) or (line == previous and len(line) < 200):
+            return i
+        previous = line
+    return None
+
+
 def parse_page(raw: RawFile) -> list[ParsedRecord]:
     def reject(*found: Finding) -> list[ParsedRecord]:
-        return [ParsedRecord(raw.path, None, raw.sha256, None, found)]
+        return [ParsedRecord(raw.path, None, raw.sha256, None, (*warnings, *found))]
 
-    text, problem = decode_utf8(raw)
-    if problem:
-        return reject(problem)
+    text, warnings = decode_bytes(raw.data, raw.path)
+    if text is None:
+        return [ParsedRecord(raw.path, None, raw.sha256, None, tuple(warnings))]
+    if _HTML.match(text):
+        return reject(finding("html-instead-of-text", raw.path, 1, found=text.strip()[:60]))
+    if control := control_character(text, raw.path):
+        return reject(control)
     lines = [line.rstrip() for line in text.splitlines()]
 
     first = lines[0].strip() if lines else ""
@@ -113,6 +134,8 @@ def parse_page(raw: RawFile) -> list[ParsedRecord]:
         (i for i in range(d + 1, len(lines)) if _NAVIGATION.match(lines[i].strip())), len(lines)
     )
     body_start = _next_nonblank(lines, d + 1)
+    if (nav := navigation_line(lines, body_start, end)) is not None:
+        return reject(finding("navigation-in-body", raw.path, nav + 1, found=lines[nav][:80]))
     draft = Draft(
         title=clean_title(lines[title_line]),
         published_date=published,
@@ -128,4 +151,4 @@ def parse_page(raw: RawFile) -> list[ParsedRecord]:
             "body": body_start + 1,
         },
     )
-    return [ParsedRecord(raw.path, None, raw.sha256, draft)]
+    return [ParsedRecord(raw.path, None, raw.sha256, draft, tuple(warnings))]

@@ -1,0 +1,74 @@
+"""Scraper records as CSV (*.csv, RFC 4180, header row): the JSONL fields as columns.
+
+    headline,date,link,topic,story_text
+
+A record may span several lines (quoted line breaks in story_text); findings name the line the
+record starts on.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+
+from kcna_dataset.findings import Finding, finding
+from kcna_dataset.parse.decode import decode_bytes
+from kcna_dataset.parse.draft import ParsedRecord
+from kcna_dataset.parse.scraper import REQUIRED, parse_fields
+from kcna_dataset.read import MAX_RECORD_BYTES
+from kcna_dataset.records import RawFile
+
+
+def parse_csv(raw: RawFile) -> list[ParsedRecord]:
+    text, found = decode_bytes(raw.data, raw.path)
+    if text is None:
+        return [ParsedRecord(raw.path, None, raw.sha256, None, tuple(found))]
+    warnings: tuple[Finding, ...] = tuple(found)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader)
+    except csv.Error as e:
+        f = finding("csv-malformed", raw.path, 1, reason=str(e))
+        return [ParsedRecord(raw.path, None, raw.sha256, None, (*warnings, f))]
+    columns = [c.strip() for c in header]
+    missing = [c for c in REQUIRED if c not in columns]
+    if missing:
+        f = finding("field-missing", raw.path, 1, field=missing[0])
+        return [ParsedRecord(raw.path, None, raw.sha256, None, (*warnings, f))]
+    records: list[ParsedRecord] = []
+    start = reader.line_num + 1
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as e:
+            f = finding("csv-malformed", raw.path, start, reason=str(e))
+            records.append(ParsedRecord(f"{raw.path}#L{start}", start, "", None, (f,)))
+            break  # the reader cannot resynchronise after a broken quote
+        n, start = start, reader.line_num + 1
+        if not any(cell.strip() for cell in row):
+            continue
+        raw_path = f"{raw.path}#L{n}"
+        encoded = "\x1f".join(row).encode("utf-8")
+        sha = hashlib.sha256(encoded).hexdigest()
+        if len(encoded) > MAX_RECORD_BYTES:
+            f = finding("record-too-large", raw.path, n, size=len(encoded), limit=MAX_RECORD_BYTES)
+            records.append(ParsedRecord(raw_path, n, sha, None, (f,)))
+            continue
+        if len(row) != len(columns):
+            f = finding(
+                "csv-malformed",
+                raw.path,
+                n,
+                reason=f"{len(row)} fields where the header has {len(columns)}",
+            )
+            records.append(ParsedRecord(raw_path, n, sha, None, (f,)))
+            continue
+        draft, problems = parse_fields(raw.path, n, dict(zip(columns, row, strict=True)))
+        records.append(ParsedRecord(raw_path, n, sha, draft, (*warnings, *problems)))
+        warnings = ()
+    if not records and not warnings:
+        return [ParsedRecord(raw.path, None, raw.sha256, None, (finding("file-empty", raw.path),))]
+    return records
