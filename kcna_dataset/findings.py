@@ -267,6 +267,8 @@ def finding(
 
 def catalogue_markdown() -> str:
     """docs/ERRORS.md, generated: `python -m kcna_dataset.findings > docs/ERRORS.md`."""
+    from kcna_dataset.read import MAX_FILE_BYTES, MAX_OTHER_BYTES, MAX_RECORD_BYTES, MIB
+
     lines = [
         "# Error catalogue",
         "",
@@ -274,6 +276,18 @@ def catalogue_markdown() -> str:
         "An `error` rejects the record; a `warning` keeps it. Generated from",
         "`kcna_dataset/findings.py` (`python -m kcna_dataset.findings > docs/ERRORS.md`); a test",
         "keeps the two in step.",
+        "",
+        "Each finding names the file (relative to the folder validated), the line and, where it",
+        "means something, the column. In a record file (JSONL, CSV) an error rejects that record",
+        "only. `kcna-dataset validate --format json` gives `{valid, summary, files: [{path, valid,",
+        "errors: [{code, severity, message, line, column, hint}], warnings: [...]}]}`.",
+        "",
+        "Limits: "
+        + ", ".join(
+            f"{size // MIB} MiB for `{suffix}` files" for suffix, size in MAX_FILE_BYTES.items()
+        )
+        + f", {MAX_OTHER_BYTES // MIB} MiB for any other file, {MAX_RECORD_BYTES // MIB} MiB for "
+        "one record.",
         "",
         "| code | severity | message | hint |",
         "| --- | --- | --- | --- |",

@@ -31,3 +31,18 @@ def test_codes_are_kebab_case_with_hints() -> None:
     for code, entry in CATALOGUE.items():
         assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", code)
         assert entry.hint.endswith(".") and entry.template
+
+
+def test_contributing_and_workflow_describe_the_same_commands() -> None:
+    workflow = (REPO / ".github" / "workflows" / "validate.yml").read_text()
+    contributing = (REPO / "CONTRIBUTING.md").read_text()
+    assert "kcna-dataset validate --format github" in workflow
+    assert "kcna-dataset build" in workflow
+    assert "--diff-filter=ACMR" in workflow  # deleted files are not validated
+    for text in (
+        "kcna-dataset validate --format github",
+        "kcna-dataset build",
+        ".github/workflows/validate.yml",
+        "docs/ERRORS.md",
+    ):
+        assert text in contributing
