@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from dataclasses import dataclass, replace
@@ -13,11 +14,21 @@ import pandera.pandas as pa
 import pyarrow as arrow
 
 from kcna_dataset import __version__
+from kcna_dataset.card import dataset_card
+from kcna_dataset.changes import Changes, changelog_markdown, compare, next_version
 from kcna_dataset.config import DedupConfig
 from kcna_dataset.dedup import DedupResult, deduplicate
 from kcna_dataset.dedup.stable_ids import IdChanges, carry_over, newest_release, previous_ids
 from kcna_dataset.exceptions import BuildError, InvalidInputError, UsageError
-from kcna_dataset.publish import LICENSE, SOURCES, created_timestamp, write_release
+from kcna_dataset.publish import (
+    LICENSE,
+    SOURCES,
+    TABLES,
+    build_lock,
+    created_timestamp,
+    release_schema,
+    write_release,
+)
 from kcna_dataset.records import Article
 from kcna_dataset.report import ValidationReport
 from kcna_dataset.schema import pandera_schema, table_from_rows, to_pandas
@@ -25,17 +36,17 @@ from kcna_dataset.sources import SourceRegistry
 from kcna_dataset.validate import RECORD_COLUMNS, Progress, validate_paths
 
 SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
-FIRST_VERSION = "1.0.0"
 
 
 @dataclass(frozen=True, slots=True)
 class BuildResult:
-    release: Path
+    release: Path | None  # None: nothing changed since `version`, nothing published
     version: str
     report: ValidationReport
     dedup: DedupResult
     tables: dict[str, arrow.Table]
     id_changes: IdChanges
+    changes: Changes
 
     @property
     def summary(self) -> dict[str, Any]:
@@ -45,7 +56,8 @@ class BuildResult:
         canonical = Counter(self.tables["statements"].column("canonical_source").to_pylist())
         return {
             "version": self.version,
-            "release": self.release.as_posix(),
+            "release": self.release.as_posix() if self.release else None,
+            "change": self.changes.level,
             "files_read": s["files_read"],
             "files_ignored": s["files_ignored"],
             "records": s["records"],
@@ -157,9 +169,13 @@ def build(
     today: date | None = None,
     progress: Progress | None = None,
 ) -> BuildResult:
-    """Validate everything under `raw`, deduplicate, and publish `<out>/<version>`."""
-    version = version or FIRST_VERSION
-    if not SEMVER.match(version):
+    """Validate everything under `raw`, deduplicate, and publish `<out>/<version>`.
+
+    Without `version`, the version follows from what changed since the newest release in `out`
+    (see `changes.py`); when nothing changed, nothing is published and the result's `release`
+    is None.
+    """
+    if version is not None and not SEMVER.match(version):
         raise UsageError(f"version {version!r} is not X.Y.Z", "Pass --version like 1.2.0.")
     if not raw.is_dir():
         raise UsageError(
@@ -183,13 +199,35 @@ def build(
             "Add KCNA Watch pages (*.txt) or scraper records (*.jsonl) to the folder.",
         )
 
+    with build_lock(out):
+        return _build_locked(out, version, report, registry, config, skip_invalid, force, progress)
+
+
+def _build_locked(
+    out: Path,
+    version: str | None,
+    report: ValidationReport,
+    registry: SourceRegistry,
+    config: DedupConfig,
+    skip_invalid: bool,
+    force: bool,
+    progress: Progress | None,
+) -> BuildResult:
+    previous = newest_release(out, before=version)
     if progress:
         progress("dedup", 0, 1)
-    dedup, id_changes = deduplicate_with_stable_ids(report.articles, registry, config, out)
+    dedup, id_changes = deduplicate_with_stable_ids(report.articles, registry, config, previous)
     tables = assemble_tables(report, dedup, registry)
     check_release_tables(tables)
     if progress:
         progress("dedup", 1, 1)
+    changes = compare(previous, tables, {t: release_schema(t) for t in TABLES})
+    if version is None:
+        version = next_version(previous.name if previous else None, changes.level)
+        if version is None:  # nothing changed: no release
+            return BuildResult(
+                None, changes.previous or "", report, dedup, tables, id_changes, changes
+            )
 
     newest = max(max(a.published_date, a.listed_date or a.published_date) for a in report.articles)
     metadata = {
@@ -223,18 +261,22 @@ def build(
     }
     if progress:
         progress("publish", 0, 1)
-    release = write_release(out, version, tables, metadata, stats, force=force)
+    extra = {
+        "CHANGELOG.md": changelog_markdown(version, changes),
+        "changes.json": json.dumps(changes.to_dict(), indent=2) + "\n",
+        "README.md": dataset_card(version, tables, metadata, stats),
+    }
+    release = write_release(out, version, tables, metadata, stats, extra, force=force)
     if progress:
         progress("publish", 1, 1)
-    return BuildResult(release, version, report, dedup, tables, id_changes)
+    return BuildResult(release, version, report, dedup, tables, id_changes, changes)
 
 
 def deduplicate_with_stable_ids(
-    articles: list[Article], registry: SourceRegistry, config: DedupConfig, out: Path
+    articles: list[Article], registry: SourceRegistry, config: DedupConfig, previous: Path | None
 ) -> tuple[DedupResult, IdChanges]:
-    """Deduplicate, then let statements keep the ids they had in the newest release in `out`."""
+    """Deduplicate, then let statements keep the ids they had in the `previous` release."""
     dedup = deduplicate(articles, registry, config)
-    previous = newest_release(out)
     old = previous_ids(previous) if previous else {}
     statements, membership, changes = carry_over(
         dedup.statements, dedup.membership, old, previous.name if previous else None

@@ -25,6 +25,7 @@ from kcna_dataset.duplicates import find_duplicates
 from kcna_dataset.exceptions import InvalidInputError, KcnaDatasetError, UsageError
 from kcna_dataset.report import ValidationReport
 from kcna_dataset.validate import validate_paths
+from kcna_dataset.verify import verify_release
 
 app = typer.Typer(
     help="Validate, deduplicate and publish a versioned corpus of North Korean state media.",
@@ -189,7 +190,9 @@ def build(
     version: Annotated[
         str | None,
         typer.Option(
-            "--version", help="Release version X.Y.Z (default: 1.0.0).", show_default=False
+            "--version",
+            help="Release version X.Y.Z (default: the next version by what changed; 1.0.0 first).",
+            show_default=False,
         ),
     ] = None,
     skip_invalid: Annotated[
@@ -224,6 +227,10 @@ def build(
     except KcnaDatasetError as e:
         raise fail(e) from None
     summary = result.summary
+    if result.release is None:
+        # nothing changed since the newest release: nothing to publish, and that is fine
+        out.print(f"nothing changed since {result.version}", markup=False)
+        return
     if as_json:
         sys.stdout.write(json.dumps(summary, indent=2) + "\n")
         return
@@ -338,3 +345,30 @@ def print_explanation(data: dict[str, Any]) -> None:
             lines.append(f"  - {d['removed']!r} + {d['added']!r}")
     for line in lines:
         out.print(line, markup=False)
+
+
+@app.command()
+def verify(
+    release: Annotated[Path, typer.Argument(help="Release folder, e.g. dist/1.0.0.")],
+    output: Annotated[
+        OutputFormat, typer.Option("--format", help="text for people, json for machines.")
+    ] = OutputFormat.text,
+) -> None:
+    """Check a release: checksums, hashes, schemas, foreign keys (exit 1 if damaged)."""
+    try:
+        report = verify_release(release)
+    except KcnaDatasetError as e:
+        raise fail(e) from None
+    if output is OutputFormat.json:
+        sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
+    else:
+        for p in report.problems:
+            out.print(f"{p.file}: {p.check}: {p.message}", markup=False)
+        verdict = "valid" if report.valid else "damaged"
+        out.print(
+            f"{verdict}: {report.files_checked} files checksummed, {report.tables_checked} tables "
+            f"checked, {len(report.problems)} problems",
+            markup=False,
+        )
+    if not report.valid:
+        raise typer.Exit(code=1)

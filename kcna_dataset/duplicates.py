@@ -12,6 +12,7 @@ from kcna_dataset.build import deduplicate_with_stable_ids
 from kcna_dataset.config import DedupConfig
 from kcna_dataset.dedup import DedupResult
 from kcna_dataset.dedup.normalize import comparison_text
+from kcna_dataset.dedup.stable_ids import newest_release
 from kcna_dataset.exceptions import UsageError
 from kcna_dataset.records import Article
 from kcna_dataset.report import ValidationReport
@@ -161,5 +162,5 @@ def find_duplicates(
         )
     registry = SourceRegistry.load()
     report = validate_paths([raw], registry)
-    dedup, _ = deduplicate_with_stable_ids(report.articles, registry, config, out)
+    dedup, _ = deduplicate_with_stable_ids(report.articles, registry, config, newest_release(out))
     return DuplicatesReport(report, dedup, config)

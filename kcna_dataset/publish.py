@@ -18,6 +18,8 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -133,12 +135,68 @@ def write_sha256sums(folder: Path) -> None:
     (folder / "SHA256SUMS").write_text("".join(lines), encoding="utf-8")
 
 
+def release_schema(table: str) -> dict[str, Any]:
+    """A table's schema as its Parquet resource in datapackage.json declares it."""
+    return _resource_schema(table, "parquet", "")
+
+
+LOCK_NAME = ".build.lock"
+
+
+@contextmanager
+def build_lock(out: Path) -> Iterator[None]:
+    """One build at a time per output folder; a lock left by a dead process is taken over."""
+    out.mkdir(parents=True, exist_ok=True)
+    lock = out / LOCK_NAME
+    for _ in range(2):
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            break
+        except FileExistsError:
+            try:
+                pid = int(lock.read_text().strip() or 0)
+                os.kill(pid, 0)
+            except (ValueError, ProcessLookupError, FileNotFoundError):
+                lock.unlink(missing_ok=True)  # stale: its build is gone
+                continue
+            except PermissionError:
+                pass  # the process exists but belongs to someone else
+            raise BuildError(
+                f"another build (process {pid}) is writing to {out}",
+                f"Wait for it to finish; if no build is running, delete {lock}.",
+            ) from None
+    else:
+        raise BuildError(f"cannot take the build lock {lock}", f"Delete {lock} and retry.")
+    try:
+        os.write(fd, f"{os.getpid()}\n".encode())
+        os.close(fd)
+        yield
+    finally:
+        lock.unlink(missing_ok=True)
+
+
+def update_latest(out: Path) -> None:
+    """`<out>/latest` names the newest release (a small file, not a symlink)."""
+    versions = [
+        p.name
+        for p in out.iterdir()
+        if p.is_dir() and p.name[:1].isdigit() and (p / "datapackage.json").is_file()
+    ]
+    if not versions:
+        return
+    newest = max(versions, key=lambda v: tuple(int(x) for x in v.split(".")))
+    tmp = out / ".latest.tmp"
+    tmp.write_text(newest + "\n", encoding="utf-8")
+    os.replace(tmp, out / "latest")
+
+
 def write_release(
     out: Path,
     version: str,
     tables: dict[str, arrow.Table],
     metadata: dict[str, Any],
     stats: dict[str, Any],
+    extra: dict[str, str] | None = None,
     *,
     force: bool = False,
 ) -> Path:
@@ -165,6 +223,8 @@ def write_release(
         }
         _write_json(staging / "datapackage.json", package)
         _write_json(staging / "stats.json", stats)
+        for name, text in (extra or {}).items():  # changelog, dataset card
+            (staging / name).write_text(text, encoding="utf-8")
         write_sha256sums(staging)
         staging.chmod(0o755)
         if final.exists():  # --force: swap, then drop the old one
@@ -183,4 +243,5 @@ def write_release(
     except BaseException:  # Ctrl-C included: never leave a partial release
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    update_latest(out)
     return final

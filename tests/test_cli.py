@@ -20,7 +20,7 @@ COMMANDS = sorted(get_command(app).commands)  # type: ignore[attr-defined]
 
 
 def test_commands() -> None:
-    assert COMMANDS == ["build", "duplicates", "validate"]
+    assert COMMANDS == ["build", "duplicates", "validate", "verify"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -80,13 +80,43 @@ def test_build_json_and_quiet(raw_copy: Path, tmp_path: Path) -> None:
 def test_build_refuses_existing_release(raw_copy: Path, tmp_path: Path) -> None:
     out = tmp_path / "dist"
     assert runner.invoke(app, ["build", "--raw", str(raw_copy), "--out", str(out)]).exit_code == 0
-    result = runner.invoke(app, ["build", "--raw", str(raw_copy), "--out", str(out)])
+    result = runner.invoke(
+        app, ["build", "--raw", str(raw_copy), "--out", str(out), "--version", "1.0.0"]
+    )
     assert result.exit_code == 1
     assert result.stderr == (
         f"Error: release 1.0.0 already exists in {out}\n"
         "Hint: Releases are immutable: pass --version X.Y.Z for a new one (or --force to "
         "replace it).\n"
     )
+
+
+def test_build_with_nothing_changed_publishes_nothing(raw_copy: Path, tmp_path: Path) -> None:
+    out = tmp_path / "dist"
+    assert runner.invoke(app, ["build", "--raw", str(raw_copy), "--out", str(out)]).exit_code == 0
+    result = runner.invoke(app, ["build", "--raw", str(raw_copy), "--out", str(out)])
+    assert (result.exit_code, result.output) == (0, "nothing changed since 1.0.0\n")
+    assert sorted(p.name for p in out.iterdir()) == ["1.0.0", "latest"]
+
+
+def test_verify_command(tmp_path: Path, raw_copy: Path) -> None:
+    out = tmp_path / "dist"
+    runner.invoke(app, ["build", "--raw", str(raw_copy), "--out", str(out)])
+    result = runner.invoke(app, ["verify", str(out / "1.0.0")])
+    assert (result.exit_code, result.output) == (
+        0,
+        "valid: 13 files checksummed, 8 tables checked, 0 problems\n",
+    )
+    changelog = out / "1.0.0" / "CHANGELOG.md"
+    changelog.write_bytes(changelog.read_bytes().replace(b"First", b"Fir5t"))
+    result = runner.invoke(app, ["verify", str(out / "1.0.0")])
+    assert (result.exit_code, result.output) == (
+        1,
+        "CHANGELOG.md: checksum: SHA-256 differs from SHA256SUMS: the file changed\n"
+        "damaged: 13 files checksummed, 8 tables checked, 1 problems\n",
+    )
+    result = runner.invoke(app, ["verify", str(tmp_path)])
+    assert result.exit_code == 2
 
 
 def test_build_strict_failure_lists_findings(raw_copy: Path, tmp_path: Path) -> None:

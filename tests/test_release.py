@@ -22,7 +22,10 @@ from kcna_dataset.publish import TABLES
 from kcna_dataset.schema import arrow_schema
 
 FILES = [
+    "CHANGELOG.md",
+    "README.md",
     "SHA256SUMS",
+    "changes.json",
     "data/articles.csv",
     "data/articles.parquet",
     "data/rejections.csv",
@@ -52,7 +55,8 @@ def read_csv(path: Path, table: str) -> arrow.Table:
 def test_layout(shipped_release: BuildResult) -> None:
     assert shipped_release.release.name == "1.0.0"
     assert files_of(shipped_release.release) == FILES
-    assert [p.name for p in shipped_release.release.parent.iterdir()] == ["1.0.0"]
+    assert sorted(p.name for p in shipped_release.release.parent.iterdir()) == ["1.0.0", "latest"]
+    assert (shipped_release.release.parent / "latest").read_text() == "1.0.0\n"
 
 
 def test_frictionless_accepts_the_release_as_it_is(shipped_release: BuildResult) -> None:
@@ -213,11 +217,13 @@ def test_existing_release_is_not_overwritten(tmp_path: Path) -> None:
     build(RAW, tmp_path, today=TODAY)
     before = (tmp_path / "1.0.0" / "SHA256SUMS").read_bytes()
     with pytest.raises(BuildError, match=r"release 1\.0\.0 already exists"):
-        build(RAW, tmp_path, today=TODAY)
+        build(RAW, tmp_path, "1.0.0", today=TODAY)
     assert (tmp_path / "1.0.0" / "SHA256SUMS").read_bytes() == before
-    replaced = build(RAW, tmp_path, today=TODAY, force=True)
+    replaced = build(RAW, tmp_path, "1.0.0", today=TODAY, force=True)
+    assert replaced.release is not None
     assert files_of(replaced.release) == FILES
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["1.0.0"]
+    assert (tmp_path / "1.0.0" / "SHA256SUMS").read_bytes() == before  # same input, same bytes
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["1.0.0", "latest"]
 
 
 def test_strict_build_publishes_nothing_on_invalid_input(raw_copy: Path, tmp_path: Path) -> None:
@@ -283,3 +289,44 @@ def test_progress_reports_each_stage(tmp_path: Path) -> None:
         ("publish", 0, 1),
         ("publish", 1, 1),
     ]
+
+
+def test_dataset_card(shipped_release: BuildResult) -> None:
+    card = (shipped_release.release / "README.md").read_text()
+    front, _, body = card.removeprefix("---\n").partition("\n---\n")
+    assert front.splitlines() == [
+        'pretty_name: "KCNA statements (kcna-dataset)"',
+        "license: cc0-1.0",
+        "language:",
+        "- en",
+        "size_categories:",
+        "- n<1K",
+        "tags:",
+        "- north-korea",
+        "- dprk",
+        "- kcna",
+        "- state-media",
+        "- news",
+        "- deduplication",
+        "configs:",
+        "- config_name: statements",
+        "  data_files: data/statements.parquet",
+        "  default: true",
+        "- config_name: articles",
+        "  data_files: data/articles.parquet",
+        "- config_name: sources",
+        "  data_files: data/sources.parquet",
+    ]
+    headings = [line for line in body.splitlines() if line.startswith("## ")]
+    assert headings == [
+        "## Description",
+        "## Sources and collection",
+        "## Structure",
+        "## Deduplication",
+        "## Known limitations",
+        "## Citation",
+        "## Licence",
+    ]
+    for field in ("`statement_id`", "`canonical_article_id`", "`raw_sha256`", "`similarity`"):
+        assert field in body
+    assert "| `window_days` | 7 |" in body

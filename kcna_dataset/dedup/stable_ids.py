@@ -22,16 +22,21 @@ from kcna_dataset.records import Membership, Statement
 _VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
 
 
-def newest_release(out: Path) -> Path | None:
-    """The release folder with the highest X.Y.Z under `out`, or None."""
+def version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in version.split("."))
+
+
+def newest_release(out: Path, before: str | None = None) -> Path | None:
+    """The release folder with the highest X.Y.Z under `out` (below `before`, if given)."""
     if not out.is_dir():
         return None
     releases = [
-        (tuple(int(x) for x in m.groups()), p)
+        (version_key(p.name), p)
         for p in out.iterdir()
         if p.is_dir()
-        and (m := _VERSION.match(p.name))
+        and _VERSION.match(p.name)
         and (p / "data" / "articles.parquet").is_file()
+        and (before is None or version_key(p.name) < version_key(before))
     ]
     return max(releases)[1] if releases else None
 

@@ -1,0 +1,155 @@
+"""The dataset card (README.md inside each release), with Hugging Face YAML metadata."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import pyarrow as arrow
+
+from kcna_dataset.declarations import table_schema
+
+_SIZES = (
+    (1_000, "n<1K"),
+    (10_000, "1K<n<10K"),
+    (100_000, "10K<n<100K"),
+    (1_000_000, "100K<n<1M"),
+    (10_000_000, "1M<n<10M"),
+)
+CARD_TABLES = ("statements", "articles", "sources", "rejections")
+
+
+def size_category(rows: int) -> str:
+    return next((label for limit, label in _SIZES if rows < limit), "n>10M")
+
+
+def _structure(table: str, rows: int) -> list[str]:
+    schema = table_schema(table)
+    lines = [
+        f"### `{table}` ({rows:,} rows)",
+        "",
+        schema.get("description", ""),
+        "",
+        "| field | type | required | description |",
+        "| --- | --- | --- | --- |",
+    ]
+    for f in schema["fields"]:
+        required = "yes" if f.get("constraints", {}).get("required") else ""
+        description = f.get("description", "").replace("|", "\\|")
+        lines.append(f"| `{f['name']}` | {f['type']} | {required} | {description} |")
+    return [*lines, ""]
+
+
+def dataset_card(
+    version: str, tables: dict[str, arrow.Table], metadata: dict[str, Any], stats: dict[str, Any]
+) -> str:
+    statements, articles = tables["statements"], tables["articles"]
+    dates = statements.column("published_date").to_pylist()
+    by_source = Counter(articles.column("source").to_pylist())
+    dedup = metadata["kcna:dedup"]
+    front = [
+        "---",
+        'pretty_name: "KCNA statements (kcna-dataset)"',
+        "license: cc0-1.0",
+        "language:",
+        "- en",
+        "size_categories:",
+        f"- {size_category(statements.num_rows)}",
+        "tags:",
+        *[
+            f"- {t}"
+            for t in ("north-korea", "dprk", "kcna", "state-media", "news", "deduplication")
+        ],
+        "configs:",
+        "- config_name: statements",
+        "  data_files: data/statements.parquet",
+        "  default: true",
+        "- config_name: articles",
+        "  data_files: data/articles.parquet",
+        "- config_name: sources",
+        "  data_files: data/sources.parquet",
+        "---",
+    ]
+    body = [
+        f"# KCNA statements {version}",
+        "",
+        "## Description",
+        "",
+        "Statements of North Korean state media as the outlets that carry them published them: "
+        f"{statements.num_rows:,} statements ({min(dates)} to {max(dates)}) from "
+        f"{articles.num_rows:,} copies. `statements` has each statement once, with the text of "
+        "its canonical copy; `articles` has every copy, each with the statement it carries and "
+        "how it was matched; `sources` is the outlet registry; `rejections` lists input records "
+        "kept out. Built by kcna-dataset " + metadata["kcna:build"]["tool_version"] + " with "
+        f"pyarrow {metadata['kcna:build']['pyarrow_version']}.",
+        "",
+        "## Sources and collection",
+        "",
+        "- kcna.kp English articles collected by the public project stiles/north-korea-news "
+        "(CC0), one JSON record per article.",
+        "- Article pages as shown by KCNA Watch (listing date, source label, `Date:` field, text).",
+        "",
+        "Copies by outlet in this release: "
+        + ", ".join(f"{src} {n:,}" for src, n in sorted(by_source.items()))
+        + ".",
+        "Parsing moved kcna.kp conventions into their own fields (dateline, ` -0-` end mark, "
+        "`www.kcna.kp (Juche…)` stamp), dropped page navigation, and cleaned titles.",
+        "",
+        "## Structure",
+        "",
+        "Parquet (zstd, sorted by `published_date` then id) and CSV (UTF-8, RFC 4180) hold the "
+        "same rows; `datapackage.json` declares every table (Frictionless Data Package v2) and "
+        "`SHA256SUMS` covers every file.",
+        "",
+    ]
+    for table in CARD_TABLES:
+        body += _structure(table, tables[table].num_rows)
+    body += [
+        "## Deduplication",
+        "",
+        "Copies equal after folding case, quotes, spacing and Unicode forms are grouped; "
+        "near-duplicates and truncated reprints are found with MinHash LSH and every candidate "
+        "pair is verified on the texts (similarity, a date window, and the numbers, dates and "
+        "names that template messages differ in); clustering does not chain. Statement ids are "
+        "kept across releases. Settings used for this release:",
+        "",
+        "| setting | value |",
+        "| --- | --- |",
+        *[f"| `{k}` | {v} |" for k, v in dedup.items()],
+        "",
+        f"Candidate pairs verified: {stats['dedup']['candidate_pairs']:,}; outcomes: "
+        + ", ".join(f"{k} {v:,}" for k, v in stats["dedup"]["verdicts"].items())
+        + ".",
+        "",
+        "## Known limitations",
+        "",
+        "- The outlets edit and delete their archives (kcna.kp deleted about 35,000 older "
+        "articles in December 2013 and altered others); a release records what was collected, "
+        "not a final text.",
+        "- Leader names glued to neighbouring words by kcna.kp's markup are repaired in the "
+        "body (`ComradeKim Jong Unreceived` -> `Comrade Kim Jong Un received`); other markup "
+        "losses are not.",
+        f"- Coverage is that of the collected raw files ({min(dates)} to {max(dates)}, outlets "
+        "listed above), not of everything published.",
+        "- Deduplication cannot separate two very short items that differ in one word and no "
+        "number or name; see the deduplication notes of kcna-dataset.",
+        "",
+        "## Citation",
+        "",
+        "```bibtex",
+        "@dataset{kcna_dataset,",
+        "  title = {KCNA statements: North Korean state media, deduplicated across outlets},",
+        f"  version = {{{version}}},",
+        f"  year = {{{metadata['created'][:4]}}},",
+        "  note = {Built with kcna-dataset from kcna.kp records collected by "
+        "stiles/north-korea-news and KCNA Watch pages}",
+        "}",
+        "```",
+        "",
+        "## Licence",
+        "",
+        "The compilation (tables, ids, matching) is released under CC0 1.0. The texts are "
+        "publications of DPRK state media.",
+        "",
+    ]
+    return "\n".join(front + body)

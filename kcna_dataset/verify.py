@@ -1,0 +1,180 @@
+"""Verify a published release: checksums, the data package's hashes and sizes, every table
+against its declared schema, and the foreign keys between tables. Returns a report; never raises
+for a damaged release."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandera.pandas as pa
+import pyarrow as arrow
+import pyarrow.csv as arrow_csv
+import pyarrow.parquet as parquet
+
+from kcna_dataset.exceptions import UsageError
+from kcna_dataset.publish import TABLES, sha256_file
+from kcna_dataset.schema import arrow_schema, pandera_schema, to_pandas
+from kcna_dataset.validate import constraint_name
+
+FOREIGN_KEYS = (
+    ("articles", "statement_id", "statements", "statement_id"),
+    ("articles", "source", "sources", "source"),
+    ("statements", "canonical_article_id", "articles", "article_id"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    check: str  # checksum | datapackage | schema | foreign-key | missing | unreadable
+    file: str
+    message: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"check": self.check, "file": self.file, "message": self.message}
+
+
+@dataclass(slots=True)
+class VerifyReport:
+    release: str
+    files_checked: int = 0
+    tables_checked: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def valid(self) -> bool:
+        return not self.problems
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "release": self.release,
+            "valid": self.valid,
+            "files_checked": self.files_checked,
+            "tables_checked": self.tables_checked,
+            "problems": [p.to_dict() for p in self.problems],
+        }
+
+
+def read_csv_table(path: Path, table: str) -> arrow.Table:
+    return arrow_csv.read_csv(
+        path,
+        parse_options=arrow_csv.ParseOptions(newlines_in_values=True),
+        convert_options=arrow_csv.ConvertOptions(
+            column_types=arrow_schema(table), strings_can_be_null=True
+        ),
+    ).cast(arrow_schema(table))
+
+
+def check_sums(release: Path, report: VerifyReport) -> set[str]:
+    """SHA256SUMS against the files; returns the files whose bytes are damaged or missing."""
+    bad: set[str] = set()
+    sums = release / "SHA256SUMS"
+    if not sums.is_file():
+        report.problems.append(Problem("missing", "SHA256SUMS", "no SHA256SUMS file"))
+        return bad
+    listed: set[str] = set()
+    for n, line in enumerate(sums.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+        digest, _, name = line.partition("  ")
+        if len(digest) != 64 or not name:
+            report.problems.append(
+                Problem("checksum", "SHA256SUMS", f"line {n} is not '<sha256>  <file>'")
+            )
+            continue
+        listed.add(name)
+        path = release / name
+        if not path.is_file():
+            report.problems.append(Problem("missing", name, "listed in SHA256SUMS, not found"))
+            bad.add(name)
+            continue
+        report.files_checked += 1
+        if sha256_file(path) != digest:
+            report.problems.append(
+                Problem("checksum", name, "SHA-256 differs from SHA256SUMS: the file changed")
+            )
+            bad.add(name)
+    present = {p.relative_to(release).as_posix() for p in release.rglob("*") if p.is_file()}
+    for name in sorted(present - listed - {"SHA256SUMS"}):
+        report.problems.append(Problem("checksum", name, "file not listed in SHA256SUMS"))
+    return bad
+
+
+def verify_release(release: Path) -> VerifyReport:
+    if not (release / "datapackage.json").is_file():
+        raise UsageError(
+            f"{release} is not a release folder (no datapackage.json)",
+            "Pass a folder like dist/1.0.0.",
+        )
+    report = VerifyReport(release.as_posix())
+    check_sums(release, report)
+    try:
+        package = json.loads((release / "datapackage.json").read_text(encoding="utf-8"))
+        resources = package["resources"]
+    except (ValueError, KeyError, UnicodeDecodeError) as e:
+        report.problems.append(Problem("datapackage", "datapackage.json", f"unreadable: {e}"))
+        return report
+    for r in resources:
+        path = release / r["path"]
+        if not path.is_file():
+            report.problems.append(Problem("missing", r["path"], "resource file not found"))
+            continue
+        expected = r.get("hash", "").removeprefix("sha256:")
+        if expected and hashlib.sha256(path.read_bytes()).hexdigest() != expected:
+            report.problems.append(
+                Problem("datapackage", r["path"], "hash differs from datapackage.json")
+            )
+        if "bytes" in r and path.stat().st_size != r["bytes"]:
+            report.problems.append(
+                Problem(
+                    "datapackage",
+                    r["path"],
+                    f"{path.stat().st_size} bytes, datapackage.json says {r['bytes']}",
+                )
+            )
+
+    tables: dict[str, arrow.Table] = {}
+    for table in TABLES:
+        for fmt in ("parquet", "csv"):
+            name = f"data/{table}.{fmt}"
+            try:
+                data = (
+                    parquet.read_table(release / name)
+                    if fmt == "parquet"
+                    else read_csv_table(release / name, table)
+                )
+            except (OSError, arrow.ArrowException) as e:
+                report.problems.append(Problem("unreadable", name, str(e).splitlines()[0]))
+                continue
+            report.tables_checked += 1
+            try:
+                pandera_schema(table).validate(to_pandas(data), lazy=True)
+            except pa.errors.SchemaErrors as e:
+                for case in e.failure_cases.head(5).itertuples():
+                    report.problems.append(
+                        Problem(
+                            "schema",
+                            name,
+                            f"field {case.column!r}: "
+                            f"{constraint_name(str(case.check))} failed for {case.failure_case!r}"
+                            + (f" (row {int(case.index) + 1})" if case.index is not None else ""),
+                        )
+                    )
+            if fmt == "parquet" or table not in tables:
+                tables[table] = data
+    for table, column, ref, ref_column in FOREIGN_KEYS:
+        if table in tables and ref in tables:
+            missing = set(tables[table].column(column).to_pylist()) - set(
+                tables[ref].column(ref_column).to_pylist()
+            )
+            if missing:
+                report.problems.append(
+                    Problem(
+                        "foreign-key",
+                        f"data/{table}.parquet",
+                        f"{table}.{column} has {len(missing)} values missing from "
+                        f"{ref}.{ref_column}, e.g. {sorted(missing)[0]!r}",
+                    )
+                )
+    return report

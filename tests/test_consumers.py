@@ -1,0 +1,139 @@
+"""The release verifies, and loads with the same row counts in every tool consumers use."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as arrow
+import pyarrow.parquet as parquet
+import pytest
+from conftest import TODAY
+
+import kcna_dataset
+from kcna_dataset.build import BuildResult, build
+from kcna_dataset.exceptions import KcnaDatasetError
+from kcna_dataset.publish import write_sha256sums
+from kcna_dataset.verify import verify_release
+
+ROWS = {"statements": 433, "articles": 688, "sources": 9}
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from conftest import RAW
+
+    result: BuildResult = build(RAW, tmp_path_factory.mktemp("dist"), today=TODAY)
+    assert result.release is not None
+    return result.release
+
+
+@pytest.mark.parametrize("table", sorted(ROWS))
+def test_pandas_and_arrow(release: Path, table: str) -> None:
+    frame = kcna_dataset.load(release, table)
+    assert isinstance(frame, pd.DataFrame) and len(frame) == ROWS[table]
+    assert kcna_dataset.load(release.parent, table, as_arrow=True).num_rows == ROWS[table]
+
+
+def test_load_dtypes(release: Path) -> None:
+    frame = kcna_dataset.load(release, "articles")
+    assert str(frame["published_date"].dtype) == "datetime64[ms]"
+    assert isinstance(frame["title"].dtype, pd.StringDtype)
+    assert str(frame["end_mark"].dtype) == "boolean"
+    assert str(frame["similarity"].dtype) == "Float64"
+
+
+def test_polars(release: Path) -> None:
+    polars = pytest.importorskip("polars")
+    for table, rows in ROWS.items():
+        assert polars.read_parquet(release / "data" / f"{table}.parquet").height == rows
+    assert polars.read_csv(release / "data" / "statements.csv").height == ROWS["statements"]
+
+
+def test_duckdb_reads_only_needed_row_groups(release: Path) -> None:
+    duckdb = pytest.importorskip("duckdb")
+    os.chdir(release)
+    try:
+        [(n,)] = duckdb.sql("SELECT count(*) FROM 'data/statements.parquet'").fetchall()
+        [(in_range,)] = duckdb.sql(
+            "SELECT count(*) FROM 'data/statements.parquet' "
+            "WHERE published_date BETWEEN DATE '2024-08-01' AND DATE '2024-08-31'"
+        ).fetchall()
+    finally:
+        os.chdir(Path(__file__).parent)
+    assert n == ROWS["statements"]
+    dates = parquet.read_table(release / "data" / "statements.parquet").column("published_date")
+    assert in_range == sum(1 for d in dates.to_pylist() if d.year == 2024 and d.month == 8)
+
+
+def test_frictionless(release: Path) -> None:
+    from frictionless import Package
+
+    package = Package(str(release / "datapackage.json"))
+    assert len(package.get_resource("statements-csv").read_rows()) == ROWS["statements"]
+    assert len(package.get_resource("articles").read_rows()) == ROWS["articles"]
+
+
+def test_huggingface_datasets_offline(release: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(release.parent / ".hf"))
+    datasets = pytest.importorskip("datasets")
+    for table, rows in ROWS.items():
+        loaded = datasets.load_dataset(
+            "parquet",
+            data_files={table: str(release / "data" / f"{table}.parquet")},
+            split=table,
+            cache_dir=str(release.parent / ".hf-cache"),
+        )
+        assert loaded.num_rows == rows
+
+
+def _copy(release: Path, tmp_path: Path) -> Path:
+    import shutil
+
+    target = tmp_path / release.name
+    shutil.copytree(release, target)
+    return target
+
+
+def test_verify_names_a_flipped_byte(release: Path, tmp_path: Path) -> None:
+    damaged = _copy(release, tmp_path)
+    path = damaged / "data" / "statements.csv"
+    data = bytearray(path.read_bytes())
+    data[1000] ^= 0x01
+    path.write_bytes(bytes(data))
+    report = verify_release(damaged)
+    assert not report.valid
+    assert [(p.check, p.file) for p in report.problems][:2] == [
+        ("checksum", "data/statements.csv"),
+        ("datapackage", "data/statements.csv"),
+    ]
+    with pytest.raises(KcnaDatasetError, match=r"statements\.csv: SHA-256 differs"):
+        kcna_dataset.load(damaged, "sources")
+    assert len(kcna_dataset.load(damaged, "sources", verify=False)) == ROWS["sources"]
+
+
+def test_verify_finds_a_broken_foreign_key(release: Path, tmp_path: Path) -> None:
+    damaged = _copy(release, tmp_path)
+    statements = parquet.read_table(damaged / "data" / "statements.parquet")
+    parquet.write_table(statements.slice(1), damaged / "data" / "statements.parquet")
+    # keep the checksums consistent, so that only the foreign key is wrong
+    write_sha256sums(damaged)
+    package = (damaged / "datapackage.json").read_text()
+    import hashlib
+    import json
+
+    dp = json.loads(package)
+    for r in dp["resources"]:
+        r["hash"] = "sha256:" + hashlib.sha256((damaged / r["path"]).read_bytes()).hexdigest()
+    (damaged / "datapackage.json").write_text(json.dumps(dp))
+    write_sha256sums(damaged)
+    report = verify_release(damaged)
+    assert [(p.check, p.file) for p in report.problems] == [
+        ("foreign-key", "data/articles.parquet")
+    ]
+    assert report.problems[0].message.startswith(
+        "articles.statement_id has 1 values missing from statements.statement_id"
+    )
+    assert isinstance(statements, arrow.Table)

@@ -1,0 +1,171 @@
+"""Releases versioned by what changed, with changelogs; one build at a time; `latest`."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pyarrow.parquet as parquet
+import pytest
+from conftest import TODAY, page
+
+from kcna_dataset.build import build
+from kcna_dataset.changes import compare_schemas, next_version
+from kcna_dataset.exceptions import BuildError
+from kcna_dataset.publish import LOCK_NAME
+
+SEED_000 = "kcnawatch/000_b3793cfa3d749794.txt"
+
+
+@pytest.fixture
+def first(raw_copy: Path, tmp_path: Path) -> tuple[Path, Path]:
+    out = tmp_path / "dist"
+    result = build(raw_copy, out, today=TODAY)
+    assert result.version == "1.0.0"
+    return raw_copy, out
+
+
+def changes_of(release: Path) -> dict[str, object]:
+    return json.loads((release / "changes.json").read_text())
+
+
+def test_first_release(first: tuple[Path, Path]) -> None:
+    _, out = first
+    assert (out / "latest").read_text() == "1.0.0\n"
+    assert (out / "1.0.0" / "CHANGELOG.md").read_text() == (
+        "# kcna-dataset 1.0.0\n\nFirst release.\n\n- 433 statements, 688 articles.\n"
+    )
+    assert changes_of(out / "1.0.0")["level"] == "first"
+
+
+def test_nothing_changed_no_release(first: tuple[Path, Path]) -> None:
+    raw, out = first
+    result = build(raw, out, today=TODAY)
+    assert (result.release, result.version, result.changes.level) == (None, "1.0.0", None)
+    assert sorted(p.name for p in out.iterdir()) == ["1.0.0", "latest"]
+
+
+def test_correction_is_a_patch(first: tuple[Path, Path]) -> None:
+    raw, out = first
+    text = (raw / SEED_000).read_text(encoding="utf-8")
+    (raw / SEED_000).write_text(
+        text.replace("Press Statement by Spokesperson", "Press Statement by the Spokesperson")
+    )
+    result = build(raw, out, today=TODAY)
+    assert result.release is not None and result.version == "1.0.1"
+    changes = changes_of(result.release)
+    [statement_id] = changes["statements_changed"]
+    assert changes["statements_changed"] == {statement_id: ["canonical_article_id", "title"]}
+    assert changes["articles_corrected"] == {SEED_000: ["raw_sha256", "title"]}
+    assert changes["counts"] == {
+        "statements_added": 0,
+        "statements_removed": 0,
+        "statements_changed": 1,
+        "articles_added": 0,
+        "articles_removed": 0,
+        "articles_corrected": 1,
+    }
+    assert (result.release / "CHANGELOG.md").read_text() == (
+        "# kcna-dataset 1.0.1\n\nChanges since 1.0.0 (patch).\n\n"
+        "- statements: 0 added, 0 removed, 1 changed\n"
+        "- articles: 0 added, 0 removed, 1 corrected\n\n"
+        f"## Statements changed\n\n- `{statement_id}`: canonical_article_id, title\n\n"
+        f"## Articles corrected\n\n- `{SEED_000}`: raw_sha256, title\n"
+    )
+    assert (out / "latest").read_text() == "1.0.1\n"
+
+
+def test_new_statement_is_a_minor_release(first: tuple[Path, Path]) -> None:
+    raw, out = first
+    (raw / "kcnawatch" / "new.txt").write_text(
+        page(
+            body=[
+                "Pyongyang, September 13 (KCNA) -- An entirely new statement about a new "
+                "subject. -0-"
+            ]
+        )
+    )
+    result = build(raw, out, today=TODAY)
+    assert result.release is not None and result.version == "1.1.0"
+    changes = changes_of(result.release)
+    assert changes["counts"]["statements_added"] == 1
+    assert changes["articles_added"] == ["kcnawatch/new.txt"]
+    new_ids = parquet.read_table(result.release / "data" / "articles.parquet").to_pylist()
+    [new] = [a for a in new_ids if a["raw_path"] == "kcnawatch/new.txt"]
+    assert changes["statements_added"] == [new["statement_id"]]
+
+
+def test_removed_file_is_a_minor_release(first: tuple[Path, Path]) -> None:
+    raw, out = first
+    (raw / SEED_000).unlink()
+    result = build(raw, out, today=TODAY)
+    assert result.version == "1.1.0"
+    changes = changes_of(result.release)
+    assert changes["articles_removed"] == [SEED_000]
+    assert changes["counts"]["statements_removed"] == 1
+
+
+def test_schema_change_is_a_major_release(first: tuple[Path, Path]) -> None:
+    raw, out = first
+    # make the previous release's declared schema lack a field the tool now publishes
+    package_path = out / "1.0.0" / "datapackage.json"
+    package = json.loads(package_path.read_text())
+    [articles] = [r for r in package["resources"] if r["name"] == "articles"]
+    articles["schema"]["fields"] = [f for f in articles["schema"]["fields"] if f["name"] != "topic"]
+    package_path.write_text(json.dumps(package))
+    result = build(raw, out, today=TODAY)
+    assert result.version == "2.0.0"
+    assert changes_of(result.release)["schema"] == ["articles.topic added"]
+
+
+def test_compare_schemas_tightened_and_loosened() -> None:
+    def schema(**constraints: object) -> dict[str, dict[str, object]]:
+        return {"t": {"fields": [{"name": "x", "type": "string", "constraints": constraints}]}}
+
+    assert compare_schemas(schema(), schema(required=True)) == (
+        ["t.x constraint required: None -> True"],
+        [],
+    )
+    assert compare_schemas(schema(minLength=1), schema(minLength=0)) == (
+        [],
+        ["t.x constraint minLength: 1 -> 0"],
+    )
+    assert compare_schemas(schema(enum=["a"]), schema(enum=["a", "b"])) == (
+        [],
+        ["t.x constraint enum: ['a'] -> ['a', 'b']"],
+    )
+    retyped = {"t": {"fields": [{"name": "x", "type": "integer"}]}}
+    assert compare_schemas(schema(), retyped) == (["t.x retyped string -> integer"], [])
+
+
+@pytest.mark.parametrize(
+    ("previous", "level", "expected"),
+    [
+        (None, "first", "1.0.0"),
+        ("1.2.3", "major", "2.0.0"),
+        ("1.2.3", "minor", "1.3.0"),
+        ("1.2.3", "patch", "1.2.4"),
+        ("1.2.3", None, None),
+    ],
+)
+def test_next_version(previous: str | None, level: str | None, expected: str | None) -> None:
+    assert next_version(previous, level) == expected
+
+
+def test_latest_names_the_highest_version(first: tuple[Path, Path]) -> None:
+    raw, out = first
+    build(raw, out, "0.9.0", today=TODAY)  # an older version built later
+    assert (out / "latest").read_text() == "1.0.0\n"
+
+
+def test_one_build_at_a_time(first: tuple[Path, Path]) -> None:
+    raw, out = first
+    (out / LOCK_NAME).write_text(f"{os.getpid()}\n")  # a live process holds the lock
+    with pytest.raises(BuildError, match=rf"another build \(process {os.getpid()}\) is writing"):
+        build(raw, out, "1.5.0", today=TODAY)
+    assert not (out / "1.5.0").exists()
+    (out / LOCK_NAME).write_text("999999999\n")  # a dead one: the lock is stale
+    result = build(raw, out, "1.5.0", today=TODAY)
+    assert result.release == out / "1.5.0"
+    assert not (out / LOCK_NAME).exists()
