@@ -169,3 +169,28 @@ def test_one_build_at_a_time(first: tuple[Path, Path]) -> None:
     result = build(raw, out, "1.5.0", today=TODAY)
     assert result.release == out / "1.5.0"
     assert not (out / LOCK_NAME).exists()
+
+
+def test_failed_build_leaves_an_existing_dist_as_it_was(
+    first: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import kcna_dataset.publish as publish
+
+    raw, out = first
+    before = {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    (raw / "kcnawatch" / "new.txt").write_text(page(body=["A new statement text. -0-"]))
+    real = publish.parquet.write_table
+    calls = 0
+
+    def dies_midway(*args: object, **kwargs: object) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            raise KeyboardInterrupt  # Ctrl-C in the middle of writing the tables
+        real(*args, **kwargs)
+
+    monkeypatch.setattr(publish.parquet, "write_table", dies_midway)
+    with pytest.raises(KeyboardInterrupt):
+        build(raw, out, today=TODAY)
+    after = {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert after == before
