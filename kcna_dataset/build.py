@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,9 @@ class BuildResult:
     tables: dict[str, arrow.Table]
     id_changes: IdChanges
     changes: Changes
+    # wall-clock seconds per stage: reported, never written into the release (bytes must not
+    # depend on the clock)
+    seconds: dict[str, float] = field(default_factory=dict)
 
     @property
     def summary(self) -> dict[str, Any]:
@@ -70,6 +74,7 @@ class BuildResult:
                 sorted(Counter(m for m in articles.column("match").to_pylist() if m).items())
             ),
             "statement_ids": self.id_changes.to_dict(),
+            "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
             "by_source": {
                 src: {"articles": n, "canonical": canonical.get(src, 0)}
                 for src, n in sorted(by_source.items())
@@ -184,7 +189,9 @@ def build(
         )
     config = config or DedupConfig()
     registry = SourceRegistry.load()
+    started = time.perf_counter()
     report = validate_paths([raw], registry, today, progress)
+    validated = time.perf_counter() - started
     if not report.valid and not skip_invalid:
         s = report.summary
         raise InvalidInputError(
@@ -200,7 +207,12 @@ def build(
         )
 
     with build_lock(out):
-        return _build_locked(out, version, report, registry, config, skip_invalid, force, progress)
+        result = _build_locked(
+            out, version, report, registry, config, skip_invalid, force, progress
+        )
+    result.seconds["read+parse+validate"] = validated
+    result.seconds["total"] = time.perf_counter() - started
+    return result
 
 
 def _build_locked(
@@ -214,6 +226,7 @@ def _build_locked(
     progress: Progress | None,
 ) -> BuildResult:
     previous = newest_release(out, before=version)
+    clock = time.perf_counter()
     if progress:
         progress("dedup", 0, 1)
     dedup, id_changes = deduplicate_with_stable_ids(report.articles, registry, config, previous)
@@ -221,12 +234,21 @@ def _build_locked(
     check_release_tables(tables)
     if progress:
         progress("dedup", 1, 1)
+    dedup_seconds = time.perf_counter() - clock
+    clock = time.perf_counter()
     changes = compare(previous, tables, {t: release_schema(t) for t in TABLES})
     if version is None:
         version = next_version(previous.name if previous else None, changes.level)
         if version is None:  # nothing changed: no release
             return BuildResult(
-                None, changes.previous or "", report, dedup, tables, id_changes, changes
+                None,
+                changes.previous or "",
+                report,
+                dedup,
+                tables,
+                id_changes,
+                changes,
+                {"dedup": dedup_seconds},
             )
 
     newest = max(max(a.published_date, a.listed_date or a.published_date) for a in report.articles)
@@ -269,7 +291,8 @@ def _build_locked(
     release = write_release(out, version, tables, metadata, stats, extra, force=force)
     if progress:
         progress("publish", 1, 1)
-    return BuildResult(release, version, report, dedup, tables, id_changes, changes)
+    seconds = {"dedup": dedup_seconds, "compare+publish": time.perf_counter() - clock}
+    return BuildResult(release, version, report, dedup, tables, id_changes, changes, seconds)
 
 
 def deduplicate_with_stable_ids(

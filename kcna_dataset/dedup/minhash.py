@@ -26,14 +26,14 @@ class TokenHasher:
 
     def __call__(self, words: Sequence[str]) -> np.ndarray:
         cache = self._cache
-        out = np.empty(len(words), dtype=np.uint64)
-        for i, w in enumerate(words):
-            h = cache.get(w)
-            if h is None:
-                h = int.from_bytes(hashlib.blake2b(w.encode(), digest_size=8).digest(), "little")
-                cache[w] = h
-            out[i] = h
-        return out
+        hashes = [cache.get(w) for w in words]
+        if None in hashes:
+            for w in set(words) - cache.keys():
+                cache[w] = int.from_bytes(
+                    hashlib.blake2b(w.encode(), digest_size=8).digest(), "little"
+                )
+            hashes = [cache[w] for w in words]
+        return np.array(hashes, dtype=np.uint64)
 
 
 def shingle_hashes(token_hashes: np.ndarray, k: int) -> np.ndarray:

@@ -103,11 +103,8 @@ class Tokens:
 
 
 _WORD = re.compile(r"\w+(?:'\w+)*")
-_NUMBER = re.compile(r"\b\w*\d\w*\b")
 # A capitalised word after a space that does not follow a sentence end (. ! ? : ; or a line).
 _NAME = re.compile(r"(?<=[^.!?:;\n] )[\"(\[]?([A-Z]\w*(?:'\w+)*)")
-_ALL_CAPS = re.compile(r"\b[A-Z]{2,}\b")
-_LOWER_WORD = re.compile(r"\b[a-z]+\b")
 
 
 def opening(text: str, n_words: int) -> str:
@@ -120,12 +117,15 @@ def opening(text: str, n_words: int) -> str:
 
 def tokenize(text: str) -> Tokens:
     """Word tokens of a comparison_text, with the numbers and names verification compares."""
-    lower = text.lower()
-    words = tuple(_WORD.findall(lower))
-    numbers = {_NUMBER_SUFFIX.sub("", n) for n in _NUMBER.findall(lower)}
+    original = _WORD.findall(text)
+    words = tuple(w.lower() for w in original)
+    numbers = {
+        _NUMBER_SUFFIX.sub("", w) for w in words if not w.isalpha() and any(c.isdigit() for c in w)
+    }
     numbers |= _DATE_WORDS.intersection(words)
     names = {n.lower().removesuffix("'s") for n in _NAME.findall(text)}
     names -= _DATE_WORDS
-    upper, lower_words = len(_ALL_CAPS.findall(text)), len(_LOWER_WORD.findall(text))
+    upper = sum(1 for w in original if len(w) > 1 and w.isupper())
+    lower_words = sum(1 for w in original if w.islower())
     normal_case = bool(words) and upper < 0.5 * len(words) and lower_words < 0.98 * len(words)
     return Tokens(words, frozenset(numbers), frozenset(names), normal_case)

@@ -12,19 +12,28 @@ from kcna_dataset.config import DedupConfig
 from kcna_dataset.dedup.normalize import Tokens, opening, tokenize
 
 
-@dataclass(frozen=True, slots=True)
 class Features:
-    """What verification needs of one text, computed once."""
+    """What verification needs of one text. The shingle set is built on first use: most
+    texts are never in a candidate pair."""
 
-    text: str  # the comparison text
-    tokens: Tokens
-    shingles: frozenset[int]
-    ordered: np.ndarray  # shingle hashes in text order, for the opening of a text
-    published: date
+    __slots__ = ("_shingles", "ordered", "published", "text", "tokens")
+
+    def __init__(self, text: str, tokens: Tokens, ordered: np.ndarray, published: date) -> None:
+        self.text = text  # the comparison text
+        self.tokens = tokens
+        self.ordered = ordered  # shingle hashes in text order
+        self.published = published
+        self._shingles: frozenset[int] | None = None
 
     @classmethod
     def of(cls, text: str, tokens: Tokens, shingles: np.ndarray, published: date) -> Features:
-        return cls(text, tokens, frozenset(shingles.tolist()), shingles, published)
+        return cls(text, tokens, shingles, published)
+
+    @property
+    def shingles(self) -> frozenset[int]:
+        if self._shingles is None:
+            self._shingles = frozenset(self.ordered.tolist())
+        return self._shingles
 
     def opening(self, n_shingles: int) -> frozenset[int]:
         return frozenset(self.ordered[:n_shingles].tolist())
