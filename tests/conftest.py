@@ -23,6 +23,17 @@ def raw_file(name: str, data: bytes | str) -> RawFile:
     return RawFile(name, data, hashlib.sha256(data).hexdigest())
 
 
+def write(root: Path, name: str, content: str | bytes) -> Path:
+    """Write a raw file under root (folders created), text as UTF-8."""
+    path = root / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, str):
+        path.write_text(content, encoding="utf-8")
+    else:
+        path.write_bytes(content)
+    return path
+
+
 def page(
     *,
     listing: str = "November 17, 2025Nov 17, 2025",

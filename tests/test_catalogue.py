@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import TODAY, jsonl_line, page
+from conftest import TODAY, jsonl_line, page, write
 
 from kcna_dataset.findings import CATALOGUE, Severity
 from kcna_dataset.read import MAX_FILE_BYTES, MAX_RECORD_BYTES
@@ -17,16 +17,6 @@ from kcna_dataset.records import Article
 from kcna_dataset.validate import check_table, validate_paths
 
 Findings = list[tuple[str, str, int | None, int | None]]
-
-
-def write(root: Path, name: str, content: str | bytes) -> Path:
-    path = root / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(content, str):
-        path.write_text(content, encoding="utf-8")
-    else:
-        path.write_bytes(content)
-    return path
 
 
 def findings(root: Path) -> Findings:

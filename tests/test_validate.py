@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import RAW, TODAY, jsonl_line, page
+from conftest import RAW, TODAY, jsonl_line, page, write
 
 from kcna_dataset.exceptions import UsageError
 from kcna_dataset.report import ValidationReport
@@ -14,12 +14,7 @@ from kcna_dataset.validate import validate_paths
 
 
 def validate_one(tmp_path: Path, name: str, content: str | bytes) -> ValidationReport:
-    path = tmp_path / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(content, str):
-        path.write_text(content, encoding="utf-8")
-    else:
-        path.write_bytes(content)
+    write(tmp_path, name, content)
     return validate_paths([tmp_path], today=TODAY)
 
 
