@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections import Counter
 from dataclasses import dataclass, field, replace
@@ -19,24 +18,24 @@ from kcna_dataset.card import dataset_card
 from kcna_dataset.changes import Changes, changelog_markdown, compare, next_version
 from kcna_dataset.config import DedupConfig
 from kcna_dataset.dedup import DedupResult, deduplicate
-from kcna_dataset.dedup.stable_ids import IdChanges, carry_over, newest_release, previous_ids
+from kcna_dataset.dedup.stable_ids import IdChanges, carry_over, previous_ids
 from kcna_dataset.exceptions import BuildError, InvalidInputError, UsageError
 from kcna_dataset.publish import (
     LICENSE,
+    SEMVER,
     SOURCES,
     TABLES,
     build_lock,
     created_timestamp,
+    newest_release,
     release_schema,
     write_release,
 )
 from kcna_dataset.records import Article
 from kcna_dataset.report import ValidationReport
-from kcna_dataset.schema import pandera_schema, table_from_rows, to_pandas
+from kcna_dataset.schema import foreign_keys, pandera_schema, table_from_rows, to_pandas
 from kcna_dataset.sources import SourceRegistry
 from kcna_dataset.validate import RECORD_COLUMNS, Progress, validate_paths
-
-SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,11 +148,7 @@ def check_release_tables(tables: dict[str, arrow.Table]) -> None:
     def keys(table: str, column: str) -> set[Any]:
         return set(tables[table].column(column).to_pylist())
 
-    for table, column, ref, ref_column in (
-        ("articles", "statement_id", "statements", "statement_id"),
-        ("articles", "source", "sources", "source"),
-        ("statements", "canonical_article_id", "articles", "article_id"),
-    ):
+    for table, column, ref, ref_column in foreign_keys():
         missing = keys(table, column) - keys(ref, ref_column)
         if missing:
             raise BuildError(

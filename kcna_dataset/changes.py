@@ -15,6 +15,8 @@ from typing import Any
 import pyarrow as arrow
 import pyarrow.parquet as parquet
 
+from kcna_dataset.publish import version_key
+
 # constraints whose new value is stricter when it is larger / smaller
 _TIGHTER_IF_LARGER = ("minLength", "minimum")
 _TIGHTER_IF_SMALLER = ("maxLength", "maximum")
@@ -77,7 +79,7 @@ class Changes:
 def next_version(previous: str | None, level: str | None) -> str | None:
     if previous is None:
         return "1.0.0"
-    major, minor, patch = (int(x) for x in previous.split("."))
+    major, minor, patch = version_key(previous)
     match level:
         case "major":
             return f"{major + 1}.0.0"

@@ -12,8 +12,8 @@ from kcna_dataset.build import deduplicate_with_stable_ids
 from kcna_dataset.config import DedupConfig
 from kcna_dataset.dedup import DedupResult
 from kcna_dataset.dedup.normalize import comparison_text
-from kcna_dataset.dedup.stable_ids import newest_release
 from kcna_dataset.exceptions import UsageError
+from kcna_dataset.publish import newest_release
 from kcna_dataset.records import Article
 from kcna_dataset.report import ValidationReport
 from kcna_dataset.sources import SourceRegistry

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -175,18 +176,35 @@ def build_lock(out: Path) -> Iterator[None]:
         lock.unlink(missing_ok=True)
 
 
+SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in version.split("."))
+
+
+def newest_release(out: Path, before: str | None = None) -> Path | None:
+    """The release folder with the highest X.Y.Z under `out` (below `before`, if given)."""
+    if not out.is_dir():
+        return None
+    releases = [
+        (version_key(p.name), p)
+        for p in out.iterdir()
+        if p.is_dir()
+        and SEMVER.match(p.name)
+        and (p / "data" / "articles.parquet").is_file()
+        and (before is None or version_key(p.name) < version_key(before))
+    ]
+    return max(releases)[1] if releases else None
+
+
 def update_latest(out: Path) -> None:
     """`<out>/latest` names the newest release (a small file, not a symlink)."""
-    versions = [
-        p.name
-        for p in out.iterdir()
-        if p.is_dir() and p.name[:1].isdigit() and (p / "datapackage.json").is_file()
-    ]
-    if not versions:
+    newest = newest_release(out)
+    if newest is None:
         return
-    newest = max(versions, key=lambda v: tuple(int(x) for x in v.split(".")))
     tmp = out / ".latest.tmp"
-    tmp.write_text(newest + "\n", encoding="utf-8")
+    tmp.write_text(newest.name + "\n", encoding="utf-8")
     os.replace(tmp, out / "latest")
 
 

@@ -34,14 +34,13 @@ class InputFile:
     folder_link: bool = False  # a symbolic link to a folder: listed, never followed
 
 
-def ignored_reason(f: InputFile | str) -> str | None:
-    if isinstance(f, InputFile) and f.folder_link:
+def ignored_reason(f: InputFile) -> str | None:
+    if f.folder_link:
         return "symbolic link to a folder (not followed)"
-    name = f.name if isinstance(f, InputFile) else f
-    parts = name.split("/")
+    parts = f.name.split("/")
     if any(p.startswith(".") for p in parts):
         return "hidden file"
-    if Path(name).suffix.lower() in IGNORED_SUFFIXES:
+    if Path(f.name).suffix.lower() in IGNORED_SUFFIXES:
         return "documentation"
     return None
 

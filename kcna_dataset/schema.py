@@ -17,7 +17,7 @@ import pandas as pd
 import pandera.pandas as pa
 import pyarrow as arrow
 
-from kcna_dataset.declarations import table_schema
+from kcna_dataset.declarations import TABLES, table_schema
 
 _ARROW_TYPES: dict[str, arrow.DataType] = {
     "string": arrow.string(),
@@ -104,6 +104,16 @@ def pandera_schema(table: str, columns: Iterable[str] | None = None) -> pa.DataF
     pk = declared.get("primaryKey", [])
     composite = pk if len(pk) > 1 and all(k in cols for k in pk) else None
     return pa.DataFrameSchema(cols, strict=True, ordered=True, unique=composite, name=table)
+
+
+def foreign_keys() -> list[tuple[str, str, str, str]]:
+    """(table, column, referenced table, referenced column), as the Table Schemas declare them."""
+    return [
+        (table, column, fk["reference"]["resource"], ref_column)
+        for table in TABLES
+        for fk in table_schema(table).get("foreignKeys", [])
+        for column, ref_column in zip(fk["fields"], fk["reference"]["fields"], strict=True)
+    ]
 
 
 def table_from_rows(table: str, rows: Iterable[dict[str, Any]]) -> arrow.Table:

@@ -185,17 +185,26 @@ def _path_order(a: Article) -> tuple[str, int]:
     return (a.raw_path.split("#L")[0], a.line or 0)
 
 
-def number_twins(articles: Iterable[Article]) -> list[Article]:
-    """Records identical after cleaning (a page captured twice) share an id: number them -2, -3."""
+def number_twins(articles: Iterable[Article]) -> tuple[list[Article], list[Finding]]:
+    """Records identical after cleaning (a page captured twice) share an id: number them -2, -3.
+
+    Also returns a duplicate-record warning for each numbered twin, naming the first record.
+    """
     by_id: dict[str, list[Article]] = defaultdict(list)
     for a in articles:
         by_id[a.article_id].append(a)
     out: list[Article] = []
+    warnings: list[Finding] = []
     for twins in by_id.values():
         twins.sort(key=_path_order)
-        out.append(twins[0])
-        out.extend(replace(a, article_id=f"{a.article_id}-{i}") for i, a in enumerate(twins[1:], 2))
-    return sorted(out, key=_path_order)
+        first = twins[0]
+        out.append(first)
+        for i, a in enumerate(twins[1:], 2):
+            out.append(replace(a, article_id=f"{a.article_id}-{i}"))
+            warnings.append(
+                finding("duplicate-record", _path_order(a)[0], a.line, first=first.raw_path)
+            )
+    return sorted(out, key=_path_order), warnings
 
 
 # pandera's check names -> the Table Schema constraint they enforce, for messages
@@ -295,16 +304,9 @@ def validate_paths(
             else:
                 accepted.append(article)
 
-    accepted = number_twins(accepted)
-    first_of: dict[str, str] = {}
-    for a in accepted:  # in path order: the first of identical records keeps the plain id
-        base = a.article_id[:18]
-        if base not in first_of:
-            first_of[base] = a.raw_path
-        else:
-            files[_path_order(a)[0]].findings.append(
-                finding("duplicate-record", _path_order(a)[0], a.line, first=first_of[base])
-            )
+    accepted, twin_warnings = number_twins(accepted)
+    for w in twin_warnings:
+        files[w.path].findings.append(w)
     table_problems = check_table(accepted)
     kept: list[Article] = []
     for i, a in enumerate(accepted):

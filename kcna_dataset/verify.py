@@ -4,7 +4,6 @@ for a damaged release."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,14 +16,8 @@ import pyarrow.parquet as parquet
 
 from kcna_dataset.exceptions import UsageError
 from kcna_dataset.publish import TABLES, sha256_file
-from kcna_dataset.schema import arrow_schema, pandera_schema, to_pandas
+from kcna_dataset.schema import arrow_schema, foreign_keys, pandera_schema, to_pandas
 from kcna_dataset.validate import constraint_name
-
-FOREIGN_KEYS = (
-    ("articles", "statement_id", "statements", "statement_id"),
-    ("articles", "source", "sources", "source"),
-    ("statements", "canonical_article_id", "articles", "article_id"),
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,13 +61,13 @@ def read_csv_table(path: Path, table: str) -> arrow.Table:
     ).cast(arrow_schema(table))
 
 
-def check_sums(release: Path, report: VerifyReport) -> set[str]:
-    """SHA256SUMS against the files; returns the files whose bytes are damaged or missing."""
-    bad: set[str] = set()
+def check_sums(release: Path, report: VerifyReport) -> dict[str, str]:
+    """SHA256SUMS against the files; returns the SHA-256 computed for each file it read."""
+    digests: dict[str, str] = {}
     sums = release / "SHA256SUMS"
     if not sums.is_file():
         report.problems.append(Problem("missing", "SHA256SUMS", "no SHA256SUMS file"))
-        return bad
+        return digests
     listed: set[str] = set()
     for n, line in enumerate(sums.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
         digest, _, name = line.partition("  ")
@@ -87,18 +80,17 @@ def check_sums(release: Path, report: VerifyReport) -> set[str]:
         path = release / name
         if not path.is_file():
             report.problems.append(Problem("missing", name, "listed in SHA256SUMS, not found"))
-            bad.add(name)
             continue
         report.files_checked += 1
-        if sha256_file(path) != digest:
+        digests[name] = sha256_file(path)
+        if digests[name] != digest:
             report.problems.append(
                 Problem("checksum", name, "SHA-256 differs from SHA256SUMS: the file changed")
             )
-            bad.add(name)
     present = {p.relative_to(release).as_posix() for p in release.rglob("*") if p.is_file()}
     for name in sorted(present - listed - {"SHA256SUMS"}):
         report.problems.append(Problem("checksum", name, "file not listed in SHA256SUMS"))
-    return bad
+    return digests
 
 
 def verify_release(release: Path) -> VerifyReport:
@@ -108,7 +100,7 @@ def verify_release(release: Path) -> VerifyReport:
             "Pass a folder like dist/1.0.0.",
         )
     report = VerifyReport(release.as_posix())
-    check_sums(release, report)
+    digests = check_sums(release, report)
     try:
         package = json.loads((release / "datapackage.json").read_text(encoding="utf-8"))
         resources = package["resources"]
@@ -121,7 +113,8 @@ def verify_release(release: Path) -> VerifyReport:
             report.problems.append(Problem("missing", r["path"], "resource file not found"))
             continue
         expected = r.get("hash", "").removeprefix("sha256:")
-        if expected and hashlib.sha256(path.read_bytes()).hexdigest() != expected:
+        actual = digests.get(r["path"]) or sha256_file(path)
+        if expected and actual != expected:
             report.problems.append(
                 Problem("datapackage", r["path"], "hash differs from datapackage.json")
             )
@@ -163,7 +156,7 @@ def verify_release(release: Path) -> VerifyReport:
                     )
             if fmt == "parquet" or table not in tables:
                 tables[table] = data
-    for table, column, ref, ref_column in FOREIGN_KEYS:
+    for table, column, ref, ref_column in foreign_keys():
         if table in tables and ref in tables:
             missing = set(tables[table].column(column).to_pylist()) - set(
                 tables[ref].column(ref_column).to_pylist()

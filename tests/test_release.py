@@ -7,8 +7,6 @@ import json
 import shutil
 from pathlib import Path
 
-import pyarrow as arrow
-import pyarrow.csv as arrow_csv
 import pyarrow.parquet as parquet
 import pytest
 from conftest import RAW, TODAY, page
@@ -20,6 +18,7 @@ from kcna_dataset.config import DedupConfig
 from kcna_dataset.exceptions import BuildError, InvalidInputError, UsageError
 from kcna_dataset.publish import TABLES
 from kcna_dataset.schema import arrow_schema
+from kcna_dataset.verify import read_csv_table
 
 FILES = [
     "CHANGELOG.md",
@@ -41,15 +40,6 @@ FILES = [
 
 def files_of(folder: Path) -> list[str]:
     return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
-
-
-def read_csv(path: Path, table: str) -> arrow.Table:
-    schema = arrow_schema(table)
-    return arrow_csv.read_csv(
-        path,
-        parse_options=arrow_csv.ParseOptions(newlines_in_values=True),
-        convert_options=arrow_csv.ConvertOptions(column_types=schema, strings_can_be_null=True),
-    )
 
 
 def test_layout(shipped_release: BuildResult) -> None:
@@ -80,7 +70,7 @@ def test_frictionless_accepts_the_release_as_it_is(shipped_release: BuildResult)
 def test_parquet_and_csv_hold_the_same_rows(shipped_release: BuildResult, table: str) -> None:
     data = shipped_release.release / "data"
     from_parquet = parquet.read_table(data / f"{table}.parquet")
-    from_csv = read_csv(data / f"{table}.csv", table)
+    from_csv = read_csv_table(data / f"{table}.csv", table)
     assert from_parquet.schema == arrow_schema(table)
     assert from_csv.cast(arrow_schema(table)).to_pylist() == from_parquet.to_pylist()
 

@@ -9,7 +9,8 @@ import pyarrow.parquet as parquet
 from conftest import TODAY
 
 from kcna_dataset.build import build
-from kcna_dataset.dedup.stable_ids import carry_over, newest_release
+from kcna_dataset.dedup.stable_ids import carry_over
+from kcna_dataset.publish import newest_release
 from kcna_dataset.records import Membership, Statement
 
 SEED_000 = "kcnawatch/000_b3793cfa3d749794.txt"

@@ -121,7 +121,7 @@ def deduplicate(
     pairs |= candidate_pairs(band_keys(minhasher.signatures(opening), config.bands, config.rows))
     near = neighbours(pairs, len(units))
     features = [
-        Features.of(texts[u.head.article_id], t, s, u.head.published_date)
+        Features(texts[u.head.article_id], t, s, u.head.published_date)
         for t, s, u in zip(tokens, full, units, strict=True)
     ]
 

@@ -9,7 +9,6 @@ evidence splits or merges is reported.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -18,27 +17,6 @@ from typing import Any
 import pyarrow.parquet as parquet
 
 from kcna_dataset.records import Membership, Statement
-
-_VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
-
-
-def version_key(version: str) -> tuple[int, ...]:
-    return tuple(int(x) for x in version.split("."))
-
-
-def newest_release(out: Path, before: str | None = None) -> Path | None:
-    """The release folder with the highest X.Y.Z under `out` (below `before`, if given)."""
-    if not out.is_dir():
-        return None
-    releases = [
-        (version_key(p.name), p)
-        for p in out.iterdir()
-        if p.is_dir()
-        and _VERSION.match(p.name)
-        and (p / "data" / "articles.parquet").is_file()
-        and (before is None or version_key(p.name) < version_key(before))
-    ]
-    return max(releases)[1] if releases else None
 
 
 def previous_ids(release: Path) -> dict[str, str]:

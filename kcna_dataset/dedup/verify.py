@@ -25,10 +25,6 @@ class Features:
         self.published = published
         self._shingles: frozenset[int] | None = None
 
-    @classmethod
-    def of(cls, text: str, tokens: Tokens, shingles: np.ndarray, published: date) -> Features:
-        return cls(text, tokens, shingles, published)
-
     @property
     def shingles(self) -> frozenset[int]:
         if self._shingles is None:

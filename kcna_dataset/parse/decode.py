@@ -8,7 +8,7 @@ from kcna_dataset.findings import Finding, finding
 
 # C0 and C1 control characters other than tab, line feed and carriage return.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-_UTF16_BOMS = {b"\xff\xfe": "FF FE", b"\xfe\xff": "FE FF"}
+UTF16_BOMS = {b"\xff\xfe": "FF FE", b"\xfe\xff": "FE FF"}
 
 
 def control_character(text: str, path: str, first_line: int = 1) -> Finding | None:
@@ -30,12 +30,12 @@ def decode_bytes(data: bytes, path: str) -> tuple[str | None, list[Finding]]:
     """
     warnings: list[Finding] = []
     bom = data[:2]
-    if bom in _UTF16_BOMS:
+    if bom in UTF16_BOMS:
         try:
             text = data.decode("utf-16")
         except UnicodeDecodeError as e:
             return None, [finding("encoding-invalid", path, offset=e.start)]
-        warnings.append(finding("encoding-utf16", path, bom=_UTF16_BOMS[bom]))
+        warnings.append(finding("encoding-utf16", path, bom=UTF16_BOMS[bom]))
     else:
         nul = data.find(b"\x00")
         if nul >= 0:

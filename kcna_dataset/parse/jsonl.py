@@ -12,7 +12,7 @@ import hashlib
 import json
 
 from kcna_dataset.findings import finding
-from kcna_dataset.parse.decode import decode_bytes
+from kcna_dataset.parse.decode import UTF16_BOMS, decode_bytes
 from kcna_dataset.parse.draft import ParsedRecord
 from kcna_dataset.parse.scraper import parse_fields
 from kcna_dataset.read import MAX_RECORD_BYTES
@@ -28,7 +28,7 @@ def _rejected(
 def parse_jsonl(raw: RawFile) -> list[ParsedRecord]:
     data = raw.data
     warnings = ()
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in data:
+    if data[:2] in UTF16_BOMS or b"\x00" in data:
         # UTF-16 (decoded, with a warning) or binary (rejected): decide on the whole file
         text, found = decode_bytes(data, raw.path)
         if text is None:
