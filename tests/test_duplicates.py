@@ -74,7 +74,7 @@ def test_cli_explain_text(tmp_path: Path) -> None:
     lines = result.output.splitlines()
     assert lines[:6] == [
         f"article    {REVISED}  kcna-kp  2024-08-07  {JSONL}#L294",
-        "statement  s-b8b3d752fd178db6  (2 copies)  Ceremony of Paektusan Hero Youth Shock "
+        "statement  s-9b31fd81c9e85193  (2 copies)  Ceremony of Paektusan Hero Youth Shock "
         "Brigade's Departure for Rehabilitation Sites in North Phyongan Province Takes Place",
         f"canonical  {ORIGINAL}  (date gap 0 days)",
         f"why        verified as near against {ORIGINAL} (the canonical copy)",

@@ -15,20 +15,16 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
+from typing import Any
 
 from kcna_dataset.config import DedupConfig
-from kcna_dataset.dedup.minhash import (
-    MinHasher,
-    TokenHasher,
-    band_keys,
-    candidate_pairs,
-    neighbours,
-    shingle_hashes,
-)
-from kcna_dataset.dedup.normalize import comparison_text, key_of, match_key, tokenize
+from kcna_dataset.dedup.minhash import candidate_pairs, neighbours
+from kcna_dataset.dedup.normalize import comparison_text, match_key
+from kcna_dataset.dedup.sketch import Sketches, sketch_bodies, unit_features
 from kcna_dataset.dedup.verify import Features, PairScore, bridgeable, verify
 from kcna_dataset.records import Article, Membership, StageStats, Statement
 from kcna_dataset.sources import SourceRegistry
@@ -37,9 +33,11 @@ __all__ = [
     "DedupResult",
     "Evidence",
     "PairScore",
+    "Sketches",
     "comparison_text",
     "deduplicate",
     "match_key",
+    "sketch_bodies",
     "verify",
 ]
 
@@ -66,64 +64,102 @@ class Evidence:
 
 @dataclass(slots=True)
 class _Unit:
-    key: str
+    key: bytes  # match-key digest shared by the members
     members: list[Article]  # in rank order; members[0] represents the unit
+    row: int  # the head's index in the articles (and sketches) given to deduplicate
 
     @property
     def head(self) -> Article:
         return self.members[0]
 
 
-def _split_by_window(copies: list[Article], window_days: int) -> list[list[Article]]:
-    copies = sorted(copies, key=lambda a: (a.published_date, a.article_id))
-    groups: list[list[Article]] = [[copies[0]]]
-    for a in copies[1:]:
-        if (a.published_date - groups[-1][0].published_date).days > window_days:
-            groups.append([a])
+def _split_by_window(
+    copies: list[int], articles: Sequence[Article], window_days: int
+) -> list[list[int]]:
+    copies = sorted(copies, key=lambda i: (articles[i].published_date, articles[i].article_id))
+    groups: list[list[int]] = [[copies[0]]]
+    for i in copies[1:]:
+        if (articles[i].published_date - articles[groups[-1][0]].published_date).days > window_days:
+            groups.append([i])
         else:
-            groups[-1].append(a)
+            groups[-1].append(i)
     return groups
 
 
-def statement_id_for(key: str, first: date) -> str:
-    digest = hashlib.sha256(f"{key}\x1f{first.isoformat()}".encode()).hexdigest()
+def statement_id_for(key: bytes, first: date) -> str:
+    digest = hashlib.sha256(key.hex().encode() + f"\x1f{first.isoformat()}".encode()).hexdigest()
     return f"s-{digest[:16]}"
 
 
+# map(function, iterable) -> iterable of results, in order: builtin map, or a process pool's
+MapFunction = Callable[..., Iterable[Any]]
+
+
 def deduplicate(
-    articles: Sequence[Article], registry: SourceRegistry, config: DedupConfig | None = None
+    articles: Sequence[Article],
+    registry: SourceRegistry,
+    config: DedupConfig | None = None,
+    sketches: Sketches | None = None,
+    map_fn: MapFunction = map,
 ) -> DedupResult:
+    """Group copies of one statement. `sketches` (row i = articles[i]) are computed when not
+    given; `map_fn` computes the candidate texts' token sets (a process pool's map uses both
+    cores)."""
     config = config or DedupConfig()
     stats = StageStats("dedup", total=len(articles))
+    if sketches is None:
+        sketches = sketch_bodies([a.body for a in articles], config)
+    if len(sketches) != len(articles):
+        raise ValueError(f"{len(sketches)} sketches for {len(articles)} articles")
 
-    def rank(a: Article) -> tuple[int, date, int, str]:
+    def rank(i: int) -> tuple[int, date, int, str]:
+        a = articles[i]
         return (registry.by_slug(a.source).priority, a.published_date, -len(a.body), a.article_id)
 
     # 1. exact / normalised units
-    texts = {a.article_id: comparison_text(a.body) for a in articles}
-    by_key: dict[str, list[Article]] = defaultdict(list)
-    for a in articles:
-        by_key[key_of(texts[a.article_id])].append(a)
-    units = [
-        _Unit(key, sorted(group, key=rank))
-        for key, copies in by_key.items()
-        for group in _split_by_window(copies, config.window_days)
-    ]
-    units.sort(key=lambda u: rank(u.head))
+    by_key: dict[bytes, list[int]] = defaultdict(list)
+    for i, key in enumerate(sketches.keys.tolist()):
+        by_key[key].append(i)
+    units = []
+    for key, copies in by_key.items():
+        for group in _split_by_window(copies, articles, config.window_days):
+            group.sort(key=rank)
+            units.append(_Unit(key, [articles[i] for i in group], group[0]))
+    del by_key
+    units.sort(key=lambda u: rank(u.row))
 
     # 2. candidates between units, over the whole text and over its opening
-    hasher, minhasher = TokenHasher(), MinHasher(config.num_perm, config.seed)
-    tokens = [tokenize(texts[u.head.article_id]) for u in units]
-    token_hashes = [hasher(t.words) for t in tokens]
-    full = [shingle_hashes(h, config.shingle_size) for h in token_hashes]
-    opening = [shingle_hashes(h[: config.prefix_tokens], config.shingle_size) for h in token_hashes]
-    pairs = candidate_pairs(band_keys(minhasher.signatures(full), config.bands, config.rows))
-    pairs |= candidate_pairs(band_keys(minhasher.signatures(opening), config.bands, config.rows))
+    bands = sketches.bands[[u.row for u in units]]
+    pairs = candidate_pairs(bands[:, : config.bands]) | candidate_pairs(bands[:, config.bands :])
+    del bands
     near = neighbours(pairs, len(units))
-    features = [
-        Features(texts[u.head.article_id], t, s, u.head.published_date)
-        for t, s, u in zip(tokens, full, units, strict=True)
-    ]
+    # token sets only for the texts some pair within the window needs: most texts have none
+    needed = sorted(
+        {
+            k
+            for i, j in pairs
+            if abs((units[i].head.published_date - units[j].head.published_date).days)
+            <= config.window_days
+            for k in (i, j)
+        }
+    )
+    features: dict[int, Features] = dict(
+        zip(
+            needed,
+            map_fn(
+                partial(unit_features, shingle_size=config.shingle_size),
+                [units[k].head.body for k in needed],
+                [units[k].head.published_date for k in needed],
+            ),
+            strict=True,
+        )
+    )
+
+    def features_of(k: int) -> Features:
+        if k not in features:
+            head = units[k].head
+            features[k] = unit_features(head.body, head.published_date, config.shingle_size)
+        return features[k]
 
     # 3. star clustering in rank order, joining through a member only by `bridgeable`
     center_of: list[int] = []
@@ -141,14 +177,14 @@ def deduplicate(
             if gap > config.window_days:
                 verdicts["outside-window"] += 1  # decided without reading the texts
                 continue
-            score = tried.get(j) or verify(features[i], features[j], config)
+            score = tried.get(j) or verify(features_of(i), features_of(j), config)
             tried[j] = score
             verdicts[score.verdict] += 1
             if not score.match:
                 continue
             c = center_of[j]
             if c != j:
-                to_center = tried.get(c) or verify(features[i], features[c], config)
+                to_center = tried.get(c) or verify(features_of(i), features_of(c), config)
                 tried[c] = to_center
                 if not bridgeable(to_center, config):
                     verdicts["bridge-refused"] += 1

@@ -26,14 +26,9 @@ class TokenHasher:
 
     def __call__(self, words: Sequence[str]) -> np.ndarray:
         cache = self._cache
-        hashes = [cache.get(w) for w in words]
-        if None in hashes:
-            for w in set(words) - cache.keys():
-                cache[w] = int.from_bytes(
-                    hashlib.blake2b(w.encode(), digest_size=8).digest(), "little"
-                )
-            hashes = [cache[w] for w in words]
-        return np.array(hashes, dtype=np.uint64)
+        for w in set(words).difference(cache):
+            cache[w] = int.from_bytes(hashlib.blake2b(w.encode(), digest_size=8).digest(), "little")
+        return np.fromiter(map(cache.__getitem__, words), dtype=np.uint64, count=len(words))
 
 
 def shingle_hashes(token_hashes: np.ndarray, k: int) -> np.ndarray:

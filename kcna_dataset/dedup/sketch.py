@@ -1,0 +1,88 @@
+"""What the dedup stage needs of every article, computed where the article is parsed.
+
+A sketch is small and fixed-size: a 16-byte digest of the match key (equal digests = exact or
+normalised copies) and the LSH band keys of the whole text and of its opening. Workers compute
+sketches next to parsing, the record cache stores them with the records, and the dedup stage
+holds only these arrays for the whole corpus: the token sets that verification needs are built
+again for the few texts that are in a candidate pair (`unit_features`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+
+from kcna_dataset.config import DedupConfig
+from kcna_dataset.dedup.minhash import MinHasher, TokenHasher, band_keys, shingle_hashes
+from kcna_dataset.dedup.normalize import comparison_text, key_of, tokenize, words_of
+from kcna_dataset.dedup.verify import Features
+
+KEY_BYTES = 16
+_HASHER = TokenHasher()  # one per process: token hashes are stable, the cache only saves time
+_MINHASHERS: dict[tuple[int, int], MinHasher] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class Sketches:
+    """Sketches of n articles, row i = article i."""
+
+    keys: np.ndarray  # (n,) S16: blake2b-128 of the match key
+    bands: np.ndarray  # (n, 2 * bands) uint64: band keys of the whole text, then of its opening
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def take(self, rows: Sequence[int] | np.ndarray) -> Sketches:
+        index = np.asarray(rows, dtype=np.int64)
+        return Sketches(self.keys[index], self.bands[index])
+
+    @staticmethod
+    def concat(parts: Sequence[Sketches], bands: int) -> Sketches:
+        if not parts:
+            return Sketches(np.empty(0, f"S{KEY_BYTES}"), np.empty((0, 2 * bands), np.uint64))
+        return Sketches(
+            np.concatenate([p.keys for p in parts]), np.concatenate([p.bands for p in parts])
+        )
+
+    @property
+    def nbytes(self) -> int:
+        return self.keys.nbytes + self.bands.nbytes
+
+
+def _minhasher(config: DedupConfig) -> MinHasher:
+    key = (config.num_perm, config.seed)
+    if key not in _MINHASHERS:
+        _MINHASHERS[key] = MinHasher(config.num_perm, config.seed)
+    return _MINHASHERS[key]
+
+
+def sketch_bodies(bodies: Sequence[str], config: DedupConfig) -> Sketches:
+    """Sketch each body (an article's published body text)."""
+    keys = np.empty(len(bodies), f"S{KEY_BYTES}")
+    full: list[np.ndarray] = []
+    opening: list[np.ndarray] = []
+    for i, body in enumerate(bodies):
+        text = comparison_text(body)
+        keys[i] = hashlib.blake2b(key_of(text).encode(), digest_size=KEY_BYTES).digest()
+        hashes = _HASHER(words_of(text))
+        full.append(shingle_hashes(hashes, config.shingle_size))
+        opening.append(shingle_hashes(hashes[: config.prefix_tokens], config.shingle_size))
+    minhasher = _minhasher(config)
+    bands = np.empty((len(bodies), 2 * config.bands), np.uint64)
+    if bodies:
+        bands[:, : config.bands] = band_keys(minhasher.signatures(full), config.bands, config.rows)
+        bands[:, config.bands :] = band_keys(
+            minhasher.signatures(opening), config.bands, config.rows
+        )
+    return Sketches(keys, bands)
+
+
+def unit_features(body: str, published: date, shingle_size: int) -> Features:
+    """The token sets verification compares, for one text in a candidate pair."""
+    text = comparison_text(body)
+    tokens = tokenize(text)
+    return Features(text, tokens, shingle_hashes(_HASHER(tokens.words), shingle_size), published)
