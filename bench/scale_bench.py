@@ -34,7 +34,7 @@ _SOURCES = {
     "mfa": "http://www.mfa.gov.kp/en/",
     "kcna-jp": "http://www.kcna.co.jp/item/",
 }
-RECORDS_PER_FILE = 10_000
+RECORDS_PER_FILE = 1_000  # records per JSONL file: about a month of one outlet
 
 
 def generate(n_articles: int, folder: Path, seed: int = 0) -> int:

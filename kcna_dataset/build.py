@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from collections import Counter
 from dataclasses import dataclass, field, replace
@@ -14,10 +15,12 @@ import pandera.pandas as pa
 import pyarrow as arrow
 
 from kcna_dataset import __version__
+from kcna_dataset.cache import RecordCache, rules_fingerprint
 from kcna_dataset.card import dataset_card
 from kcna_dataset.changes import Changes, changelog_markdown, compare, next_version
 from kcna_dataset.config import DedupConfig
-from kcna_dataset.dedup import DedupResult, deduplicate
+from kcna_dataset.dedup import DedupResult, MapFunction, deduplicate
+from kcna_dataset.dedup.sketch import Sketches
 from kcna_dataset.dedup.stable_ids import IdChanges, carry_over, previous_ids
 from kcna_dataset.exceptions import BuildError, InvalidInputError, UsageError
 from kcna_dataset.publish import (
@@ -36,6 +39,7 @@ from kcna_dataset.report import ValidationReport
 from kcna_dataset.schema import foreign_keys, pandera_schema, table_from_rows, to_pandas
 from kcna_dataset.sources import SourceRegistry
 from kcna_dataset.validate import RECORD_COLUMNS, Progress, validate_paths
+from kcna_dataset.workers import FileRunner, FileSettings, default_jobs, file_runner
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +54,8 @@ class BuildResult:
     # wall-clock seconds per stage: reported, never written into the release (bytes must not
     # depend on the clock)
     seconds: dict[str, float] = field(default_factory=dict)
+    # how the work was done: jobs used, files processed, found in the record cache
+    work: dict[str, int] = field(default_factory=dict)
 
     @property
     def summary(self) -> dict[str, Any]:
@@ -74,6 +80,7 @@ class BuildResult:
             ),
             "statement_ids": self.id_changes.to_dict(),
             "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
+            "work": dict(self.work),
             "by_source": {
                 src: {"articles": n, "canonical": canonical.get(src, 0)}
                 for src, n in sorted(by_source.items())
@@ -168,15 +175,21 @@ def build(
     config: DedupConfig | None = None,
     today: date | None = None,
     progress: Progress | None = None,
+    jobs: int | None = None,
+    cache_dir: Path | None = None,
 ) -> BuildResult:
     """Validate everything under `raw`, deduplicate, and publish `<out>/<version>`.
 
     Without `version`, the version follows from what changed since the newest release in `out`
     (see `changes.py`); when nothing changed, nothing is published and the result's `release`
-    is None.
+    is None. `jobs` processes share the per-file work and the dedup token sets (default: one
+    per core, when the input is large enough to pay); `cache_dir` keeps what each input file
+    became, so that a rebuild re-parses only changed files (default: no cache).
     """
     if version is not None and not SEMVER.match(version):
         raise UsageError(f"version {version!r} is not X.Y.Z", "Pass --version like 1.2.0.")
+    if jobs is not None and jobs < 1:
+        raise UsageError(f"--jobs {jobs} is not a positive number", "Pass --jobs 1 or more.")
     if not raw.is_dir():
         raise UsageError(
             f"raw folder {raw} does not exist",
@@ -184,8 +197,34 @@ def build(
         )
     config = config or DedupConfig()
     registry = SourceRegistry.load()
+    settings = FileSettings(registry, today or date.today(), config)
+    cache = None
+    if cache_dir is not None:
+        try:
+            cache = RecordCache(cache_dir, rules_fingerprint(registry, config))
+        except (OSError, sqlite3.Error) as e:
+            raise UsageError(
+                f"cannot use the cache folder {cache_dir}: {e}",
+                "Pass --cache DIR with a writable folder, or --no-cache.",
+            ) from None
+        settings = replace(settings, cache_path=cache.path, fingerprint=cache.fingerprint)
+    with file_runner(settings, jobs or default_jobs(), cache) as runner:
+        return _build(raw, out, version, skip_invalid, force, config, progress, runner)
+
+
+def _build(
+    raw: Path,
+    out: Path,
+    version: str | None,
+    skip_invalid: bool,
+    force: bool,
+    config: DedupConfig,
+    progress: Progress | None,
+    runner: FileRunner,
+) -> BuildResult:
+    registry = runner.settings.registry
     started = time.perf_counter()
-    report = validate_paths([raw], registry, today, progress)
+    report = validate_paths([raw], progress=progress, runner=runner)
     validated = time.perf_counter() - started
     if not report.valid and not skip_invalid:
         s = report.summary
@@ -203,10 +242,11 @@ def build(
 
     with build_lock(out):
         result = _build_locked(
-            out, version, report, registry, config, skip_invalid, force, progress
+            out, version, report, registry, config, skip_invalid, force, progress, runner
         )
     result.seconds["read+parse+validate"] = validated
     result.seconds["total"] = time.perf_counter() - started
+    result.work.update(runner.stats, jobs=runner.jobs_used)
     return result
 
 
@@ -219,16 +259,15 @@ def _build_locked(
     skip_invalid: bool,
     force: bool,
     progress: Progress | None,
+    runner: FileRunner,
 ) -> BuildResult:
     previous = newest_release(out, before=version)
     clock = time.perf_counter()
-    if progress:
-        progress("dedup", 0, 1)
-    dedup, id_changes = deduplicate_with_stable_ids(report.articles, registry, config, previous)
+    dedup, id_changes = deduplicate_with_stable_ids(
+        report.articles, registry, config, previous, report.sketches, runner.map, progress
+    )
     tables = assemble_tables(report, dedup, registry)
     check_release_tables(tables)
-    if progress:
-        progress("dedup", 1, 1)
     dedup_seconds = time.perf_counter() - clock
     clock = time.perf_counter()
     changes = compare(previous, tables, {t: release_schema(t) for t in TABLES})
@@ -291,10 +330,16 @@ def _build_locked(
 
 
 def deduplicate_with_stable_ids(
-    articles: list[Article], registry: SourceRegistry, config: DedupConfig, previous: Path | None
+    articles: list[Article],
+    registry: SourceRegistry,
+    config: DedupConfig,
+    previous: Path | None,
+    sketches: Sketches | None = None,
+    map_fn: MapFunction = map,
+    progress: Progress | None = None,
 ) -> tuple[DedupResult, IdChanges]:
     """Deduplicate, then let statements keep the ids they had in the `previous` release."""
-    dedup = deduplicate(articles, registry, config)
+    dedup = deduplicate(articles, registry, config, sketches, map_fn, progress)
     old = previous_ids(previous) if previous else {}
     statements, membership, changes = carry_over(
         dedup.statements, dedup.membership, old, previous.name if previous else None

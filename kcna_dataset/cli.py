@@ -15,12 +15,21 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 from rich.text import Text
 
 from kcna_dataset import __version__
 from kcna_dataset.build import build as build_release
+from kcna_dataset.cache import DEFAULT_CACHE_DIR
 from kcna_dataset.duplicates import find_duplicates
 from kcna_dataset.exceptions import InvalidInputError, KcnaDatasetError, UsageError
 from kcna_dataset.report import ValidationReport
@@ -56,6 +65,17 @@ def fail(e: KcnaDatasetError) -> typer.Exit:
     return typer.Exit(code=2 if isinstance(e, UsageError) else 1)
 
 
+STAGE_UNITS = {"validate": "files", "dedup": "texts"}
+
+
+class RateColumn(ProgressColumn):
+    """Items per second of the stage (rich's own speed columns are for bytes)."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed:>8,.0f}/s" if speed else " " * 10)
+
+
 @contextmanager
 def stage_progress(enabled: bool):
     """Rich progress bars per stage on a terminal; nothing when quiet or not a terminal."""
@@ -63,9 +83,10 @@ def stage_progress(enabled: bool):
         yield None
         return
     columns = (
-        TextColumn("{task.description:<9}"),
+        TextColumn("{task.description:<16}"),
         BarColumn(),
         MofNCompleteColumn(),
+        RateColumn(),
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=err, transient=False) as bars:
@@ -73,10 +94,31 @@ def stage_progress(enabled: bool):
 
         def update(stage: str, done: int, total: int) -> None:
             if stage not in tasks:
-                tasks[stage] = bars.add_task(stage, total=total)
+                unit = STAGE_UNITS.get(stage)
+                tasks[stage] = bars.add_task(f"{stage} ({unit})" if unit else stage, total=total)
             bars.update(tasks[stage], completed=done, total=total)
 
         yield update
+
+
+def timing_line(summary: dict[str, Any]) -> str:
+    """`took 12.3 s (validate 4.1 s, 2,440 records/s; dedup ...); 2 jobs; cache: 3 of 5 files`."""
+    seconds, work = summary["seconds"], summary["work"]
+    parts = []
+    for stage, key, count in (
+        ("validate", "read+parse+validate", summary["records"]),
+        ("dedup", "dedup", summary["articles"]),
+        ("publish", "compare+publish", summary["articles"]),
+    ):
+        if key in seconds:
+            rate = f", {count / seconds[key]:,.0f} records/s" if seconds[key] > 0 else ""
+            parts.append(f"{stage} {seconds[key]:.1f} s{rate}")
+    jobs = work.get("jobs", 1)
+    return (
+        f"took {seconds.get('total', 0):.1f} s ({'; '.join(parts)}); "
+        f"{jobs} job{'s' if jobs != 1 else ''}; "
+        f"record cache: {work.get('cache_hits', 0)} of {work.get('processed', 0)} files"
+    )
 
 
 def print_findings(report: ValidationReport) -> None:
@@ -209,6 +251,28 @@ def build(
         bool, typer.Option("--quiet", help="Print only the release path and errors.")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs",
+            "-j",
+            help="Worker processes for parsing and hashing (default: one per core; small inputs "
+            "run in one process).",
+            show_default=False,
+        ),
+    ] = None,
+    cache: Annotated[
+        Path,
+        typer.Option(
+            "--cache",
+            envvar="KCNA_CACHE_DIR",
+            help="Record cache folder: files already parsed by the same rules are not parsed "
+            "again. Safe to delete.",
+        ),
+    ] = DEFAULT_CACHE_DIR,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Neither read nor write the record cache.")
+    ] = False,
 ) -> None:
     """Validate, deduplicate and publish a release.
 
@@ -218,12 +282,22 @@ def build(
     try:
         with stage_progress(not quiet and not as_json) as progress:
             result = build_release(
-                raw, out_dir, version, skip_invalid=skip_invalid, force=force, progress=progress
+                raw,
+                out_dir,
+                version,
+                skip_invalid=skip_invalid,
+                force=force,
+                progress=progress,
+                jobs=jobs,
+                cache_dir=None if no_cache else cache,
             )
     except InvalidInputError as e:
         if not quiet:
             print_findings(e.report)  # type: ignore[arg-type]
         raise fail(e) from None
+    except KeyboardInterrupt:
+        err.print("Interrupted: nothing was published; existing releases are as they were.")
+        raise typer.Exit(code=130) from None
     except KcnaDatasetError as e:
         raise fail(e) from None
     summary = result.summary
@@ -258,6 +332,7 @@ def build(
     for src, n in summary["by_source"].items():
         by_source.add_row(src, str(n["articles"]), str(n["canonical"]))
     out.print(by_source)
+    out.print(timing_line(summary), markup=False)
     ids = summary["statement_ids"]
     if ids["previous_release"]:
         out.print(

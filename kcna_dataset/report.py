@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kcna_dataset.findings import Finding, Severity
 from kcna_dataset.records import Article, StageStats
+
+if TYPE_CHECKING:
+    from kcna_dataset.dedup.sketch import Sketches
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +73,7 @@ class ValidationReport:
     articles: list[Article]  # accepted records, ready for dedup
     rejections: list[Rejection]
     stats: list[StageStats]
+    sketches: Sketches | None = None  # dedup sketches, row i = articles[i] (when built for dedup)
 
     @property
     def valid(self) -> bool:

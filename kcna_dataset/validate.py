@@ -17,14 +17,16 @@ from pathlib import Path
 
 import pandera.pandas as pa
 
+from kcna_dataset.dedup.sketch import Sketches, sketch_bodies
 from kcna_dataset.findings import Finding, Severity, finding
-from kcna_dataset.parse import Draft, ParsedRecord, parse_file
+from kcna_dataset.parse import Draft, ParsedRecord
 from kcna_dataset.parse.text import stamp_date
-from kcna_dataset.read import discover, ignored_reason, read_file
+from kcna_dataset.read import InputFile, discover, ignored_reason
 from kcna_dataset.records import Article, StageStats, article_id_for
 from kcna_dataset.report import FileReport, Rejection, ValidationReport
 from kcna_dataset.schema import pandera_schema, table_from_rows, to_pandas
 from kcna_dataset.sources import SourceRegistry
+from kcna_dataset.workers import FileRunner, FileSettings
 
 # progress(stage, done, total): called as work advances, so a front end can draw it.
 Progress = Callable[[str, int, int], None]
@@ -257,10 +259,17 @@ def validate_paths(
     registry: SourceRegistry | None = None,
     today: date | None = None,
     progress: Progress | None = None,
+    runner: FileRunner | None = None,
 ) -> ValidationReport:
-    """Read, parse and validate every file under `paths`; the report says what became of each."""
-    registry = registry or SourceRegistry.load()
-    today = today or date.today()
+    """Read, parse and validate every file under `paths`; the report says what became of each.
+
+    `runner` does the per-file work (its settings, pool and cache; `build` passes one that also
+    sketches for dedup); by default it runs here, without cache or sketches.
+    """
+    if runner is None:
+        runner = FileRunner(
+            FileSettings(registry or SourceRegistry.load(), today or date.today(), None)
+        )
     read_stats, parse_stats, valid_stats = (
         StageStats("read"),
         StageStats("parse"),
@@ -268,41 +277,48 @@ def validate_paths(
     )
     files: dict[str, FileReport] = {}
     accepted: list[Article] = []
+    sketches: list[Sketches] = []
     rejected: dict[str, list[tuple[ParsedRecord, list[Finding]]]] = defaultdict(list)
 
     inputs = discover(paths)
-    for done, f in enumerate(inputs, 1):
-        if progress:
-            progress("validate", done, len(inputs))
+    to_read: list[InputFile] = []
+    for f in inputs:
         report = files[f.name] = FileReport(f.name, location=f.location)
         read_stats.total += 1
         if reason := ignored_reason(f):
             report.status, report.reason = "ignored", reason
             read_stats.drop(f"ignored ({reason})")
-            continue
-        raw = read_file(f)
-        if isinstance(raw, Finding):
+        else:
+            to_read.append(f)
+    if progress:
+        progress("validate", 0, len(to_read))
+    for done, outcome in enumerate(runner.run(to_read), 1):
+        if progress:
+            progress("validate", done, len(to_read))
+        report = files[outcome.name]
+        report.records += outcome.records
+        if outcome.read_failure is not None:
+            raw = outcome.read_failure
             read_stats.drop(raw.code)
-            rejected[f.name].append((ParsedRecord(f.name, None, "", None, (raw,)), [raw]))
-            report.records += 1
+            rejected[outcome.name].append(
+                (ParsedRecord(outcome.name, None, "", None, (raw,)), [raw])
+            )
             continue
         read_stats.kept += 1
-        for rec in parse_file(raw):
-            report.records += 1
-            parse_stats.total += 1
-            if rec.draft is None:
-                parse_stats.drop(rec.findings[0].code)
-            else:
-                parse_stats.kept += 1
-                valid_stats.total += 1
-            article, found = check_record(rec, registry, today)
-            report.findings.extend(f for f in found if f.severity is Severity.WARNING)
-            if article is None:
-                if rec.draft is not None:
-                    valid_stats.drop(next(x.code for x in found if x.severity is Severity.ERROR))
-                rejected[f.name].append((rec, found))
-            else:
-                accepted.append(article)
+        parse_stats.total += outcome.records
+        parse_stats.kept += outcome.parsed
+        parse_stats.dropped.update(outcome.parse_dropped)
+        valid_stats.total += outcome.parsed
+        valid_stats.dropped.update(outcome.validate_dropped)
+        report.findings.extend(outcome.warnings)
+        if outcome.rejected:
+            rejected[outcome.name].extend((rec, list(found)) for rec, found in outcome.rejected)
+        accepted.extend(outcome.accepted)
+        if outcome.sketches is not None:
+            sketches.append(outcome.sketches)
+    config = runner.settings.config
+    sketched = Sketches.concat(sketches, config.bands) if config is not None else None
+    row_of = {a.raw_path: i for i, a in enumerate(accepted)}
 
     accepted, twin_warnings = number_twins(accepted)
     for w in twin_warnings:
@@ -317,6 +333,11 @@ def validate_paths(
         else:
             kept.append(a)
     valid_stats.kept = len(kept)
+    if sketched is not None:  # row i = kept[i], through the renumbering and sorting above
+        if len(row_of) == len(accepted):
+            sketched = sketched.take([row_of[a.raw_path] for a in kept])
+        else:  # record paths not unique (cannot happen with the shipped parsers): sketch again
+            sketched = sketch_bodies([a.body for a in kept], config)  # type: ignore[arg-type]
 
     rejections: list[Rejection] = []
     for name, recs in rejected.items():
@@ -335,7 +356,7 @@ def validate_paths(
         report.findings.sort(key=lambda x: (x.line or 0, x.column or 0, x.code))
     rejections.sort(key=lambda r: (r.raw_path.split("#L")[0], r.line or 0, r.code))
     return ValidationReport(
-        list(files.values()), kept, rejections, [read_stats, parse_stats, valid_stats]
+        list(files.values()), kept, rejections, [read_stats, parse_stats, valid_stats], sketched
     )
 
 

@@ -18,6 +18,14 @@ SEED_002 = RAW / "kcnawatch" / "002_bd9edb1427167513.txt"
 TODAY = date(2026, 11, 23)  # fixed "today" so the future-date rule is reproducible
 
 
+@pytest.fixture(autouse=True)
+def _record_cache_in_tmp(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The CLI's record cache defaults to ./.kcna-cache: tests keep theirs out of the checkout."""
+    monkeypatch.setenv("KCNA_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "kcna-cache"))
+
+
 def raw_file(name: str, data: bytes | str) -> RawFile:
     data = data.encode("utf-8") if isinstance(data, str) else data
     return RawFile(name, data, hashlib.sha256(data).hexdigest())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pandas as pd
@@ -51,17 +50,16 @@ def test_polars(release: Path) -> None:
     assert polars.read_csv(release / "data" / "statements.csv").height == ROWS["statements"]
 
 
-def test_duckdb_reads_only_needed_row_groups(release: Path) -> None:
+def test_duckdb_reads_only_needed_row_groups(
+    release: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     duckdb = pytest.importorskip("duckdb")
-    os.chdir(release)
-    try:
-        [(n,)] = duckdb.sql("SELECT count(*) FROM 'data/statements.parquet'").fetchall()
-        [(in_range,)] = duckdb.sql(
-            "SELECT count(*) FROM 'data/statements.parquet' "
-            "WHERE published_date BETWEEN DATE '2024-08-01' AND DATE '2024-08-31'"
-        ).fetchall()
-    finally:
-        os.chdir(Path(__file__).parent)
+    monkeypatch.chdir(release)
+    [(n,)] = duckdb.sql("SELECT count(*) FROM 'data/statements.parquet'").fetchall()
+    [(in_range,)] = duckdb.sql(
+        "SELECT count(*) FROM 'data/statements.parquet' "
+        "WHERE published_date BETWEEN DATE '2024-08-01' AND DATE '2024-08-31'"
+    ).fetchall()
     assert n == ROWS["statements"]
     dates = parquet.read_table(release / "data" / "statements.parquet").column("published_date")
     assert in_range == sum(1 for d in dates.to_pylist() if d.year == 2024 and d.month == 8)

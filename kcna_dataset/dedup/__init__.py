@@ -32,6 +32,7 @@ from kcna_dataset.sources import SourceRegistry
 __all__ = [
     "DedupResult",
     "Evidence",
+    "MapFunction",
     "PairScore",
     "Sketches",
     "comparison_text",
@@ -101,6 +102,7 @@ def deduplicate(
     config: DedupConfig | None = None,
     sketches: Sketches | None = None,
     map_fn: MapFunction = map,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> DedupResult:
     """Group copies of one statement. `sketches` (row i = articles[i]) are computed when not
     given; `map_fn` computes the candidate texts' token sets (a process pool's map uses both
@@ -168,6 +170,8 @@ def deduplicate(
     bridged: dict[int, PairScore] = {}  # unit -> its score against the center it bridged to
     verdicts: dict[str, int] = defaultdict(int)
     for i in range(len(units)):
+        if progress and i % 4096 == 0:
+            progress("dedup", i, len(units))
         best: tuple[tuple[float, int, float, int], int, int, PairScore] | None = None
         tried: dict[int, PairScore] = {}
         for j in near[i]:
@@ -203,6 +207,8 @@ def deduplicate(
                 via[i] = best[2]
                 bridged[i] = tried[best[1]]
 
+    if progress:
+        progress("dedup", len(units), len(units))
     clusters: dict[int, list[int]] = defaultdict(list)
     for i, c in enumerate(center_of):
         clusters[c].append(i)

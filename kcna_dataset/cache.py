@@ -1,0 +1,108 @@
+"""The record cache: what each input file became (records, findings, dedup sketches), by content.
+
+A rebuild after a small contribution re-parses only the files that changed. An entry's key is a
+hash of the file's name, its bytes (sha256) and the *rules fingerprint*: the source code of every
+module that turns bytes into records and sketches, the source registry and the sketch settings.
+Any change to those gives new keys, so an entry can never be stale; entries of older
+fingerprints are deleted when the cache is opened. The folder is safe to delete at any time.
+
+One SQLite file (stdlib, one file however many inputs, safe with concurrent readers): workers
+look entries up read-only, and only the main process writes. Values are pickles written by this
+module: do not point the cache at a folder others can write to.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from pathlib import Path
+
+from kcna_dataset import __version__
+from kcna_dataset.config import DedupConfig
+from kcna_dataset.sources import SourceRegistry
+
+PACKAGE = Path(__file__).resolve().parent
+# Everything the per-file work runs: a change to any of these changes every key.
+RULE_SOURCES = (
+    "parse",
+    "dedup/normalize.py",
+    "dedup/minhash.py",
+    "dedup/sketch.py",
+    "dedup/verify.py",
+    "read.py",
+    "validate.py",
+    "records.py",
+    "findings.py",
+    "report.py",
+    "sources.py",
+    "workers.py",
+    "cache.py",
+)
+DEFAULT_CACHE_DIR = Path(".kcna-cache")
+CACHE_FILE = "records.sqlite"
+
+
+def rules_fingerprint(registry: SourceRegistry, config: DedupConfig | None) -> str:
+    """Hash of the code and settings that decide what a file's cache entry holds."""
+    digest = hashlib.sha256(f"kcna-dataset {__version__}\n".encode())
+    for name in RULE_SOURCES:
+        target = PACKAGE / name
+        files = sorted(target.rglob("*.py")) if target.is_dir() else [target]
+        for f in files:
+            digest.update(f.relative_to(PACKAGE).as_posix().encode() + b"\0")
+            digest.update(f.read_bytes())
+    digest.update(repr(registry.sources).encode())
+    if config is not None:  # only the sketch depends on the dedup settings
+        digest.update(repr(sorted(config.to_dict().items())).encode())
+    return digest.hexdigest()
+
+
+def entry_key(fingerprint: str, name: str, sha256: str) -> str:
+    return hashlib.sha256(f"{fingerprint}\0{name}\0{sha256}".encode()).hexdigest()
+
+
+class RecordCache:
+    """Read-write handle, for the main process."""
+
+    def __init__(self, folder: Path, fingerprint: str) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.path = folder / CACHE_FILE
+        self.fingerprint = fingerprint
+        self._db = sqlite3.connect(self.path, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, rules TEXT, value BLOB)"
+        )
+        # entries made by other code or settings can never be hit again
+        self._db.execute("DELETE FROM entries WHERE rules != ?", (fingerprint,))
+        self._pending: list[tuple[str, str, bytes]] = []
+        self.hits = 0
+        self.misses = 0
+
+    def put(self, key: str, value: bytes) -> None:
+        self._pending.append((key, self.fingerprint, value))
+        if len(self._pending) >= 256:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._pending:
+            with self._db:  # one transaction
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO entries VALUES (?, ?, ?)", self._pending
+                )
+            self._pending.clear()
+
+    def close(self) -> None:
+        self.flush()
+        self._db.close()
+
+
+class CacheReader:
+    """Read-only lookups, one per worker process."""
+
+    def __init__(self, path: Path) -> None:
+        self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+
+    def get(self, key: str) -> bytes | None:
+        row = self._db.execute("SELECT value FROM entries WHERE key = ?", (key,)).fetchone()
+        return None if row is None else bytes(row[0])

@@ -1,0 +1,228 @@
+"""Per-file work (read -> parse -> record rules -> dedup sketch), in-process or in a process pool.
+
+Everything a file becomes depends on that file alone, so files are processed independently:
+in a pool of `jobs` processes when that pays, looked up in the record cache (`cache.py`) when
+the same file was processed by the same rules before. Results come back in input order, so the
+output does not depend on the number of jobs or on the cache.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from kcna_dataset.cache import CacheReader, RecordCache, entry_key
+from kcna_dataset.config import DedupConfig
+from kcna_dataset.dedup.sketch import Sketches, sketch_bodies
+from kcna_dataset.findings import Finding, Severity
+from kcna_dataset.parse import ParsedRecord, parse_file
+from kcna_dataset.read import InputFile, read_file
+from kcna_dataset.records import Article, RawFile
+from kcna_dataset.sources import SourceRegistry
+
+# Below this much input a pool costs more (process start, pickling) than it saves.
+POOL_MIN_BYTES = 8 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class FileSettings:
+    """What per-file work needs besides the file: sent once to each worker."""
+
+    registry: SourceRegistry
+    today: date
+    config: DedupConfig | None  # None: no dedup sketches (validate only)
+    cache_path: Path | None = None
+    fingerprint: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FileOutcome:
+    """What one input file became. Picklable: it is what the pool returns and the cache holds."""
+
+    name: str
+    records: int = 0
+    read_failure: Finding | None = None
+    accepted: tuple[Article, ...] = ()
+    sketches: Sketches | None = None  # row i = accepted[i]
+    # rejected records (raw_path, line, raw_sha256; no draft) with all their findings
+    rejected: tuple[tuple[ParsedRecord, tuple[Finding, ...]], ...] = ()
+    warnings: tuple[Finding, ...] = ()  # of accepted and rejected records
+    parse_dropped: Counter[str] = field(default_factory=Counter)
+    validate_dropped: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def parsed(self) -> int:
+        return self.records - sum(self.parse_dropped.values())
+
+    @property
+    def cacheable(self) -> bool:
+        # a record dated after today is rejected today and may be accepted later: such an
+        # outcome depends on the day, so it is not cached
+        return (
+            not any(code == "date-out-of-range" for code in self.validate_dropped)
+            and self.read_failure is None
+        )
+
+
+def process_file(f: InputFile, settings: FileSettings) -> FileOutcome:
+    raw = read_file(f)
+    if isinstance(raw, Finding):
+        return FileOutcome(f.name, records=1, read_failure=raw)
+    return _process_raw(f.name, raw, settings)
+
+
+def _process_raw(name: str, raw: RawFile, settings: FileSettings) -> FileOutcome:
+    from kcna_dataset.validate import check_record  # validate imports this module
+
+    accepted: list[Article] = []
+    rejected: list[tuple[ParsedRecord, tuple[Finding, ...]]] = []
+    warnings: list[Finding] = []
+    parse_dropped: Counter[str] = Counter()
+    validate_dropped: Counter[str] = Counter()
+    records = 0
+    for rec in parse_file(raw):
+        records += 1
+        if rec.draft is None:
+            parse_dropped[rec.findings[0].code] += 1
+        article, found = check_record(rec, settings.registry, settings.today)
+        warnings.extend(x for x in found if x.severity is Severity.WARNING)
+        if article is None:
+            if rec.draft is not None:
+                validate_dropped[next(x.code for x in found if x.severity is Severity.ERROR)] += 1
+            light = ParsedRecord(rec.raw_path, rec.line, rec.raw_sha256, None, rec.findings)
+            rejected.append((light, tuple(found)))
+        else:
+            accepted.append(article)
+    sketches = None
+    if settings.config is not None:
+        sketches = sketch_bodies([a.body for a in accepted], settings.config)
+    return FileOutcome(
+        name,
+        records,
+        None,
+        tuple(accepted),
+        sketches,
+        tuple(rejected),
+        tuple(warnings),
+        parse_dropped,
+        validate_dropped,
+    )
+
+
+# --- in a worker process -------------------------------------------------------------------
+
+_settings: FileSettings | None = None
+_reader: CacheReader | None = None
+
+
+def _init_worker(settings: FileSettings, in_pool: bool = True) -> None:
+    global _settings, _reader
+    if in_pool:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
+    _settings = settings
+    _reader = CacheReader(settings.cache_path) if settings.cache_path else None
+
+
+def _cached_work(f: InputFile) -> tuple[bytes, str | None, bool]:
+    """(pickled outcome, the cache key to store it under or None, found in the cache).
+    Returning the pickle lets the main process store it without pickling again."""
+    assert _settings is not None
+    raw = read_file(f)
+    if isinstance(raw, Finding):
+        return pickle.dumps(FileOutcome(f.name, records=1, read_failure=raw)), None, False
+    key = None
+    if _reader is not None:
+        key = entry_key(_settings.fingerprint, f.name, raw.sha256)
+        if (hit := _reader.get(key)) is not None:
+            return hit, None, True
+    outcome = _process_raw(f.name, raw, _settings)
+    blob = pickle.dumps(outcome, pickle.HIGHEST_PROTOCOL)
+    return blob, key if outcome.cacheable else None, False
+
+
+def default_jobs() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+@dataclass(slots=True)
+class FileRunner:
+    """Runs per-file work over many files; also lends its pool to later stages (`map`)."""
+
+    settings: FileSettings
+    jobs: int = 1
+    cache: RecordCache | None = None
+    _pool: Executor | None = None
+    jobs_used: int = 1
+    stats: dict[str, int] = field(default_factory=lambda: {"cache_hits": 0, "processed": 0})
+
+    def start(self, files: Sequence[InputFile]) -> None:
+        total = sum(f.path.stat().st_size for f in files if f.path.is_file())
+        if self.jobs > 1 and len(files) > 1 and total >= POOL_MIN_BYTES:
+            self._pool = ProcessPoolExecutor(
+                self.jobs, initializer=_init_worker, initargs=(self.settings,)
+            )
+            self.jobs_used = self.jobs
+        else:
+            _init_worker(self.settings, in_pool=False)  # the same functions, in this process
+
+    def run(self, files: Sequence[InputFile]) -> Iterator[FileOutcome]:
+        """Outcomes in the order of `files`."""
+        self.start(files)
+        if self._pool is None and self.cache is None:
+            for f in files:
+                self.stats["processed"] += 1
+                yield process_file(f, self.settings)
+            return
+        if self._pool is not None:
+            chunk = max(1, min(64, len(files) // (self.jobs * 16)))
+            results: Iterable[tuple[bytes, str | None, bool]] = self._pool.map(
+                _cached_work, files, chunksize=chunk
+            )
+        else:
+            results = map(_cached_work, files)
+        for blob, key, hit in results:
+            if self.cache is not None and key is not None:
+                self.cache.put(key, blob)
+            self.stats["cache_hits"] += hit
+            self.stats["processed"] += 1
+            yield pickle.loads(blob)
+        if self.cache is not None:
+            self.cache.flush()
+
+    def map(self, fn: Callable[..., Any], *iterables: Iterable[Any]) -> Iterable[Any]:
+        """map(fn, ...) over the pool when there is one (for the dedup stage's token sets)."""
+        if self._pool is None:
+            return map(fn, *iterables)
+        return self._pool.map(fn, *iterables, chunksize=256)
+
+    def close(self, cancel: bool = False) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=not cancel, cancel_futures=cancel)
+            self._pool = None
+        if self.cache is not None:
+            self.cache.close()
+
+
+@contextmanager
+def file_runner(
+    settings: FileSettings, jobs: int, cache: RecordCache | None
+) -> Iterator[FileRunner]:
+    runner = FileRunner(settings, jobs, cache)
+    try:
+        yield runner
+    except BaseException:
+        runner.close(cancel=True)
+        raise
+    runner.close()

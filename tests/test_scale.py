@@ -1,0 +1,163 @@
+"""Parallel work, the record cache and interruption: same bytes whatever the jobs or the cache.
+
+Speed itself is measured in bench/, not here.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from kcna_dataset import cache as cache_module
+from kcna_dataset import workers
+from kcna_dataset.build import build
+from kcna_dataset.cache import RecordCache, rules_fingerprint
+from kcna_dataset.cli import app
+from kcna_dataset.config import DedupConfig
+from kcna_dataset.sources import SourceRegistry
+from tests.conftest import RAW, TODAY, page, write
+
+runner = CliRunner()
+
+
+def release_bytes(release: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(release).as_posix(): p.read_bytes() for p in release.rglob("*") if p.is_file()
+    }
+
+
+def test_two_jobs_publish_the_same_bytes_as_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(workers, "POOL_MIN_BYTES", 0)  # the shipped raw/ is too small to pool
+    one = build(RAW, tmp_path / "one", today=TODAY, jobs=1)
+    two = build(RAW, tmp_path / "two", today=TODAY, jobs=2)
+    assert one.work == {"cache_hits": 0, "processed": 5, "jobs": 1}
+    assert two.work == {"cache_hits": 0, "processed": 5, "jobs": 2}
+    assert release_bytes(one.release) == release_bytes(two.release)
+
+
+def test_small_input_runs_in_one_process(tmp_path: Path) -> None:
+    result = build(RAW, tmp_path, today=TODAY, jobs=2)
+    assert result.work["jobs"] == 1  # 5 files, < 1 MB: a pool would cost more than it saves
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_cache_hits_give_the_same_release(
+    tmp_path: Path, raw_copy: Path, monkeypatch: pytest.MonkeyPatch, jobs: int
+) -> None:
+    monkeypatch.setattr(workers, "POOL_MIN_BYTES", 0)
+    cache = tmp_path / "cache"
+    first = build(raw_copy, tmp_path / "a", today=TODAY, jobs=jobs, cache_dir=cache)
+    assert first.work == {"cache_hits": 0, "processed": 5, "jobs": jobs}
+    again = build(raw_copy, tmp_path / "b", today=TODAY, jobs=jobs, cache_dir=cache)
+    assert again.work == {"cache_hits": 5, "processed": 5, "jobs": jobs}
+    assert release_bytes(first.release) == release_bytes(again.release)
+
+    # one page changed, one added: only those two are parsed again
+    seed = next((raw_copy / "kcnawatch").glob("*.txt"))
+    seed.write_text(seed.read_text().replace("Pyongyang", "Pyongyang City", 1))
+    write(raw_copy, "contrib/new.txt", page(title="Unit Test Page Added"))
+    changed = build(raw_copy, tmp_path / "c", today=TODAY, jobs=jobs, cache_dir=cache)
+    assert changed.work == {"cache_hits": 4, "processed": 6, "jobs": jobs}
+    fresh = build(raw_copy, tmp_path / "d", today=TODAY, jobs=jobs)
+    assert release_bytes(changed.release) == release_bytes(fresh.release)
+
+
+def test_fingerprint_follows_the_parse_rules(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    registry, config = SourceRegistry.load(), DedupConfig()
+    before = rules_fingerprint(registry, config)
+    package = tmp_path / "kcna_dataset"
+    shutil.copytree(cache_module.PACKAGE, package, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(cache_module, "PACKAGE", package)
+    assert rules_fingerprint(registry, config) == before  # same code, same fingerprint
+    text = package / "parse" / "text.py"
+    text.write_text(text.read_text() + "\n# a changed rule\n")
+    assert rules_fingerprint(registry, config) != before
+    # settings and registry count too
+    monkeypatch.setattr(cache_module, "PACKAGE", cache_module.PACKAGE)
+    assert rules_fingerprint(registry, DedupConfig(shingle_size=4, num_perm=120)) != before
+    smaller = SourceRegistry(registry.sources[1:])
+    assert rules_fingerprint(smaller, config) != before
+
+
+def test_entries_of_other_rules_are_dropped(tmp_path: Path) -> None:
+    old = RecordCache(tmp_path, "old-rules")
+    old.put("k1", b"v1")
+    old.close()
+    new = RecordCache(tmp_path, "new-rules")
+    new.put("k2", b"v2")
+    new.close()
+    rows = sqlite3.connect(tmp_path / "records.sqlite").execute("SELECT key, rules FROM entries")
+    assert sorted(rows) == [("k2", "new-rules")]
+
+
+def test_future_dated_file_is_not_cached(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    future = page(date_field="13/09/2027", listing="September 13, 2027Sep 13, 2027")
+    write(raw, "future.txt", future)
+    write(raw, "fine.txt", page(title="A Second Page"))
+    cache = tmp_path / "cache"
+    for _ in range(2):
+        result = build(
+            raw,
+            tmp_path / "out",
+            "1.0.0",
+            today=TODAY,
+            cache_dir=cache,
+            skip_invalid=True,
+            force=True,
+        )
+    # the future-dated page is parsed again each time: tomorrow it may be valid
+    assert result.work == {"cache_hits": 1, "processed": 2, "jobs": 1}
+    assert [r.code for r in result.report.rejections] == ["date-out-of-range"]
+
+
+def test_cli_jobs_must_be_positive(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["build", "--out", str(tmp_path), "--jobs", "0"])
+    assert result.exit_code == 2
+    assert result.output.splitlines() == [
+        "Error: --jobs 0 is not a positive number",
+        "Hint: Pass --jobs 1 or more.",
+    ]
+
+
+def test_cli_uses_and_reports_the_cache(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    args = ["build", "--raw", str(RAW), "--cache", str(cache)]
+    first = runner.invoke(app, [*args, "--out", str(tmp_path / "a")])
+    second = runner.invoke(app, [*args, "--out", str(tmp_path / "b")])
+    assert first.exit_code == 0 and second.exit_code == 0
+
+    def timing(output: str) -> str:
+        [line] = [x for x in output.splitlines() if x.startswith("took ")]
+        return line
+
+    assert timing(first.output).endswith("; 1 job; record cache: 0 of 5 files")
+    assert timing(second.output).endswith("; 1 job; record cache: 5 of 5 files")
+    assert (cache / "records.sqlite").is_file()
+    none = runner.invoke(app, [*args, "--out", str(tmp_path / "c"), "--no-cache"])
+    assert timing(none.output).endswith("; 1 job; record cache: 0 of 5 files")
+
+
+def test_ctrl_c_exits_cleanly_and_publishes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kcna_dataset import build as build_module
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(build_module, "deduplicate", interrupted)
+    result = runner.invoke(app, ["build", "--raw", str(RAW), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 130
+    assert result.output.splitlines() == [
+        "Interrupted: nothing was published; existing releases are as they were."
+    ]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == []
