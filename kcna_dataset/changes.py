@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as arrow
+import pyarrow.compute as pc
 import pyarrow.parquet as parquet
 
 from kcna_dataset.publish import version_key
@@ -137,12 +138,53 @@ def compare_schemas(
     return breaking, loosening
 
 
-def _rows(table: arrow.Table, key: str) -> dict[Any, dict[str, Any]]:
-    return {row[key]: row for row in table.to_pylist()}
+def _same(a: arrow.ChunkedArray, b: arrow.ChunkedArray) -> arrow.ChunkedArray:
+    """Row by row: equal values, or both null."""
+    if a.type != b.type:  # a retyped column: compare as Python values
+        pairs = zip(a.to_pylist(), b.to_pylist(), strict=True)
+        return arrow.chunked_array([[x == y for x, y in pairs]], arrow.bool_())
+    equal = pc.fill_null(pc.equal(a, b), False)
+    return pc.or_(equal, pc.and_(pc.is_null(a), pc.is_null(b)))
 
 
-def _differing(a: dict[str, Any], b: dict[str, Any], ignore: tuple[str, ...] = ()) -> list[str]:
-    return sorted(k for k in a.keys() | b.keys() if k not in ignore and a.get(k) != b.get(k))
+def row_differences(
+    old_path: Path, new: arrow.Table, key: str, ignore: tuple[str, ...] = ()
+) -> tuple[list[str], list[str], dict[str, list[str]]]:
+    """(keys added, keys removed, key -> fields that differ) from a published table to `new`.
+
+    Column by column in Arrow: neither table is turned into Python rows, and the old one is
+    read a column at a time.
+    """
+    old_file = parquet.ParquetFile(old_path)
+    old_names = old_file.schema_arrow.names
+    old_keys = old_file.read(columns=[key]).column(key)
+    new_keys = new.column(key)
+    in_old = pc.is_in(new_keys, value_set=old_keys.combine_chunks())
+    in_new = pc.is_in(old_keys, value_set=new_keys.combine_chunks())
+    added = sorted(new_keys.filter(pc.invert(in_old)).to_pylist())
+    removed = sorted(old_keys.filter(pc.invert(in_new)).to_pylist())
+    # the rows both have, in key order on both sides
+    old_rows = pc.indices_nonzero(in_new)
+    old_rows = old_rows.take(pc.sort_indices(old_keys.take(old_rows)))
+    new_rows = pc.indices_nonzero(in_old)
+    new_rows = new_rows.take(pc.sort_indices(new_keys.take(new_rows)))
+    common = old_keys.take(old_rows)
+    differing: dict[int, list[str]] = {}
+    for name in sorted(set(old_names) | set(new.column_names)):
+        if name in ignore or name == key:
+            continue
+        if name not in old_names or name not in new.column_names:
+            present = new.column(name).take(new_rows) if name in new.column_names else None
+            if present is None:
+                present = old_file.read(columns=[name]).column(name).take(old_rows)
+            changed = pc.indices_nonzero(pc.is_valid(present))  # a value where there was none
+        else:
+            before = old_file.read(columns=[name]).column(name).take(old_rows)
+            changed = pc.indices_nonzero(pc.invert(_same(before, new.column(name).take(new_rows))))
+        for row in changed.to_pylist():
+            differing.setdefault(row, []).append(name)
+    keys = common.take(sorted(differing)).to_pylist() if differing else []
+    return added, removed, dict(zip(keys, (differing[r] for r in sorted(differing)), strict=True))
 
 
 def compare(
@@ -157,21 +199,18 @@ def compare(
         )
     changes = Changes(previous.name)
     changes.schema, changes.schema_loosened = compare_schemas(_schemas(previous), schemas)
-    old_s = _rows(parquet.read_table(previous / "data" / "statements.parquet"), "statement_id")
-    new_s = _rows(tables["statements"], "statement_id")
-    changes.statements_added = sorted(set(new_s) - set(old_s))
-    changes.statements_removed = sorted(set(old_s) - set(new_s))
-    for sid in sorted(set(old_s) & set(new_s)):
-        if fields := _differing(old_s[sid], new_s[sid]):
-            changes.statements_changed[sid] = fields
+    data = previous / "data"
+    (
+        changes.statements_added,
+        changes.statements_removed,
+        changes.statements_changed,
+    ) = row_differences(data / "statements.parquet", tables["statements"], "statement_id")
     # articles are matched by where they came from: a corrected file keeps its raw_path
-    old_a = _rows(parquet.read_table(previous / "data" / "articles.parquet"), "raw_path")
-    new_a = _rows(tables["articles"], "raw_path")
-    changes.articles_added = sorted(set(new_a) - set(old_a))
-    changes.articles_removed = sorted(set(old_a) - set(new_a))
-    for path in sorted(set(old_a) & set(new_a)):
-        if fields := _differing(old_a[path], new_a[path], ignore=("article_id",)):
-            changes.articles_corrected[path] = fields
+    (
+        changes.articles_added,
+        changes.articles_removed,
+        changes.articles_corrected,
+    ) = row_differences(data / "articles.parquet", tables["articles"], "raw_path", ("article_id",))
     return changes
 
 

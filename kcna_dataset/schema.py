@@ -2,6 +2,7 @@
 
 * `arrow_schema`  : the Parquet/CSV column order and types
 * `pandera_schema`: the checks run on every table before it is published
+* `failure_cases` : those checks over a table of any size, a slice at a time
 
 pandera's own Frictionless bridge turns dates into strings and ignores several constraints, so the
 mapping is done here; tests/test_schema.py proves frictionless and pandera flag the same cells.
@@ -9,13 +10,16 @@ mapping is done here; tests/test_schema.py proves frictionless and pandera flag 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import pandas as pd
 import pandera.pandas as pa
 import pyarrow as arrow
+import pyarrow.compute as pc
 
 from kcna_dataset.declarations import TABLES, table_schema
 
@@ -84,26 +88,108 @@ def _checks(field: dict[str, Any]) -> list[pa.Check]:
     return checks
 
 
-def pandera_schema(table: str, columns: Iterable[str] | None = None) -> pa.DataFrameSchema:
-    """A pandera schema for a declared table (optionally only some of its columns)."""
+def unique_keys(table: str, columns: Iterable[str] | None = None) -> list[list[str]]:
+    """The column sets whose values must be unique: unique fields and the primary key."""
     declared = table_schema(table)
     wanted = set(columns) if columns is not None else None
+    keys = [[f["name"]] for f in declared["fields"] if f.get("constraints", {}).get("unique")]
+    pk = declared.get("primaryKey", [])
+    if pk and pk not in keys:
+        keys.append(pk)
+    return [k for k in keys if wanted is None or set(k) <= wanted]
+
+
+def pandera_schema(
+    table: str, columns: Iterable[str] | None = None, *, uniqueness: bool = True
+) -> pa.DataFrameSchema:
+    """A pandera schema for a declared table (optionally only some of its columns).
+
+    `uniqueness=False` leaves out the unique checks, for slices of a table whose uniqueness is
+    checked over the whole (see `failure_cases`).
+    """
+    declared = table_schema(table)
+    wanted = set(columns) if columns is not None else None
+    keys = unique_keys(table, columns) if uniqueness else []
     cols: dict[str, pa.Column] = {}
     for f in declared["fields"]:
         if wanted is not None and f["name"] not in wanted:
             continue
         c = f.get("constraints", {})
-        unique = bool(c.get("unique")) or declared.get("primaryKey") == [f["name"]]
         cols[f["name"]] = pa.Column(
             _PANDERA_TYPES[f["type"]],
             checks=_checks(f),
             nullable=not c.get("required", False),
-            unique=unique,
+            unique=[f["name"]] in keys,
             required=True,
         )
-    pk = declared.get("primaryKey", [])
-    composite = pk if len(pk) > 1 and all(k in cols for k in pk) else None
+    composite = next((k for k in keys if len(k) > 1), None)
     return pa.DataFrameSchema(cols, strict=True, ordered=True, unique=composite, name=table)
+
+
+@dataclass(frozen=True, slots=True)
+class FailureCase:
+    """One cell that breaks a declared constraint (pandera's failure case, row numbered)."""
+
+    row: int  # 0-based, in the whole table
+    column: str
+    check: str  # pandera's check name, e.g. str_length(1, None), field_uniqueness
+    value: Any
+
+
+# pandera works on pandas: a slice at a time keeps the copy small whatever the table's size
+SLICE_ROWS = 5_000
+
+
+def _duplicates(key: list[str], data: arrow.Table) -> Iterator[FailureCase]:
+    if len(key) == 1:
+        column = data.column(key[0])
+        counts = pc.value_counts(column)
+        repeated = counts.field("values").filter(pc.greater(counts.field("counts"), 1))
+        if len(repeated) == 0:
+            return
+        rows = pc.indices_nonzero(pc.is_in(column, value_set=repeated)).to_pylist()
+        values = column.take(rows).to_pylist()
+        for row, value in zip(rows, values, strict=True):
+            yield FailureCase(row, key[0], "field_uniqueness", value)
+        return
+    tuples = list(zip(*(data.column(k).to_pylist() for k in key), strict=True))
+    seen = Counter(tuples)
+    for row, t in enumerate(tuples):
+        if seen[t] > 1:
+            yield FailureCase(row, ",".join(key), "multiple_fields_uniqueness", t)
+
+
+def failure_cases(
+    table: str,
+    data: arrow.Table,
+    columns: Iterable[str] | None = None,
+    *,
+    uniqueness: bool = True,
+) -> list[FailureCase]:
+    """Every cell of `data` that breaks the declared `table` schema, checked by pandera a slice
+    at a time; uniqueness is checked over the whole table with Arrow (unless `uniqueness` is
+    False: the caller checks it over a larger whole)."""
+    columns = list(columns) if columns is not None else None
+    schema = pandera_schema(table, columns, uniqueness=False)
+    found: list[FailureCase] = []
+    for start in range(0, data.num_rows, SLICE_ROWS):
+        frame = to_pandas(data.slice(start, SLICE_ROWS))
+        frame.index += start
+        try:
+            schema.validate(frame, lazy=True)
+        except pa.errors.SchemaErrors as e:
+            found.extend(
+                FailureCase(
+                    -1 if case.index is None else int(case.index),
+                    case.column,
+                    str(case.check),
+                    case.failure_case,
+                )
+                for case in e.failure_cases.itertuples()
+            )
+    for key in unique_keys(table, columns) if uniqueness else []:
+        found.extend(_duplicates(key, data))
+    return found
 
 
 def foreign_keys() -> list[tuple[str, str, str, str]]:
@@ -114,6 +200,13 @@ def foreign_keys() -> list[tuple[str, str, str, str]]:
         for fk in table_schema(table).get("foreignKeys", [])
         for column, ref_column in zip(fk["fields"], fk["reference"]["fields"], strict=True)
     ]
+
+
+def table_from_columns(table: str, columns: dict[str, list[Any]]) -> arrow.Table:
+    """An Arrow table in the declared column order from {column: values}."""
+    schema = arrow_schema(table)
+    arrays = [arrow.array(columns[f.name], f.type) for f in schema]
+    return arrow.Table.from_arrays(arrays, schema=schema)
 
 
 def table_from_rows(table: str, rows: Iterable[dict[str, Any]]) -> arrow.Table:

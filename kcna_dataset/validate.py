@@ -9,13 +9,13 @@ from __future__ import annotations
 import calendar
 import contextlib
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
-import pandera.pandas as pa
+import pyarrow as arrow
 
 from kcna_dataset.dedup.sketch import Sketches, sketch_bodies
 from kcna_dataset.findings import Finding, Severity, finding
@@ -24,7 +24,7 @@ from kcna_dataset.parse.text import stamp_date
 from kcna_dataset.read import InputFile, discover, ignored_reason
 from kcna_dataset.records import Article, StageStats, article_id_for
 from kcna_dataset.report import FileReport, Rejection, ValidationReport
-from kcna_dataset.schema import pandera_schema, table_from_rows, to_pandas
+from kcna_dataset.schema import SLICE_ROWS, FailureCase, arrow_schema, failure_cases
 from kcna_dataset.sources import SourceRegistry
 from kcna_dataset.workers import FileRunner, FileSettings
 
@@ -229,29 +229,36 @@ def check_table(articles: Sequence[Article]) -> dict[int, list[Finding]]:
     """Run the declared articles schema (pandera) over the accepted rows: row index -> findings."""
     if not articles:
         return {}
-    rows = ({c: getattr(a, c) for c in RECORD_COLUMNS} for a in articles)
-    table = table_from_rows("articles", ({**r, "statement_id": "s-0000000000000000"} for r in rows))
-    frame = to_pandas(table.select(list(RECORD_COLUMNS)))
-    try:
-        pandera_schema("articles", RECORD_COLUMNS).validate(frame, lazy=True)
-    except pa.errors.SchemaErrors as e:
-        out: dict[int, list[Finding]] = defaultdict(list)
-        for case in e.failure_cases.itertuples():
-            if case.index is None or case.column is None:
+    columns = list(RECORD_COLUMNS)
+    out: dict[int, list[Finding]] = defaultdict(list)
+    for start in range(0, len(articles), SLICE_ROWS):
+        # a slice of Articles at a time: the Arrow and pandas copies stay small
+        part = articles[start : start + SLICE_ROWS]
+        table = arrow.Table.from_pydict(
+            {c: [getattr(a, c) for a in part] for c in columns},
+            schema=arrow.schema([arrow_schema("articles").field(c) for c in columns]),
+        )
+        for case in failure_cases("articles", table, columns, uniqueness=False):
+            if case.row < 0:
                 continue  # a whole-column failure (dtype) would be a bug in this module
-            a = articles[int(case.index)]
-            out[int(case.index)].append(
-                finding(
-                    "schema-violation",
-                    _path_order(a)[0],
-                    a.line,
-                    field=case.column,
-                    check=constraint_name(str(case.check)),
-                    value=case.failure_case,
-                )
-            )
-        return dict(out)
-    return {}
+            out[start + case.row].append(_schema_finding(articles[start + case.row], case))
+    ids = Counter(a.article_id for a in articles)
+    for row, a in enumerate(articles):
+        if ids[a.article_id] > 1:  # ids are unique over all rows, not per slice
+            case = FailureCase(row, "article_id", "field_uniqueness", a.article_id)
+            out[row].append(_schema_finding(a, case))
+    return dict(out)
+
+
+def _schema_finding(a: Article, case: FailureCase) -> Finding:
+    return finding(
+        "schema-violation",
+        _path_order(a)[0],
+        a.line,
+        field=case.column,
+        check=constraint_name(case.check),
+        value=case.value,
+    )
 
 
 def validate_paths(

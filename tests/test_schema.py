@@ -12,9 +12,16 @@ import pyarrow.csv as arrow_csv
 import pytest
 from frictionless import Resource, Schema
 
+from kcna_dataset import schema as schema_module
 from kcna_dataset.declarations import TABLES, table_schema
 from kcna_dataset.publish import CSV_OPTIONS
-from kcna_dataset.schema import arrow_schema, pandera_schema, table_from_rows, to_pandas
+from kcna_dataset.schema import (
+    arrow_schema,
+    failure_cases,
+    pandera_schema,
+    table_from_rows,
+    to_pandas,
+)
 
 VALID_ARTICLE: dict[str, Any] = {
     "article_id": "a-0123456789abcdef",
@@ -131,3 +138,19 @@ def test_arrow_types_follow_declarations() -> None:
     assert not s.field("article_id").nullable
     assert s.field("listed_date").nullable
     assert arrow_schema("statements").field("article_count").type == arrow.int64()
+
+
+@pytest.mark.parametrize("slice_rows", [1, 2, 5_000])
+def test_failure_cases_finds_the_same_cells_a_slice_at_a_time(
+    slice_rows: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # what the build and verify run: pandera over slices, uniqueness over the whole table
+    monkeypatch.setattr(schema_module, "SLICE_ROWS", slice_rows)
+    relaxed = arrow.schema([f.with_nullable(True) for f in arrow_schema("articles")])
+    broken = arrow.Table.from_pylist(article_rows(), schema=relaxed)
+    expected = {(i, field) for i, (field, _) in enumerate(BROKEN, start=1)}
+    assert {(c.row, c.column) for c in failure_cases("articles", broken)} == expected
+    repeated = table_from_rows("articles", [VALID_ARTICLE, dict(VALID_ARTICLE, body="B.")] * 2)
+    assert [(c.row, c.column, c.check, c.value) for c in failure_cases("articles", repeated)] == [
+        (row, "article_id", "field_uniqueness", "a-0123456789abcdef") for row in range(4)
+    ]

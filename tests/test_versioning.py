@@ -6,12 +6,13 @@ import json
 import os
 from pathlib import Path
 
+import pyarrow as arrow
 import pyarrow.parquet as parquet
 import pytest
 from conftest import TODAY, page
 
 from kcna_dataset.build import build
-from kcna_dataset.changes import compare_schemas, next_version
+from kcna_dataset.changes import compare_schemas, next_version, row_differences
 from kcna_dataset.exceptions import BuildError
 from kcna_dataset.publish import LOCK_NAME
 
@@ -194,3 +195,33 @@ def test_failed_build_leaves_an_existing_dist_as_it_was(
         build(raw, out, today=TODAY)
     after = {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     assert after == before
+
+
+def test_row_differences_are_found_column_by_column(tmp_path: Path) -> None:
+    old = arrow.table(
+        {
+            "k": ["a", "b", "c", "d"],
+            "same": [1, 2, 3, None],
+            "edited": ["x", None, "z", None],
+            "retyped": ["1", "2", "3", "4"],
+            "dropped": [None, "gone", None, None],
+        }
+    )
+    new = arrow.table(
+        {
+            "k": ["e", "d", "c", "b"],  # a removed, e added, another row order
+            "same": [9, None, 3, 2],
+            "edited": [None, "now", "z", None],
+            "retyped": [5, 4, 3, 2],
+            "added": [None, None, "new", None],
+        }
+    )
+    parquet.write_table(old, tmp_path / "old.parquet")
+    added, removed, changed = row_differences(tmp_path / "old.parquet", new, "k")
+    assert (added, removed) == (["e"], ["a"])
+    # a retyped column differs on every row, as Python values do ("4" != 4)
+    assert changed == {
+        "b": ["dropped", "retyped"],
+        "c": ["added", "retyped"],
+        "d": ["edited", "retyped"],
+    }

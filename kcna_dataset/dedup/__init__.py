@@ -157,11 +157,22 @@ def deduplicate(
         )
     )
 
+    # a text's token sets are dropped once the last unit that pairs with it is placed: they are
+    # the largest objects of the stage (a bridge to a center dropped already computes it again)
+    drop_after: dict[int, list[int]] = defaultdict(list)
+    for k in needed:
+        drop_after[max(k, *near[k])].append(k)
+
+    dropped: set[int] = set()
+
     def features_of(k: int) -> Features:
-        if k not in features:
-            head = units[k].head
-            features[k] = unit_features(head.body, head.published_date, config.shingle_size)
-        return features[k]
+        if k in features:
+            return features[k]
+        head = units[k].head
+        found = unit_features(head.body, head.published_date, config.shingle_size)
+        if k not in dropped:
+            features[k] = found
+        return found
 
     # 3. star clustering in rank order, joining through a member only by `bridgeable`
     center_of: list[int] = []
@@ -198,6 +209,9 @@ def deduplicate(
             key = (score.similarity, -score.date_gap_days, score.jaccard, -c)
             if best is None or key > best[0]:
                 best = (key, c, j, score)
+        for k in drop_after.pop(i, ()):
+            features.pop(k, None)
+            dropped.add(k)
         if best is None:
             center_of.append(i)
         else:

@@ -98,7 +98,7 @@ def key_of(text: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Tokens:
-    words: tuple[str, ...]  # lower-cased word tokens, the unit of shingles
+    n_words: int  # how many word tokens (the words themselves are not kept: memory)
     numbers: frozenset[str]  # number tokens (suffixes folded), month and weekday names
     names: frozenset[str]  # capitalised words that do not start a sentence, lower-cased
     normal_case: bool  # False for all-caps or all-lowercase text: names cannot be told apart
@@ -123,7 +123,12 @@ def words_of(text: str) -> tuple[str, ...]:
 
 
 def tokenize(text: str) -> Tokens:
-    """Word tokens of a comparison_text, with the numbers and names verification compares."""
+    """What verification compares of a comparison_text: numbers, names, word count."""
+    return tokenize_words(text)[0]
+
+
+def tokenize_words(text: str) -> tuple[Tokens, tuple[str, ...]]:
+    """tokenize, and the lower-cased word tokens (what shingles are made of)."""
     # map/filter with str methods instead of generator expressions: this runs once per word of
     # the whole corpus, and the C loops are several times faster
     original = _WORD.findall(text)
@@ -138,4 +143,4 @@ def tokenize(text: str) -> Tokens:
     upper = len(caps) - sum(1 for w in caps if len(w) == 1)
     lower_words = sum(map(str.islower, original))
     normal_case = bool(words) and upper < 0.5 * len(words) and lower_words < 0.98 * len(words)
-    return Tokens(words, frozenset(numbers), frozenset(names), normal_case)
+    return Tokens(len(words), frozenset(numbers), frozenset(names), normal_case), words

@@ -18,7 +18,7 @@ import numpy as np
 
 from kcna_dataset.config import DedupConfig
 from kcna_dataset.dedup.minhash import MinHasher, TokenHasher, band_keys, shingle_hashes
-from kcna_dataset.dedup.normalize import comparison_text, key_of, tokenize, words_of
+from kcna_dataset.dedup.normalize import comparison_text, key_of, tokenize_words, words_of
 from kcna_dataset.dedup.verify import Features
 
 KEY_BYTES = 16
@@ -84,5 +84,5 @@ def sketch_bodies(bodies: Sequence[str], config: DedupConfig) -> Sketches:
 def unit_features(body: str, published: date, shingle_size: int) -> Features:
     """The token sets verification compares, for one text in a candidate pair."""
     text = comparison_text(body)
-    tokens = tokenize(text)
-    return Features(text, tokens, shingle_hashes(_HASHER(tokens.words), shingle_size), published)
+    tokens, words = tokenize_words(text)
+    return Features(text, tokens, shingle_hashes(_HASHER(words), shingle_size), published)

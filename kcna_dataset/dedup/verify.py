@@ -101,14 +101,14 @@ def _differing(
             tuple(sorted(a.names ^ b.names)),
             len(a.names | b.names),
         )
-    head = tokenize(opening(longer.text, len(a.words)))
+    head = tokenize(opening(longer.text, a.n_words))
     numbers = (a.numbers - longer.tokens.numbers) | (head.numbers - a.numbers)
     names = (a.names - longer.tokens.names) | (head.names - a.names)
     return tuple(sorted(numbers)), tuple(sorted(names)), len(a.names | head.names)
 
 
 def verify(a: Features, b: Features, config: DedupConfig) -> PairScore:
-    na, nb = len(a.tokens.words), len(b.tokens.words)
+    na, nb = a.tokens.n_words, b.tokens.n_words
     shorter, longer = (a, b) if na <= nb else (b, a)
     jaccard = len(a.shingles & b.shingles) / max(1, len(a.shingles | b.shingles))
     # A truncated reprint is the *opening* of the longer text: measure containment there.
