@@ -15,11 +15,11 @@ import pyarrow as arrow
 import pyarrow.compute as pc
 
 from kcna_dataset import __version__
-from kcna_dataset.cache import RecordCache, rules_fingerprint
+from kcna_dataset.cache import PairScoreCache, RecordCache, rules_fingerprint
 from kcna_dataset.card import dataset_card
 from kcna_dataset.changes import Changes, changelog_markdown, compare, next_version
 from kcna_dataset.config import DedupConfig
-from kcna_dataset.dedup import DedupResult, MapFunction, deduplicate
+from kcna_dataset.dedup import DedupResult, MapFunction, ScoreStore, deduplicate
 from kcna_dataset.dedup.sketch import Sketches
 from kcna_dataset.dedup.stable_ids import IdChanges, carry_over, previous_ids
 from kcna_dataset.exceptions import BuildError, InvalidInputError, UsageError
@@ -262,7 +262,14 @@ def _build_locked(
     previous = newest_release(out, before=version)
     clock = time.perf_counter()
     dedup, id_changes = deduplicate_with_stable_ids(
-        report.articles, registry, config, previous, report.sketches, runner.map, progress
+        report.articles,
+        registry,
+        config,
+        previous,
+        report.sketches,
+        runner.map,
+        progress,
+        PairScoreCache(runner.cache) if runner.cache else None,
     )
     tables = assemble_tables(report, dedup, registry)
     check_release_tables(tables)
@@ -335,9 +342,10 @@ def deduplicate_with_stable_ids(
     sketches: Sketches | None = None,
     map_fn: MapFunction = map,
     progress: Progress | None = None,
+    scores: ScoreStore | None = None,
 ) -> tuple[DedupResult, IdChanges]:
     """Deduplicate, then let statements keep the ids they had in the `previous` release."""
-    dedup = deduplicate(articles, registry, config, sketches, map_fn, progress)
+    dedup = deduplicate(articles, registry, config, sketches, map_fn, progress, scores)
     old = previous_ids(previous) if previous else {}
     statements, membership, changes = carry_over(
         dedup.statements, dedup.membership, old, previous.name if previous else None

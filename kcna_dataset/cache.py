@@ -1,10 +1,12 @@
 """The record cache: what each input file became (records, findings, dedup sketches), by content.
 
-A rebuild after a small contribution re-parses only the files that changed. An entry's key is a
-hash of the file's name, its bytes (sha256) and the *rules fingerprint*: the source code of every
-module that turns bytes into records and sketches, the source registry and the sketch settings.
-Any change to those gives new keys, so an entry can never be stale; entries of older
-fingerprints are deleted when the cache is opened. The folder is safe to delete at any time.
+A rebuild after a small contribution re-parses only the files that changed, and verifies only
+the dedup candidate pairs it has not verified before (`PairScoreCache`). An entry's key is a
+hash of what it was made from (a file's name and bytes; a pair's two article ids) and the
+*rules fingerprint*: the source code of every module that turns bytes into records, sketches
+and verdicts, the source registry and the dedup settings. Any change to those gives new keys,
+so an entry can never be stale; entries of older fingerprints are deleted when the cache is
+opened. The folder is safe to delete at any time.
 
 One SQLite file (stdlib, one file however many inputs, safe with concurrent readers): workers
 look entries up read-only, and only the main process writes. Values are pickles written by this
@@ -14,11 +16,14 @@ module: do not point the cache at a folder others can write to.
 from __future__ import annotations
 
 import hashlib
+import pickle
 import sqlite3
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from kcna_dataset import __version__
 from kcna_dataset.config import DedupConfig
+from kcna_dataset.dedup.verify import PairScore
 from kcna_dataset.sources import SourceRegistry
 
 PACKAGE = Path(__file__).resolve().parent
@@ -52,7 +57,7 @@ def rules_fingerprint(registry: SourceRegistry, config: DedupConfig | None) -> s
             digest.update(f.relative_to(PACKAGE).as_posix().encode() + b"\0")
             digest.update(f.read_bytes())
     digest.update(repr(registry.sources).encode())
-    if config is not None:  # only the sketch depends on the dedup settings
+    if config is not None:  # sketches and pair verdicts depend on the dedup settings
         digest.update(repr(sorted(config.to_dict().items())).encode())
     return digest.hexdigest()
 
@@ -92,9 +97,38 @@ class RecordCache:
                 )
             self._pending.clear()
 
+    def get_many(self, keys: Sequence[str]) -> dict[str, bytes]:
+        self.flush()
+        found: dict[str, bytes] = {}
+        for start in range(0, len(keys), 500):  # SQLite's bound on query parameters
+            part = keys[start : start + 500]
+            query = f"SELECT key, value FROM entries WHERE key IN ({','.join('?' * len(part))})"
+            found.update((k, bytes(v)) for k, v in self._db.execute(query, part))
+        return found
+
     def close(self) -> None:
         self.flush()
         self._db.close()
+
+
+class PairScoreCache:
+    """Verification verdicts of candidate pairs, keyed by the two head articles' ids (content
+    hashes) under the same rules fingerprint: a rebuild verifies only pairs it has not seen."""
+
+    def __init__(self, cache: RecordCache) -> None:
+        self._cache = cache
+
+    def _key(self, pair: tuple[str, str]) -> str:
+        return entry_key(self._cache.fingerprint, "pair", "\0".join(pair))
+
+    def get_many(self, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], PairScore]:
+        keys = {self._key(p): p for p in pairs}
+        return {keys[k]: pickle.loads(v) for k, v in self._cache.get_many(list(keys)).items()}
+
+    def put_many(self, scores: Mapping[tuple[str, str], PairScore]) -> None:
+        for pair, score in scores.items():
+            self._cache.put(self._key(pair), pickle.dumps(score, pickle.HIGHEST_PROTOCOL))
+        self._cache.flush()
 
 
 class CacheReader:

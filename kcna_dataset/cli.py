@@ -301,12 +301,12 @@ def build(
     except KcnaDatasetError as e:
         raise fail(e) from None
     summary = result.summary
+    if as_json:  # with "release": null when nothing changed
+        sys.stdout.write(json.dumps(summary, indent=2) + "\n")
+        return
     if result.release is None:
         # nothing changed since the newest release: nothing to publish, and that is fine
         out.print(f"nothing changed since {result.version}", markup=False)
-        return
-    if as_json:
-        sys.stdout.write(json.dumps(summary, indent=2) + "\n")
         return
     if quiet:
         out.print(summary["release"], markup=False)

@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from kcna_dataset import cache as cache_module
+from kcna_dataset import dedup as dedup_module
 from kcna_dataset import workers
 from kcna_dataset.build import build
 from kcna_dataset.cache import RecordCache, rules_fingerprint
@@ -22,6 +23,14 @@ from kcna_dataset.sources import SourceRegistry
 from tests.conftest import RAW, TODAY, page, write
 
 runner = CliRunner()
+# what the dedup stage's candidate pairs within the window came to on the shipped raw/
+VERDICTS = {
+    "texts-differ": 44,
+    "numbers-differ": 16,
+    "outside-window": 88,
+    "near": 4,
+    "names-differ": 1,
+}
 
 
 def release_bytes(release: Path) -> dict[str, bytes]:
@@ -161,3 +170,21 @@ def test_ctrl_c_exits_cleanly_and_publishes_nothing(
         "Interrupted: nothing was published; existing releases are as they were."
     ]
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == []
+
+
+def test_pair_verdicts_are_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = tmp_path / "cache"
+    first = build(RAW, tmp_path / "a", today=TODAY, cache_dir=cache)
+    assert first.dedup.verified == VERDICTS
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a pair was verified again")
+
+    monkeypatch.setattr(dedup_module, "verify", refuse)
+    monkeypatch.setattr(dedup_module, "unit_features", refuse)
+    second = build(RAW, tmp_path / "b", today=TODAY, cache_dir=cache)
+    assert second.dedup.verified == VERDICTS
+    assert release_bytes(second.release) == release_bytes(first.release)  # type: ignore[arg-type]
+    # without the cache the same build has to verify
+    with pytest.raises(AssertionError, match="verified again"):
+        build(RAW, tmp_path / "c", today=TODAY, cache_dir=None)

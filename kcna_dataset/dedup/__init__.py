@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
 
 from kcna_dataset.config import DedupConfig
 from kcna_dataset.dedup.minhash import candidate_pairs, neighbours
@@ -96,6 +96,14 @@ def statement_id_for(key: bytes, first: date) -> str:
 MapFunction = Callable[..., Iterable[Any]]
 
 
+class ScoreStore(Protocol):
+    """Verdicts of earlier runs, by (article id, article id) of the two texts verified."""
+
+    def get_many(self, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], PairScore]: ...
+
+    def put_many(self, scores: Mapping[tuple[str, str], PairScore]) -> None: ...
+
+
 def deduplicate(
     articles: Sequence[Article],
     registry: SourceRegistry,
@@ -103,10 +111,12 @@ def deduplicate(
     sketches: Sketches | None = None,
     map_fn: MapFunction = map,
     progress: Callable[[str, int, int], None] | None = None,
+    scores: ScoreStore | None = None,
 ) -> DedupResult:
     """Group copies of one statement. `sketches` (row i = articles[i]) are computed when not
     given; `map_fn` computes the candidate texts' token sets (a process pool's map uses both
-    cores)."""
+    cores); `scores` holds pair verdicts of earlier runs (the same texts give the same verdict
+    under the same settings), and receives the new ones."""
     config = config or DedupConfig()
     stats = StageStats("dedup", total=len(articles))
     if sketches is None:
@@ -135,16 +145,20 @@ def deduplicate(
     pairs = candidate_pairs(bands[:, : config.bands]) | candidate_pairs(bands[:, config.bands :])
     del bands
     near = neighbours(pairs, len(units))
-    # token sets only for the texts some pair within the window needs: most texts have none
-    needed = sorted(
-        {
-            k
-            for i, j in pairs
-            if abs((units[i].head.published_date - units[j].head.published_date).days)
-            <= config.window_days
-            for k in (i, j)
-        }
-    )
+    in_window = [
+        (i, j) if i > j else (j, i)
+        for i, j in pairs
+        if abs((units[i].head.published_date - units[j].head.published_date).days)
+        <= config.window_days
+    ]
+    ids = [u.head.article_id for u in units]
+    known: dict[tuple[str, str], PairScore] = {}
+    if scores is not None:
+        known = scores.get_many([(ids[i], ids[j]) for i, j in in_window])
+    fresh: dict[tuple[str, str], PairScore] = {}
+    # token sets only for the texts of pairs within the window not verified before: most
+    # texts have none
+    needed = sorted({k for i, j in in_window if (ids[i], ids[j]) not in known for k in (i, j)})
     features: dict[int, Features] = dict(
         zip(
             needed,
@@ -174,6 +188,12 @@ def deduplicate(
             features[k] = found
         return found
 
+    def score_of(i: int, j: int) -> PairScore:
+        pair = (ids[i], ids[j])
+        if (score := known.get(pair)) is None:
+            score = fresh[pair] = verify(features_of(i), features_of(j), config)
+        return score
+
     # 3. star clustering in rank order, joining through a member only by `bridgeable`
     center_of: list[int] = []
     joined_by: dict[int, PairScore] = {}
@@ -192,14 +212,14 @@ def deduplicate(
             if gap > config.window_days:
                 verdicts["outside-window"] += 1  # decided without reading the texts
                 continue
-            score = tried.get(j) or verify(features_of(i), features_of(j), config)
+            score = tried.get(j) or score_of(i, j)
             tried[j] = score
             verdicts[score.verdict] += 1
             if not score.match:
                 continue
             c = center_of[j]
             if c != j:
-                to_center = tried.get(c) or verify(features_of(i), features_of(c), config)
+                to_center = tried.get(c) or score_of(i, c)
                 tried[c] = to_center
                 if not bridgeable(to_center, config):
                     verdicts["bridge-refused"] += 1
@@ -223,6 +243,8 @@ def deduplicate(
 
     if progress:
         progress("dedup", len(units), len(units))
+    if scores is not None and fresh:
+        scores.put_many(fresh)
     clusters: dict[int, list[int]] = defaultdict(list)
     for i, c in enumerate(center_of):
         clusters[c].append(i)
