@@ -1,7 +1,13 @@
-"""Build at several corpus sizes: articles/s, peak memory, per-stage seconds, and `verify`
-against `frictionless validate` on the same release.
+"""Build at several corpus sizes, then the peers on the same input.
 
-    python -m bench.scale_bench --sizes 10000 100000 [--keep]
+    python -m bench.scale_bench --sizes 10000 100000 200000 [--jobs 2] [--peers-up-to 100000]
+
+For each size: a full build (`kcna-dataset build --json` in a subprocess, with an empty record
+cache: wall time, per-stage seconds, peak RSS of all its processes); an incremental rebuild after
+adding --added articles in a new file; then, up to --peers-up-to articles, `kcna-dataset verify`
+against `frictionless validate` on the same release, and our dedup stage (sketches included,
+one process) against datasketch MinHash + MinHashLSH signatures and index alone, on the same
+validated articles.
 
 The corpus is generated into a temporary folder (deleted afterwards unless --keep): statements
 assembled from real sentences of raw/ (so distinct statements are not near-copies of each
@@ -13,14 +19,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import random
 import re
-import resource
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -37,7 +44,7 @@ _SOURCES = {
 RECORDS_PER_FILE = 1_000  # records per JSONL file: about a month of one outlet
 
 
-def generate(n_articles: int, folder: Path, seed: int = 0) -> int:
+def generate(n_articles: int, folder: Path, seed: int = 0, prefix: str = "records") -> int:
     """Write about n_articles scraper records as JSONL files under folder; returns the count."""
     rng = random.Random(seed)
     real = [b.article for b in base_articles()]
@@ -61,7 +68,7 @@ def generate(n_articles: int, folder: Path, seed: int = 0) -> int:
         if written % RECORDS_PER_FILE == 0:
             if handle:
                 handle.close()
-            handle = (folder / f"records-{written // RECORDS_PER_FILE:05d}.jsonl").open("w")
+            handle = (folder / f"{prefix}-{written // RECORDS_PER_FILE:05d}.jsonl").open("w")
         handle.write(json.dumps(record, ensure_ascii=False) + "\n")
         written += 1
 
@@ -114,7 +121,7 @@ def generate(n_articles: int, folder: Path, seed: int = 0) -> int:
                 {
                     "headline": a.title,
                     "date": a.published_date.isoformat(),
-                    "link": f"{_SOURCES[source]}{i}-{n}",
+                    "link": f"{_SOURCES[source]}{prefix}-{i}-{n}",
                     "topic": "Generated",
                     "story_text": text,
                 }
@@ -125,27 +132,72 @@ def generate(n_articles: int, folder: Path, seed: int = 0) -> int:
     return written
 
 
-def run(command: list[str]) -> tuple[float, str]:
+def _tree_rss_kb(pid: int) -> int:
+    """Resident kB of a process and its descendants (the pool's workers)."""
+    total = 0
+    stack = [pid]
+    while stack:
+        p = stack.pop()
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+            for task in Path(f"/proc/{p}/task").iterdir():
+                stack.extend(int(c) for c in (task / "children").read_text().split())
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total
+
+
+def run(command: list[str]) -> tuple[float, str, float]:
+    """(wall seconds, stdout, peak MB of the process tree, sampled every 50 ms)."""
     started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    if done.returncode not in (0, 1):
-        raise RuntimeError(f"{command} failed: {done.stderr[-2000:]}")
-    return time.perf_counter() - started, done.stdout
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as p:
+        peak = 0
+        sampler_done = threading.Event()
+
+        def sample() -> None:
+            nonlocal peak
+            while not sampler_done.wait(0.05):
+                peak = max(peak, _tree_rss_kb(p.pid))
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        out, err = p.communicate()
+        sampler_done.set()
+        sampler.join()
+    if p.returncode not in (0, 1):
+        raise RuntimeError(f"{command} failed: {err[-2000:]}")
+    return time.perf_counter() - started, out, peak / 1024
+
+
+def dedup_peers(raw: Path) -> tuple[float, float, int]:
+    """(our dedup stage s, datasketch signatures + index s, articles), one process each."""
+    from bench.dedup_bench import datasketch_lsh, ours
+    from kcna_dataset.validate import validate_paths
+
+    articles = validate_paths([raw]).articles
+    _, ours_s = ours(articles)
+    _, ds_s, _ = datasketch_lsh(articles)
+    return ours_s, ds_s, len(articles)
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--jobs", type=int, default=None, help="build --jobs (default: cores)")
+    parser.add_argument("--added", type=int, default=1_000, help="articles added, incremental")
+    parser.add_argument(
+        "--peers-up-to", type=int, default=100_000, help="largest size the peers run at"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the generated folders")
     args = parser.parse_args(argv)
     exe = str(Path(sys.executable).parent)
     print(
-        f"machine: {platform.machine()}, {platform.python_implementation()} "
-        f"{platform.python_version()}"
-    )
-    print(
-        f"{'articles':>9} {'build s':>8} {'art/s':>7} {'peak MB':>8}  stages (s)"
-        f"{'':30} {'verify s':>8} {'frictionless s':>14} {'ratio':>6}"
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, "
+        f"{platform.python_implementation()} {platform.python_version()}, "
+        f"jobs {args.jobs or 'default'}",
+        flush=True,
     )
     for size in sorted(args.sizes):
         work = Path(tempfile.mkdtemp(prefix=f"kcna-scale-{size}-"))
@@ -153,31 +205,56 @@ def main(argv: list[str] | None = None) -> None:
             raw = work / "raw"
             raw.mkdir()
             n = generate(size, raw)
-            seconds, out = run(
-                [
-                    f"{exe}/kcna-dataset",
-                    "build",
-                    "--raw",
-                    str(raw),
-                    "--out",
-                    str(work / "dist"),
-                    "--json",
-                ]
-            )
-            peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+            build = [
+                f"{exe}/kcna-dataset",
+                "build",
+                "--raw",
+                str(raw),
+                "--out",
+                str(work / "dist"),
+                "--cache",
+                str(work / "cache"),
+                "--json",
+            ] + (["--jobs", str(args.jobs)] if args.jobs else [])
+            seconds, out, peak_mb = run(build)
             summary = json.loads(out)
-            release = work / "dist" / "1.0.0"
-            verify_s, _ = run([f"{exe}/kcna-dataset", "verify", str(release)])
-            fl_s, _ = run(
-                [f"{exe}/frictionless", "validate", "--json", str(release / "datapackage.json")]
-            )
             stages = ", ".join(
                 f"{k} {v:.1f}" for k, v in summary["seconds"].items() if k != "total"
             )
             print(
-                f"{n:>9,} {seconds:>8.1f} {n / seconds:>7,.0f} {peak_mb:>8,.0f}  {stages:<40} "
-                f"{verify_s:>8.1f} {fl_s:>14.1f} {fl_s / verify_s:>5.1f}x   "
-                f"({summary['statements']:,} statements)"
+                f"full build    {n:>9,} articles: {seconds:7.1f} s, "
+                f"{n / seconds:6,.0f} articles/s, peak {peak_mb:6,.0f} MB "
+                f"({peak_mb * 1024 / n:.1f} kB/article); "
+                f"{stages}; {summary['statements']:,} statements; jobs {summary['work']['jobs']}",
+                flush=True,
+            )
+            added = generate(args.added, raw, seed=size + 1, prefix="added")
+            inc_s, out, inc_mb = run(build)
+            inc = json.loads(out)
+            stages = ", ".join(f"{k} {v:.1f}" for k, v in inc["seconds"].items() if k != "total")
+            print(
+                f"incremental   +{added:,} articles: {inc_s:7.1f} s = {inc_s / seconds:.1%} of the "
+                f"full build, peak {inc_mb:,.0f} MB; {stages}; record cache "
+                f"{inc['work']['cache_hits']} of {inc['work']['processed']} files",
+                flush=True,
+            )
+            if size > args.peers_up_to:
+                continue
+            release = work / "dist" / "1.0.0"
+            verify_s, _, _ = run([f"{exe}/kcna-dataset", "verify", str(release)])
+            fl_s, _, _ = run(
+                [f"{exe}/frictionless", "validate", "--json", str(release / "datapackage.json")]
+            )
+            print(
+                f"verify        {verify_s:7.1f} s, frictionless validate {fl_s:7.1f} s: "
+                f"{fl_s / verify_s:.1f}x",
+                flush=True,
+            )
+            ours_s, ds_s, m = dedup_peers(raw)
+            print(
+                f"dedup stage   {m:,} articles: ours {ours_s:.1f} s (sketches included, one "
+                f"process), datasketch signatures + index {ds_s:.1f} s: {ds_s / ours_s:.2f}x",
+                flush=True,
             )
         finally:
             if not args.keep:

@@ -15,8 +15,6 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
-import pyarrow as arrow
-
 from kcna_dataset.dedup.sketch import Sketches, sketch_bodies
 from kcna_dataset.findings import Finding, Severity, finding
 from kcna_dataset.parse import Draft, ParsedRecord
@@ -24,7 +22,7 @@ from kcna_dataset.parse.text import stamp_date
 from kcna_dataset.read import InputFile, discover, ignored_reason
 from kcna_dataset.records import Article, StageStats, article_id_for
 from kcna_dataset.report import FileReport, Rejection, ValidationReport
-from kcna_dataset.schema import SLICE_ROWS, FailureCase, arrow_schema, failure_cases
+from kcna_dataset.schema import SLICE_ROWS, FailureCase, failure_cases, table_from_columns
 from kcna_dataset.sources import SourceRegistry
 from kcna_dataset.workers import FileRunner, FileSettings
 
@@ -234,9 +232,8 @@ def check_table(articles: Sequence[Article]) -> dict[int, list[Finding]]:
     for start in range(0, len(articles), SLICE_ROWS):
         # a slice of Articles at a time: the Arrow and pandas copies stay small
         part = articles[start : start + SLICE_ROWS]
-        table = arrow.Table.from_pydict(
-            {c: [getattr(a, c) for a in part] for c in columns},
-            schema=arrow.schema([arrow_schema("articles").field(c) for c in columns]),
+        table = table_from_columns(
+            "articles", {c: [getattr(a, c) for a in part] for c in columns}, columns
         )
         for case in failure_cases("articles", table, columns, uniqueness=False):
             if case.row < 0:
