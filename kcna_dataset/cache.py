@@ -81,12 +81,16 @@ class RecordCache:
         # entries made by other code or settings can never be hit again
         self._db.execute("DELETE FROM entries WHERE rules != ?", (fingerprint,))
         self._pending: list[tuple[str, str, bytes]] = []
+        self._pending_bytes = 0
         self.hits = 0
         self.misses = 0
 
     def put(self, key: str, value: bytes) -> None:
         self._pending.append((key, self.fingerprint, value))
-        if len(self._pending) >= 256:
+        self._pending_bytes += len(value)
+        # a transaction per batch, and never much held back: records of 1,000-record files
+        # are megabytes each
+        if len(self._pending) >= 256 or self._pending_bytes >= 32 << 20:
             self.flush()
 
     def flush(self) -> None:
@@ -96,6 +100,7 @@ class RecordCache:
                     "INSERT OR REPLACE INTO entries VALUES (?, ?, ?)", self._pending
                 )
             self._pending.clear()
+            self._pending_bytes = 0
 
     def get_many(self, keys: Sequence[str]) -> dict[str, bytes]:
         self.flush()

@@ -163,24 +163,43 @@ def row_differences(
     in_new = pc.is_in(old_keys, value_set=new_keys.combine_chunks())
     added = sorted(new_keys.filter(pc.invert(in_old)).to_pylist())
     removed = sorted(old_keys.filter(pc.invert(in_new)).to_pylist())
-    # the rows both have, in key order on both sides
-    old_rows = pc.indices_nonzero(in_new)
-    old_rows = old_rows.take(pc.sort_indices(old_keys.take(old_rows)))
-    new_rows = pc.indices_nonzero(in_old)
-    new_rows = new_rows.take(pc.sort_indices(new_keys.take(new_rows)))
-    common = old_keys.take(old_rows)
+    # the rows both have, aligned: releases are sorted, so the common rows are usually in the
+    # same order on both sides already and a filter lines them up; otherwise sort by key
+    common = old_keys.filter(in_new)
+    if common.equals(new_keys.filter(in_old)):
+
+        def old_side(column: arrow.ChunkedArray) -> arrow.ChunkedArray:
+            return column if len(common) == len(old_keys) else column.filter(in_new)
+
+        def new_side(column: arrow.ChunkedArray) -> arrow.ChunkedArray:
+            return column if len(common) == len(new_keys) else column.filter(in_old)
+
+    else:
+        old_rows = pc.indices_nonzero(in_new)
+        old_rows = old_rows.take(pc.sort_indices(old_keys.take(old_rows)))
+        new_rows = pc.indices_nonzero(in_old)
+        new_rows = new_rows.take(pc.sort_indices(new_keys.take(new_rows)))
+        common = old_keys.take(old_rows)
+
+        def old_side(column: arrow.ChunkedArray) -> arrow.ChunkedArray:
+            return column.take(old_rows)
+
+        def new_side(column: arrow.ChunkedArray) -> arrow.ChunkedArray:
+            return column.take(new_rows)
+
     differing: dict[int, list[str]] = {}
     for name in sorted(set(old_names) | set(new.column_names)):
         if name in ignore or name == key:
             continue
         if name not in old_names or name not in new.column_names:
-            present = new.column(name).take(new_rows) if name in new.column_names else None
-            if present is None:
-                present = old_file.read(columns=[name]).column(name).take(old_rows)
+            if name in new.column_names:
+                present = new_side(new.column(name))
+            else:
+                present = old_side(old_file.read(columns=[name]).column(name))
             changed = pc.indices_nonzero(pc.is_valid(present))  # a value where there was none
         else:
-            before = old_file.read(columns=[name]).column(name).take(old_rows)
-            changed = pc.indices_nonzero(pc.invert(_same(before, new.column(name).take(new_rows))))
+            before = old_side(old_file.read(columns=[name]).column(name))
+            changed = pc.indices_nonzero(pc.invert(_same(before, new_side(new.column(name)))))
         for row in changed.to_pylist():
             differing.setdefault(row, []).append(name)
     keys = common.take(sorted(differing)).to_pylist() if differing else []

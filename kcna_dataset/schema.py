@@ -211,9 +211,13 @@ def to_arrow(values: Sequence[Any], type_: arrow.DataType) -> arrow.ChunkedArray
     """
     if type_ != arrow.string():
         return arrow.chunked_array([arrow.array(values, type_)], type_)
+    # an ASCII str is handed over as it is: CPython stores it as UTF-8 already, nothing cached
     chunks = [
         arrow.array(
-            [None if v is None else v.encode() for v in values[start : start + SLICE_ROWS]],
+            [
+                v if v is None or v.isascii() else v.encode()
+                for v in values[start : start + SLICE_ROWS]
+            ],
             arrow.binary(),
         ).cast(arrow.string())
         for start in range(0, len(values), SLICE_ROWS)

@@ -8,11 +8,15 @@ from collections import Counter
 from dataclasses import replace
 from datetime import date, timedelta
 
+import numpy as np
 import pytest
 from conftest import RAW, SEED_002, TODAY, raw_file
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kcna_dataset.config import DedupConfig
 from kcna_dataset.dedup import DedupResult, deduplicate, match_key
+from kcna_dataset.dedup.minhash import candidate_pairs
 from kcna_dataset.parse import parse_page
 from kcna_dataset.parse.text import split_body
 from kcna_dataset.records import Article, article_id_for
@@ -480,3 +484,25 @@ def test_statement_id_is_content_derived() -> None:
 def test_config_must_be_consistent() -> None:
     with pytest.raises(ValueError, match="bands x rows"):
         DedupConfig(num_perm=128, bands=40, rows=3)
+
+
+@given(
+    st.integers(1, 3).flatmap(
+        lambda bands: st.tuples(
+            st.just(bands),
+            st.lists(st.lists(st.integers(0, 3), min_size=bands, max_size=bands), max_size=12),
+        )
+    )
+)
+def test_candidate_pairs_are_the_pairs_sharing_a_band_bucket(
+    example: tuple[int, list[list[int]]],
+) -> None:
+    bands, rows = example
+    keys = np.array(rows, dtype=np.uint64).reshape(len(rows), bands)
+    expected = {
+        (i, j)
+        for i in range(len(rows))
+        for j in range(i + 1, len(rows))
+        if any(a == b for a, b in zip(rows[i], rows[j], strict=True))
+    }
+    assert candidate_pairs(keys) == expected

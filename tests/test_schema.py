@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from kcna_dataset.schema import (
     failure_cases,
     pandera_schema,
     table_from_rows,
+    to_arrow,
     to_pandas,
 )
 
@@ -154,3 +156,13 @@ def test_failure_cases_finds_the_same_cells_a_slice_at_a_time(
     assert [(c.row, c.column, c.check, c.value) for c in failure_cases("articles", repeated)] == [
         (row, "article_id", "field_uniqueness", "a-0123456789abcdef") for row in range(4)
     ]
+
+
+def test_strings_reach_arrow_without_growing() -> None:
+    # Arrow's own conversion would cache a UTF-8 copy inside each non-ASCII str (~2 kB a body)
+    texts = ["plain ASCII text " * 50, "“Quoted” text – with a dash " * 50, None]
+    sizes = [sys.getsizeof(t) for t in texts]
+    column = to_arrow(texts, arrow.string())
+    assert [sys.getsizeof(t) for t in texts] == sizes
+    assert column.to_pylist() == texts
+    assert column.type == arrow.string()

@@ -1,11 +1,15 @@
 """kcna.kp conventions: dateline, end mark, stamp, glued leader names, titles."""
 
+import re
 from datetime import date
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kcna_dataset.parse.text import (
     Body,
+    clean_paragraph,
     clean_title,
     split_body,
     stamp_date,
@@ -121,3 +125,13 @@ def test_split_body_end_mark_on_its_own_line_and_2025_stamp() -> None:
 )
 def test_stamp_date(stamp: str, expected: date | None) -> None:
     assert stamp_date(stamp) == expected
+
+
+@given(st.text(alphabet=st.sampled_from("ab \t\u00a0\u2007\u202f\nx"), max_size=30))
+def test_clean_paragraph_folds_every_run_of_spaces(raw: str) -> None:
+    # the shipped pattern skips lone plain spaces (speed); the result is the plain definition's
+    assert clean_paragraph(raw) == re.sub(r"[ \t\u00a0\u2007\u202f]+", " ", raw).strip()
+
+
+def test_clean_paragraph_examples() -> None:
+    assert clean_paragraph("  a\u00a0\u00a0b \tc\u202fd  ") == "a b c d"

@@ -225,3 +225,11 @@ def test_row_differences_are_found_column_by_column(tmp_path: Path) -> None:
         "c": ["added", "retyped"],
         "d": ["edited", "retyped"],
     }
+
+
+def test_row_differences_of_rows_in_the_same_order(tmp_path: Path) -> None:
+    # the usual case: both sides sorted alike, rows added and removed in between
+    old = arrow.table({"k": ["a", "b", "c", "d"], "v": [1, 2, 3, 4]})
+    new = arrow.table({"k": ["a", "b", "x", "c"], "v": [1, 20, 0, 3]})
+    parquet.write_table(old, tmp_path / "old.parquet")
+    assert row_differences(tmp_path / "old.parquet", new, "k") == (["x"], ["d"], {"b": ["v"]})

@@ -93,21 +93,27 @@ def band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
 
 def candidate_pairs(keys: np.ndarray) -> set[tuple[int, int]]:
     """Index pairs (i < j) that share a bucket in at least one band."""
-    pairs: set[tuple[int, int]] = set()
+    n = keys.shape[0]
+    codes: list[np.ndarray] = []
     for band in range(keys.shape[1]):
         column = keys[:, band]
         order = np.argsort(column, kind="stable")
         ordered = column[order]
-        # runs of equal keys
-        edges = np.flatnonzero(ordered[1:] != ordered[:-1]) + 1
-        starts = np.concatenate([[0], edges])
-        stops = np.concatenate([edges, [len(ordered)]])
-        for s, e in zip(starts[stops - starts > 1], stops[stops - starts > 1], strict=True):
-            members = sorted(order[s:e].tolist())
-            for x in range(len(members)):
-                for y in range(x + 1, len(members)):
-                    pairs.add((members[x], members[y]))
-    return pairs
+        run = np.concatenate([[0], np.cumsum(ordered[1:] != ordered[:-1])])
+        # position p pairs with p + d while both lie in one run of equal keys: vectorised over
+        # the positions still inside a run, so the work is proportional to the pairs found
+        active = np.arange(n - 1)
+        d = 1
+        while active.size:
+            active = active[active + d < n]
+            active = active[run[active + d] == run[active]]
+            a, b = order[active], order[active + d]
+            codes.append(np.minimum(a, b).astype(np.int64) * n + np.maximum(a, b))
+            d += 1
+    if not codes:
+        return set()
+    unique = np.unique(np.concatenate(codes))
+    return set(zip((unique // n).tolist(), (unique % n).tolist(), strict=True))
 
 
 def neighbours(pairs: set[tuple[int, int]], n: int) -> list[list[int]]:

@@ -99,8 +99,13 @@ def carry_over(
             changes.new.append(renamed[s.statement_id])
     changes.split = {o: sorted(h) for o, h in sorted(holders.items()) if len(h) > 1}
     changes.retired = sorted(set(old.values()) - taken)
-    out_statements = [replace(s, statement_id=renamed[s.statement_id]) for s in statements]
+    # most ids carry over unchanged: copy only the records whose id changes
+    out_statements = [
+        s if (new := renamed[s.statement_id]) == s.statement_id else replace(s, statement_id=new)
+        for s in statements
+    ]
     out_membership = {
-        a: replace(m, statement_id=renamed[m.statement_id]) for a, m in membership.items()
+        a: m if (new := renamed[m.statement_id]) == m.statement_id else replace(m, statement_id=new)
+        for a, m in membership.items()
     }
     return out_statements, out_membership, changes
