@@ -192,7 +192,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--jobs", type=int, default=None, help="build --jobs (default: cores)")
-    parser.add_argument("--added", type=int, default=1_000, help="articles added, incremental")
+    parser.add_argument(
+        "--added", type=int, default=1_000, help="articles added, incremental rebuild (0: none)"
+    )
     parser.add_argument(
         "--peers-up-to", type=int, default=100_000, help="largest size the peers run at"
     )
@@ -234,16 +236,20 @@ def main(argv: list[str] | None = None) -> None:
                 f"{stages}; {summary['statements']:,} statements; jobs {summary['work']['jobs']}",
                 flush=True,
             )
-            added = generate(args.added, raw, seed=size + 1, prefix="added")
-            inc_s, out, inc_mb = run(build)
-            inc = json.loads(out)
-            stages = ", ".join(f"{k} {v:.1f}" for k, v in inc["seconds"].items() if k != "total")
-            print(
-                f"incremental   +{added:,} articles: {inc_s:7.1f} s = {inc_s / seconds:.1%} of the "
-                f"full build, peak {inc_mb:,.0f} MB; {stages}; record cache "
-                f"{inc['work']['cache_hits']} of {inc['work']['processed']} files",
-                flush=True,
-            )
+            if args.added:
+                added = generate(args.added, raw, seed=size + 1, prefix="added")
+                inc_s, out, inc_mb = run(build)
+                inc = json.loads(out)
+                stages = ", ".join(
+                    f"{k} {v:.1f}" for k, v in inc["seconds"].items() if k != "total"
+                )
+                print(
+                    f"incremental   +{added:,} articles: {inc_s:7.1f} s = "
+                    f"{inc_s / seconds:.1%} of the full build, peak {inc_mb:,.0f} MB; {stages}; "
+                    "record cache "
+                    f"{inc['work']['cache_hits']} of {inc['work']['processed']} files",
+                    flush=True,
+                )
             if size > args.peers_up_to:
                 continue
             release = work / "dist" / "1.0.0"
