@@ -21,8 +21,10 @@ from datetime import date
 from functools import partial
 from typing import Any, Protocol
 
+import numpy as np
+
 from kcna_dataset.config import DedupConfig
-from kcna_dataset.dedup.minhash import candidate_pairs, neighbours
+from kcna_dataset.dedup.minhash import candidate_pair_array, neighbours
 from kcna_dataset.dedup.normalize import comparison_text, match_key
 from kcna_dataset.dedup.sketch import Sketches, sketch_bodies, unit_features
 from kcna_dataset.dedup.verify import Features, PairScore, bridgeable, verify
@@ -142,15 +144,24 @@ def deduplicate(
 
     # 2. candidates between units, over the whole text and over its opening
     bands = sketches.bands[[u.row for u in units]]
-    pairs = candidate_pairs(bands[:, : config.bands]) | candidate_pairs(bands[:, config.bands :])
+    pairs = np.unique(
+        np.concatenate(
+            [
+                candidate_pair_array(bands[:, : config.bands]),
+                candidate_pair_array(bands[:, config.bands :]),
+            ]
+        ),
+        axis=0,
+    )
     del bands
-    near = neighbours(pairs, len(units))
-    in_window = [
-        (i, j) if i > j else (j, i)
-        for i, j in pairs
-        if abs((units[i].head.published_date - units[j].head.published_date).days)
-        <= config.window_days
-    ]
+    # pairs published further apart than the window are decided without the texts, here in
+    # numpy: on a large corpus they are most of the pairs (same wording, other years)
+    days = np.array([u.head.published_date.toordinal() for u in units], dtype=np.int64)
+    inside = np.abs(days[pairs[:, 0]] - days[pairs[:, 1]]) <= config.window_days
+    outside = int(len(pairs) - inside.sum())
+    # (later, earlier) in rank order, as the clustering visits them
+    in_window = list(zip(pairs[inside, 1].tolist(), pairs[inside, 0].tolist(), strict=True))
+    near = neighbours(in_window, len(units))
     ids = [u.head.article_id for u in units]
     known: dict[tuple[str, str], PairScore] = {}
     if scores is not None:
@@ -200,6 +211,8 @@ def deduplicate(
     via: dict[int, int] = {}
     bridged: dict[int, PairScore] = {}  # unit -> its score against the center it bridged to
     verdicts: dict[str, int] = defaultdict(int)
+    if outside:
+        verdicts["outside-window"] = outside
     for i in range(len(units)):
         if progress and i % 4096 == 0:
             progress("dedup", i, len(units))
@@ -208,10 +221,6 @@ def deduplicate(
         for j in near[i]:
             if j >= i:
                 continue  # units are visited in rank order: only earlier ones are placed
-            gap = abs((units[i].head.published_date - units[j].head.published_date).days)
-            if gap > config.window_days:
-                verdicts["outside-window"] += 1  # decided without reading the texts
-                continue
             score = tried.get(j) or score_of(i, j)
             tried[j] = score
             verdicts[score.verdict] += 1

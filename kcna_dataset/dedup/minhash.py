@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -91,8 +91,8 @@ def band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
     return key
 
 
-def candidate_pairs(keys: np.ndarray) -> set[tuple[int, int]]:
-    """Index pairs (i < j) that share a bucket in at least one band."""
+def candidate_pair_array(keys: np.ndarray) -> np.ndarray:
+    """(m, 2) int64 index pairs (i < j, sorted, unique) that share a bucket in some band."""
     n = keys.shape[0]
     codes: list[np.ndarray] = []
     for band in range(keys.shape[1]):
@@ -110,13 +110,17 @@ def candidate_pairs(keys: np.ndarray) -> set[tuple[int, int]]:
             a, b = order[active], order[active + d]
             codes.append(np.minimum(a, b).astype(np.int64) * n + np.maximum(a, b))
             d += 1
-    if not codes:
-        return set()
-    unique = np.unique(np.concatenate(codes))
-    return set(zip((unique // n).tolist(), (unique % n).tolist(), strict=True))
+    unique = np.unique(np.concatenate(codes)) if codes else np.empty(0, np.int64)
+    return np.stack([unique // n, unique % n], axis=1) if n else np.empty((0, 2), np.int64)
 
 
-def neighbours(pairs: set[tuple[int, int]], n: int) -> list[list[int]]:
+def candidate_pairs(keys: np.ndarray) -> set[tuple[int, int]]:
+    """Index pairs (i < j) that share a bucket in at least one band."""
+    pairs = candidate_pair_array(keys)
+    return set(zip(pairs[:, 0].tolist(), pairs[:, 1].tolist(), strict=True))
+
+
+def neighbours(pairs: Iterable[tuple[int, int]], n: int) -> list[list[int]]:
     adjacency: dict[int, list[int]] = defaultdict(list)
     for i, j in pairs:
         adjacency[i].append(j)
