@@ -32,6 +32,7 @@ import threading
 import time
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 from bench.dedup_corpus import base_articles, copy_for
 
@@ -177,6 +178,14 @@ def run(command: list[str]) -> tuple[float, str, float]:
     return time.perf_counter() - started, out, peak / 1024
 
 
+def run_build(command: list[str]) -> tuple[float, dict[str, Any], float, str]:
+    """`kcna-dataset build --json`: (wall seconds, summary, peak MB, "stage s, ..." line)."""
+    seconds, out, peak_mb = run(command)
+    summary = json.loads(out)
+    stages = ", ".join(f"{k} {v:.1f}" for k, v in summary["seconds"].items() if k != "total")
+    return seconds, summary, peak_mb, stages
+
+
 def dedup_peers(raw: Path) -> tuple[float, float, int]:
     """(our dedup stage s, datasketch signatures + index s, articles), one process each."""
     from bench.dedup_bench import datasketch_lsh, ours
@@ -224,11 +233,7 @@ def main(argv: list[str] | None = None) -> None:
                 str(work / "cache"),
                 "--json",
             ] + (["--jobs", str(args.jobs)] if args.jobs else [])
-            seconds, out, peak_mb = run(build)
-            summary = json.loads(out)
-            stages = ", ".join(
-                f"{k} {v:.1f}" for k, v in summary["seconds"].items() if k != "total"
-            )
+            seconds, summary, peak_mb, stages = run_build(build)
             print(
                 f"full build    {n:>9,} articles: {seconds:7.1f} s, "
                 f"{n / seconds:6,.0f} articles/s, peak {peak_mb:6,.0f} MB "
@@ -238,11 +243,7 @@ def main(argv: list[str] | None = None) -> None:
             )
             if args.added:
                 added = generate(args.added, raw, seed=size + 1, prefix="added")
-                inc_s, out, inc_mb = run(build)
-                inc = json.loads(out)
-                stages = ", ".join(
-                    f"{k} {v:.1f}" for k, v in inc["seconds"].items() if k != "total"
-                )
+                inc_s, inc, inc_mb, stages = run_build(build)
                 print(
                     f"incremental   +{added:,} articles: {inc_s:7.1f} s = "
                     f"{inc_s / seconds:.1%} of the full build, peak {inc_mb:,.0f} MB; {stages}; "

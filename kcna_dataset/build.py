@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as arrow
-import pyarrow.compute as pc
 
 from kcna_dataset import __version__
 from kcna_dataset.cache import PairScoreCache, RecordCache, rules_fingerprint
@@ -37,8 +36,8 @@ from kcna_dataset.publish import (
 from kcna_dataset.records import Article
 from kcna_dataset.report import ValidationReport
 from kcna_dataset.schema import (
+    dangling_references,
     failure_cases,
-    foreign_keys,
     table_from_columns,
     table_from_rows,
 )
@@ -150,17 +149,11 @@ def check_release_tables(tables: dict[str, arrow.Table]) -> None:
                 "This is a bug in kcna-dataset; please report it with the input.",
             )
 
-    for table, column, ref, ref_column in foreign_keys():
-        values = tables[table].column(column)
-        known = pc.is_in(values, value_set=tables[ref].column(ref_column).combine_chunks())
-        # null references are allowed (an optional key); is_in says false for them
-        dangling = pc.invert(pc.or_kleene(known, pc.is_null(values)))
-        if missing := set(values.filter(dangling).to_pylist()):
-            raise BuildError(
-                f"internal check failed: {table}.{column} values missing from {ref}: "
-                f"{sorted(missing)[:3]}",
-                "This is a bug in kcna-dataset; please report it.",
-            )
+    for table, column, ref, _, missing in dangling_references(tables):
+        raise BuildError(
+            f"internal check failed: {table}.{column} values missing from {ref}: {missing[:3]}",
+            "This is a bug in kcna-dataset; please report it.",
+        )
 
 
 def build(

@@ -82,8 +82,6 @@ class RecordCache:
         self._db.execute("DELETE FROM entries WHERE rules != ?", (fingerprint,))
         self._pending: list[tuple[str, str, bytes]] = []
         self._pending_bytes = 0
-        self.hits = 0
-        self.misses = 0
 
     def put(self, key: str, value: bytes) -> None:
         self._pending.append((key, self.fingerprint, value))

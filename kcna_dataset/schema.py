@@ -11,7 +11,7 @@ mapping is done here; tests/test_schema.py proves frictionless and pandera flag 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -140,6 +140,17 @@ class FailureCase:
 SLICE_ROWS = 5_000
 
 
+def duplicate_cases(
+    table: str, data: arrow.Table, columns: Iterable[str] | None = None
+) -> list[FailureCase]:
+    """Every row whose value of a declared unique key (unique fields, primary key) repeats
+    somewhere in `data`: the unique checks of `failure_cases`, over the whole table in Arrow."""
+    found: list[FailureCase] = []
+    for key in unique_keys(table, columns):
+        found.extend(_duplicates(key, data))
+    return found
+
+
 def _duplicates(key: list[str], data: arrow.Table) -> Iterator[FailureCase]:
     if len(key) == 1:
         column = data.column(key[0])
@@ -187,9 +198,25 @@ def failure_cases(
                 )
                 for case in e.failure_cases.itertuples()
             )
-    for key in unique_keys(table, columns) if uniqueness else []:
-        found.extend(_duplicates(key, data))
+    if uniqueness:
+        found.extend(duplicate_cases(table, data, columns))
     return found
+
+
+def dangling_references(
+    tables: Mapping[str, arrow.Table],
+) -> Iterator[tuple[str, str, str, str, list[Any]]]:
+    """(table, column, referenced table, referenced column, sorted values missing from it) for
+    each declared foreign key, among `tables`, that has any. Nulls are not references (Table
+    Schema); a required column's nulls are the schema check's to report."""
+    for table, column, ref, ref_column in foreign_keys():
+        if table not in tables or ref not in tables:
+            continue
+        values = tables[table].column(column)
+        known = pc.is_in(values, value_set=tables[ref].column(ref_column).combine_chunks())
+        dangling = pc.invert(pc.or_kleene(known, pc.is_null(values)))
+        if missing := set(values.filter(dangling).to_pylist()):
+            yield table, column, ref, ref_column, sorted(missing)
 
 
 def foreign_keys() -> list[tuple[str, str, str, str]]:
@@ -230,8 +257,8 @@ def table_from_columns(
 ) -> arrow.Table:
     """An Arrow table in the declared column order from {column: values} (all the declared
     columns, or `names`)."""
-    wanted = list(names) if names is not None else arrow_schema(table).names
-    schema = arrow.schema([arrow_schema(table).field(n) for n in wanted])
+    declared = arrow_schema(table)
+    schema = declared if names is None else arrow.schema([declared.field(n) for n in names])
     arrays = [to_arrow(columns[f.name], f.type) for f in schema]
     return arrow.Table.from_arrays(arrays, schema=schema)
 

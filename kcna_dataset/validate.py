@@ -9,7 +9,7 @@ from __future__ import annotations
 import calendar
 import contextlib
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import date
@@ -22,7 +22,14 @@ from kcna_dataset.parse.text import stamp_date
 from kcna_dataset.read import InputFile, discover, ignored_reason
 from kcna_dataset.records import Article, StageStats, article_id_for
 from kcna_dataset.report import FileReport, Rejection, ValidationReport
-from kcna_dataset.schema import SLICE_ROWS, FailureCase, failure_cases, table_from_columns
+from kcna_dataset.schema import (
+    SLICE_ROWS,
+    FailureCase,
+    duplicate_cases,
+    failure_cases,
+    table_from_columns,
+    unique_keys,
+)
 from kcna_dataset.sources import SourceRegistry
 from kcna_dataset.workers import FileRunner, FileSettings
 
@@ -239,11 +246,12 @@ def check_table(articles: Sequence[Article]) -> dict[int, list[Finding]]:
             if case.row < 0:
                 continue  # a whole-column failure (dtype) would be a bug in this module
             out[start + case.row].append(_schema_finding(articles[start + case.row], case))
-    ids = Counter(a.article_id for a in articles)
-    for row, a in enumerate(articles):
-        if ids[a.article_id] > 1:  # ids are unique over all rows, not per slice
-            case = FailureCase(row, "article_id", "field_uniqueness", a.article_id)
-            out[row].append(_schema_finding(a, case))
+    # the unique keys hold over all rows, not per slice
+    keys = sorted({c for key in unique_keys("articles", columns) for c in key})
+    key_columns = {c: [getattr(a, c) for a in articles] for c in keys}
+    whole = table_from_columns("articles", key_columns, keys)
+    for case in duplicate_cases("articles", whole, keys):
+        out[case.row].append(_schema_finding(articles[case.row], case))
     return dict(out)
 
 

@@ -15,7 +15,7 @@ import pyarrow.parquet as parquet
 
 from kcna_dataset.exceptions import UsageError
 from kcna_dataset.publish import TABLES, sha256_file
-from kcna_dataset.schema import arrow_schema, failure_cases, foreign_keys
+from kcna_dataset.schema import arrow_schema, dangling_references, failure_cases
 from kcna_dataset.validate import constraint_name
 
 
@@ -152,18 +152,13 @@ def verify_release(release: Path) -> VerifyReport:
                 )
             if fmt == "parquet" or table not in tables:
                 tables[table] = data
-    for table, column, ref, ref_column in foreign_keys():
-        if table in tables and ref in tables:
-            missing = set(tables[table].column(column).to_pylist()) - set(
-                tables[ref].column(ref_column).to_pylist()
+    for table, column, ref, ref_column, missing in dangling_references(tables):
+        report.problems.append(
+            Problem(
+                "foreign-key",
+                f"data/{table}.parquet",
+                f"{table}.{column} has {len(missing)} values missing from "
+                f"{ref}.{ref_column}, e.g. {missing[0]!r}",
             )
-            if missing:
-                report.problems.append(
-                    Problem(
-                        "foreign-key",
-                        f"data/{table}.parquet",
-                        f"{table}.{column} has {len(missing)} values missing from "
-                        f"{ref}.{ref_column}, e.g. {sorted(missing)[0]!r}",
-                    )
-                )
+        )
     return report

@@ -114,12 +114,6 @@ def candidate_pair_array(keys: np.ndarray) -> np.ndarray:
     return np.stack([unique // n, unique % n], axis=1) if n else np.empty((0, 2), np.int64)
 
 
-def candidate_pairs(keys: np.ndarray) -> set[tuple[int, int]]:
-    """Index pairs (i < j) that share a bucket in at least one band."""
-    pairs = candidate_pair_array(keys)
-    return set(zip(pairs[:, 0].tolist(), pairs[:, 1].tolist(), strict=True))
-
-
 def neighbours(pairs: Iterable[tuple[int, int]], n: int) -> list[list[int]]:
     adjacency: dict[int, list[int]] = defaultdict(list)
     for i, j in pairs:
