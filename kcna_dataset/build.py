@@ -6,12 +6,14 @@ import json
 import sqlite3
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import pyarrow as arrow
+import pyarrow.compute as pc
 
 from kcna_dataset import __version__
 from kcna_dataset.cache import PairScoreCache, RecordCache, rules_fingerprint
@@ -36,13 +38,14 @@ from kcna_dataset.publish import (
 from kcna_dataset.records import Article
 from kcna_dataset.report import ValidationReport
 from kcna_dataset.schema import (
+    arrow_schema,
     dangling_references,
     failure_cases,
     table_from_columns,
     table_from_rows,
 )
 from kcna_dataset.sources import SourceRegistry
-from kcna_dataset.validate import RECORD_COLUMNS, Progress, validate_paths
+from kcna_dataset.validate import Progress, validate_paths
 from kcna_dataset.workers import FileRunner, FileSettings, default_jobs, file_runner
 
 
@@ -95,26 +98,58 @@ class BuildResult:
 def assemble_tables(
     report: ValidationReport, dedup: DedupResult, registry: SourceRegistry
 ) -> dict[str, arrow.Table]:
-    # column lists, not row dicts: a row dict per article costs more than the article
-    ordered = sorted(report.articles, key=lambda a: (a.published_date, a.article_id))
-    joined = [dedup.membership[a.article_id] for a in ordered]
-    articles = {c: [getattr(a, c) for a in ordered] for c in RECORD_COLUMNS}
-    articles["statement_id"] = [m.statement_id for m in joined]
-    articles["match"] = [m.match for m in joined]
-    articles["similarity"] = [m.similarity for m in joined]
-    del ordered, joined
+    articles = report.articles
+    order = articles.release_order()
+    if not _is_identity(order):
+        articles = articles.take(order)
+    joined = [dedup.membership[x] for x in articles.column("article_id")]
+    added = table_from_columns(
+        "articles",
+        {
+            "statement_id": [m.statement_id for m in joined],
+            "match": [m.match for m in joined],
+            "similarity": [m.similarity for m in joined],
+        },
+        ["statement_id", "match", "similarity"],
+    )
+    del joined
+    # the record columns are the validated table's own buffers: the bodies are not copied
+    declared = arrow_schema("articles")
+    articles_table = arrow.Table.from_arrays(
+        [
+            (added if f.name in added.column_names else articles.table).column(f.name)
+            for f in declared
+        ],
+        schema=declared,
+    )
     columns = (
         "statement_id",
         "title",
         "published_date",
         "dateline",
-        "body",
         "canonical_article_id",
         "canonical_source",
         "article_count",
     )
     statements = {c: [getattr(s, c) for s in dedup.statements] for c in columns}
     statements["sources"] = [";".join(s.sources) for s in dedup.statements]
+    statements_table = table_from_columns(
+        "statements", statements, [n for n in arrow_schema("statements").names if n != "body"]
+    )
+    del statements
+    # each statement's body is its canonical article's, taken from the articles in Arrow
+    rows = pc.index_in(
+        statements_table.column("canonical_article_id"), value_set=articles_table["article_id"]
+    )
+    body = articles_table.column("body").take(rows)
+    statements_declared = arrow_schema("statements")
+    statements_table = arrow.Table.from_arrays(
+        [
+            body if f.name == "body" else statements_table.column(f.name)
+            for f in statements_declared
+        ],
+        schema=statements_declared,
+    )
     sources = [
         {
             "source": s.source,
@@ -128,11 +163,27 @@ def assemble_tables(
     ]
     rejections = [r.to_row() for r in report.rejections]
     return {
-        "statements": table_from_columns("statements", statements),
-        "articles": table_from_columns("articles", articles),
+        "statements": statements_table,
+        "articles": articles_table,
         "sources": table_from_rows("sources", sources),
         "rejections": table_from_rows("rejections", rejections),
     }
+
+
+def _is_identity(order: arrow.Array) -> bool:
+    return len(order) == 0 or bool(
+        pc.all(pc.equal(order, arrow.array(range(len(order)), order.type))).as_py()
+    )
+
+
+def in_release_order(report: ValidationReport) -> ValidationReport:
+    """The report with its articles (and sketches) in the published order: the release's
+    articles table then shares the validated table's buffers instead of copying them."""
+    order = report.articles.release_order()
+    if _is_identity(order):
+        return report
+    sketches = report.sketches.take(order.to_numpy()) if report.sketches is not None else None
+    return replace(report, articles=report.articles.take(order), sketches=sketches)
 
 
 def check_release_tables(tables: dict[str, arrow.Table]) -> None:
@@ -216,6 +267,7 @@ def _build(
     registry = runner.settings.registry
     started = time.perf_counter()
     report = validate_paths([raw], progress=progress, runner=runner)
+    report = in_release_order(report)
     validated = time.perf_counter() - started
     if not report.valid and not skip_invalid:
         s = report.summary
@@ -283,7 +335,8 @@ def _build_locked(
                 {"dedup": dedup_seconds},
             )
 
-    newest = max(max(a.published_date, a.listed_date or a.published_date) for a in report.articles)
+    dates = report.articles.table.select(["published_date", "listed_date"])
+    newest = max(pc.max(dates.column(c)).as_py() or date.min for c in dates.column_names)
     metadata = {
         "name": "kcna-dataset",
         "title": "KCNA statements: North Korean state media, deduplicated across outlets",
@@ -328,7 +381,7 @@ def _build_locked(
 
 
 def deduplicate_with_stable_ids(
-    articles: list[Article],
+    articles: Sequence[Article],
     registry: SourceRegistry,
     config: DedupConfig,
     previous: Path | None,

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from kcna_dataset import __version__
 from kcna_dataset.config import DedupConfig
+from kcna_dataset.declarations import read_declaration
 from kcna_dataset.dedup.verify import PairScore
 from kcna_dataset.sources import SourceRegistry
 
@@ -30,6 +31,8 @@ PACKAGE = Path(__file__).resolve().parent
 # Everything the per-file work runs: a change to any of these changes every key.
 RULE_SOURCES = (
     "parse",
+    "article_table.py",
+    "schema.py",
     "dedup/normalize.py",
     "dedup/minhash.py",
     "dedup/sketch.py",
@@ -56,6 +59,8 @@ def rules_fingerprint(registry: SourceRegistry, config: DedupConfig | None) -> s
         for f in files:
             digest.update(f.relative_to(PACKAGE).as_posix().encode() + b"\0")
             digest.update(f.read_bytes())
+    # cached articles are Arrow tables of the declared article types
+    digest.update(read_declaration("articles.schema.json").encode())
     digest.update(repr(registry.sources).encode())
     if config is not None:  # sketches and pair verdicts depend on the dedup settings
         digest.update(repr(sorted(config.to_dict().items())).encode())

@@ -93,10 +93,21 @@ def _resource_schema(table: str, fmt: str, suffix: str) -> dict[str, Any]:
     return schema
 
 
+def write_parquet(data: arrow.Table, path: Path) -> None:
+    """One row group at a time, each made one contiguous chunk first: Parquet's page boundaries
+    follow the chunks it is given, and the file's bytes must depend on the rows alone, not on
+    how the table was chunked in memory (per input file, per slice)."""
+    options = {k: v for k, v in PARQUET_OPTIONS.items() if k != "row_group_size"}
+    with parquet.ParquetWriter(path, data.schema, **options) as writer:
+        for start in range(0, max(data.num_rows, 1), ROW_GROUP_SIZE):
+            part = data.slice(start, ROW_GROUP_SIZE).combine_chunks()
+            writer.write_table(part, row_group_size=ROW_GROUP_SIZE)
+
+
 def _write_table(folder: Path, table: str, data: arrow.Table) -> list[dict[str, Any]]:
     parquet_path = folder / "data" / f"{table}.parquet"
     csv_path = folder / "data" / f"{table}.csv"
-    parquet.write_table(data, parquet_path, **PARQUET_OPTIONS)
+    write_parquet(data, parquet_path)
     arrow_csv.write_csv(data, csv_path, CSV_OPTIONS)
     resources = []
     for path, fmt, suffix in ((parquet_path, "parquet", ""), (csv_path, "csv", "-csv")):

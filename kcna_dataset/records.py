@@ -78,7 +78,7 @@ class Statement:
     title: str
     published_date: date
     dateline: str | None
-    body: str
+    # the body is the canonical article's (canonical_article_id): not held twice
     canonical_article_id: str
     canonical_source: str
     sources: tuple[str, ...]

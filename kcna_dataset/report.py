@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from kcna_dataset.findings import Finding, Severity
-from kcna_dataset.records import Article, StageStats
+from kcna_dataset.records import StageStats
 
 if TYPE_CHECKING:
+    from kcna_dataset.article_table import ArticleTable
     from kcna_dataset.dedup.sketch import Sketches
 
 
@@ -70,7 +71,7 @@ class FileReport:
 @dataclass(slots=True)
 class ValidationReport:
     files: list[FileReport]
-    articles: list[Article]  # accepted records, ready for dedup
+    articles: ArticleTable  # accepted records, ready for dedup (in path order)
     rejections: list[Rejection]
     stats: list[StageStats]
     sketches: Sketches | None = None  # dedup sketches, row i = articles[i] (when built for dedup)

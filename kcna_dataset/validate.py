@@ -9,50 +9,28 @@ from __future__ import annotations
 import calendar
 import contextlib
 import re
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 
-from kcna_dataset.dedup.sketch import Sketches, sketch_bodies
+import numpy as np
+
+from kcna_dataset.article_table import RECORD_COLUMNS, ArticleTable
+from kcna_dataset.dedup.sketch import Sketches
 from kcna_dataset.findings import Finding, Severity, finding
 from kcna_dataset.parse import Draft, ParsedRecord
 from kcna_dataset.parse.text import stamp_date
 from kcna_dataset.read import InputFile, discover, ignored_reason
 from kcna_dataset.records import Article, StageStats, article_id_for
 from kcna_dataset.report import FileReport, Rejection, ValidationReport
-from kcna_dataset.schema import (
-    SLICE_ROWS,
-    FailureCase,
-    duplicate_cases,
-    failure_cases,
-    table_from_columns,
-    unique_keys,
-)
+from kcna_dataset.schema import FailureCase, failure_cases
 from kcna_dataset.sources import SourceRegistry
 from kcna_dataset.workers import FileRunner, FileSettings
 
 # progress(stage, done, total): called as work advances, so a front end can draw it.
 Progress = Callable[[str, int, int], None]
 KCNA_FOUNDED = date(1946, 12, 5)  # also the `minimum` of the date fields in schemas/
-# Columns the validate stage fills; dedup adds statement_id, match and similarity.
-RECORD_COLUMNS = (
-    "article_id",
-    "source",
-    "source_label",
-    "title",
-    "published_date",
-    "listed_date",
-    "dateline",
-    "body",
-    "end_mark",
-    "stamp",
-    "topic",
-    "url",
-    "raw_path",
-    "raw_sha256",
-)
 
 
 def check_record(
@@ -192,26 +170,35 @@ def _path_order(a: Article) -> tuple[str, int]:
     return (a.raw_path.split("#L")[0], a.line or 0)
 
 
-def number_twins(articles: Iterable[Article]) -> tuple[list[Article], list[Finding]]:
+def number_twins(articles: ArticleTable) -> tuple[ArticleTable, list[Finding], np.ndarray]:
     """Records identical after cleaning (a page captured twice) share an id: number them -2, -3.
 
-    Also returns a duplicate-record warning for each numbered twin, naming the first record.
+    Returns the articles in path order (file, then line) with the twins renumbered, a
+    duplicate-record warning for each numbered twin naming the first record, and the row order
+    (new row i = old row order[i]) for whatever else is aligned with the rows.
     """
-    by_id: dict[str, list[Article]] = defaultdict(list)
-    for a in articles:
-        by_id[a.article_id].append(a)
-    out: list[Article] = []
+    ids = articles.column("article_id")
+    paths = articles.column("raw_path")
+    lines = articles.column("line")
+    keys = [(p.split("#L")[0], n or 0) for p, n in zip(paths, lines, strict=True)]
     warnings: list[Finding] = []
-    for twins in by_id.values():
-        twins.sort(key=_path_order)
-        first = twins[0]
-        out.append(first)
-        for i, a in enumerate(twins[1:], 2):
-            out.append(replace(a, article_id=f"{a.article_id}-{i}"))
-            warnings.append(
-                finding("duplicate-record", _path_order(a)[0], a.line, first=first.raw_path)
-            )
-    return sorted(out, key=_path_order), warnings
+    if repeated := {x for x, n in Counter(ids).items() if n > 1}:
+        rows_of: dict[str, list[int]] = defaultdict(list)
+        for i, x in enumerate(ids):
+            if x in repeated:
+                rows_of[x].append(i)
+        for x, rows in rows_of.items():
+            rows.sort(key=keys.__getitem__)
+            for n, r in enumerate(rows[1:], 2):
+                ids[r] = f"{x}-{n}"
+                warnings.append(
+                    finding("duplicate-record", keys[r][0], lines[r], first=paths[rows[0]])
+                )
+        articles = articles.with_column("article_id", ids)
+    order = np.array(sorted(range(len(keys)), key=keys.__getitem__), dtype=np.int64)
+    if (order != np.arange(len(order))).any():
+        articles = articles.take(order)
+    return articles, warnings, order
 
 
 # pandera's check names -> the Table Schema constraint they enforce, for messages
@@ -232,25 +219,13 @@ def constraint_name(check: str) -> str:
 
 def check_table(articles: Sequence[Article]) -> dict[int, list[Finding]]:
     """Run the declared articles schema (pandera) over the accepted rows: row index -> findings."""
-    if not articles:
-        return {}
+    articles = ArticleTable.of(articles)
     columns = list(RECORD_COLUMNS)
     out: dict[int, list[Finding]] = defaultdict(list)
-    for start in range(0, len(articles), SLICE_ROWS):
-        # a slice of Articles at a time: the Arrow and pandas copies stay small
-        part = articles[start : start + SLICE_ROWS]
-        table = table_from_columns(
-            "articles", {c: [getattr(a, c) for a in part] for c in columns}, columns
-        )
-        for case in failure_cases("articles", table, columns, uniqueness=False):
-            if case.row < 0:
-                continue  # a whole-column failure (dtype) would be a bug in this module
-            out[start + case.row].append(_schema_finding(articles[start + case.row], case))
-    # the unique keys hold over all rows, not per slice
-    keys = sorted({c for key in unique_keys("articles", columns) for c in key})
-    key_columns = {c: [getattr(a, c) for a in articles] for c in keys}
-    whole = table_from_columns("articles", key_columns, keys)
-    for case in duplicate_cases("articles", whole, keys):
+    # pandera a slice at a time, the unique keys over all rows (failure_cases does both)
+    for case in failure_cases("articles", articles.table.select(columns), columns):
+        if case.row < 0:
+            continue  # a whole-column failure (dtype) would be a bug in this module
         out[case.row].append(_schema_finding(articles[case.row], case))
     return dict(out)
 
@@ -288,7 +263,7 @@ def validate_paths(
         StageStats("validate"),
     )
     files: dict[str, FileReport] = {}
-    accepted: list[Article] = []
+    parts: list[ArticleTable] = []
     sketches: list[Sketches] = []
     rejected: dict[str, list[tuple[ParsedRecord, list[Finding]]]] = defaultdict(list)
 
@@ -325,31 +300,31 @@ def validate_paths(
         report.findings.extend(outcome.warnings)
         if outcome.rejected:
             rejected[outcome.name].extend((rec, list(found)) for rec, found in outcome.rejected)
-        accepted.extend(outcome.accepted)
+        parts.append(outcome.accepted)
         if outcome.sketches is not None:
             sketches.append(outcome.sketches)
     config = runner.settings.config
     sketched = Sketches.concat(sketches, config.bands) if config is not None else None
-    row_of = {a.raw_path: i for i, a in enumerate(accepted)}
+    accepted = ArticleTable.concat(parts)
+    del parts
 
-    accepted, twin_warnings = number_twins(accepted)
+    accepted, twin_warnings, order = number_twins(accepted)
     for w in twin_warnings:
         files[w.path].findings.append(w)
     table_problems = check_table(accepted)
-    kept: list[Article] = []
-    for i, a in enumerate(accepted):
-        if i in table_problems:
+    kept = accepted
+    if table_problems:
+        for i in sorted(table_problems):
             valid_stats.drop("schema-violation")
+            a = accepted[i]
             rec = ParsedRecord(a.raw_path, a.line, a.raw_sha256, None, tuple(table_problems[i]))
             rejected[_path_order(a)[0]].append((rec, table_problems[i]))
-        else:
-            kept.append(a)
+        kept = accepted.filter([i not in table_problems for i in range(len(accepted))])
+        order = np.delete(order, sorted(table_problems))
+    del accepted
     valid_stats.kept = len(kept)
-    if sketched is not None:  # row i = kept[i], through the renumbering and sorting above
-        if len(row_of) == len(accepted):
-            sketched = sketched.take([row_of[a.raw_path] for a in kept])
-        else:  # record paths not unique (cannot happen with the shipped parsers): sketch again
-            sketched = sketch_bodies([a.body for a in kept], config)  # type: ignore[arg-type]
+    if sketched is not None:  # row i = kept[i], through the reordering above
+        sketched = sketched.take(order)
 
     rejections: list[Rejection] = []
     for name, recs in rejected.items():

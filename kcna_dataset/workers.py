@@ -20,6 +20,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from kcna_dataset.article_table import ArticleTable
 from kcna_dataset.cache import CacheReader, RecordCache, entry_key
 from kcna_dataset.config import DedupConfig
 from kcna_dataset.dedup.sketch import Sketches, sketch_bodies
@@ -51,7 +52,8 @@ class FileOutcome:
     name: str
     records: int = 0
     read_failure: Finding | None = None
-    accepted: tuple[Article, ...] = ()
+    # accepted articles as Arrow: pickling a table copies buffers, not one object per field
+    accepted: ArticleTable = field(default_factory=ArticleTable)
     sketches: Sketches | None = None  # row i = accepted[i]
     # rejected records (raw_path, line, raw_sha256; no draft) with all their findings
     rejected: tuple[tuple[ParsedRecord, tuple[Finding, ...]], ...] = ()
@@ -109,7 +111,7 @@ def _process_raw(name: str, raw: RawFile, settings: FileSettings) -> FileOutcome
         name,
         records,
         None,
-        tuple(accepted),
+        ArticleTable.from_articles(accepted),
         sketches,
         tuple(rejected),
         tuple(warnings),

@@ -187,7 +187,7 @@ def test_shipped_data_largest_group(shipped: DedupResult) -> None:
 
 
 def test_result_does_not_depend_on_input_order(shipped: DedupResult) -> None:
-    shuffled = SHIPPED[:]
+    shuffled = list(SHIPPED)
     random.Random(7).shuffle(shuffled)
     again = deduplicate(shuffled, REGISTRY)
     assert again.statements == shipped.statements

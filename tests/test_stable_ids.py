@@ -62,9 +62,7 @@ def test_newest_release_orders_versions_numerically(tmp_path: Path) -> None:
 
 
 def _statement(statement_id: str) -> Statement:
-    return Statement(
-        statement_id, "t", date(2024, 1, 1), None, "b", "a-1", "kcna-kp", ("kcna-kp",), 1
-    )
+    return Statement(statement_id, "t", date(2024, 1, 1), None, "a-1", "kcna-kp", ("kcna-kp",), 1)
 
 
 def test_split_merge_and_retired_are_reported() -> None:

@@ -126,7 +126,7 @@ def test_page_rule(tmp_path: Path, content: str, expected: tuple[str, int | None
     report = validate_one(tmp_path, "p.txt", content)
     assert not report.valid
     assert errors(report) == [("p.txt", *expected)]
-    assert report.articles == []
+    assert list(report.articles) == []
     assert [(r.raw_path, r.code) for r in report.rejections] == [("p.txt", expected[0])]
 
 

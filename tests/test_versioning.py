@@ -180,7 +180,7 @@ def test_failed_build_leaves_an_existing_dist_as_it_was(
     raw, out = first
     before = {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     (raw / "kcnawatch" / "new.txt").write_text(page(body=["A new statement text. -0-"]))
-    real = publish.parquet.write_table
+    real = publish.write_parquet
     calls = 0
 
     def dies_midway(*args: object, **kwargs: object) -> None:
@@ -190,7 +190,7 @@ def test_failed_build_leaves_an_existing_dist_as_it_was(
             raise KeyboardInterrupt  # Ctrl-C in the middle of writing the tables
         real(*args, **kwargs)
 
-    monkeypatch.setattr(publish.parquet, "write_table", dies_midway)
+    monkeypatch.setattr(publish, "write_parquet", dies_midway)
     with pytest.raises(KeyboardInterrupt):
         build(raw, out, today=TODAY)
     after = {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}

@@ -22,13 +22,17 @@ from functools import partial
 from typing import Any, Protocol
 
 import numpy as np
+import pyarrow as arrow
+import pyarrow.compute as pc
 
+from kcna_dataset.article_table import ArticleTable
 from kcna_dataset.config import DedupConfig
 from kcna_dataset.dedup.minhash import candidate_pair_array, neighbours
 from kcna_dataset.dedup.normalize import comparison_text, match_key
 from kcna_dataset.dedup.sketch import Sketches, sketch_bodies, unit_features
 from kcna_dataset.dedup.verify import Features, PairScore, bridgeable, verify
 from kcna_dataset.records import Article, Membership, StageStats, Statement
+from kcna_dataset.schema import SLICE_ROWS
 from kcna_dataset.sources import SourceRegistry
 
 __all__ = [
@@ -68,25 +72,37 @@ class Evidence:
 @dataclass(slots=True)
 class _Unit:
     key: bytes  # match-key digest shared by the members
-    members: list[Article]  # in rank order; members[0] represents the unit
-    row: int  # the head's index in the articles (and sketches) given to deduplicate
+    members: list[int]  # rows of the articles, in rank order; members[0] represents the unit
 
     @property
-    def head(self) -> Article:
+    def row(self) -> int:  # the head's row in the articles (and sketches) given to deduplicate
         return self.members[0]
 
 
 def _split_by_window(
-    copies: list[int], articles: Sequence[Article], window_days: int
+    copies: list[int], dates: Sequence[date], ids: Sequence[str], window_days: int
 ) -> list[list[int]]:
-    copies = sorted(copies, key=lambda i: (articles[i].published_date, articles[i].article_id))
+    copies = sorted(copies, key=lambda i: (dates[i], ids[i]))
     groups: list[list[int]] = [[copies[0]]]
     for i in copies[1:]:
-        if (articles[i].published_date - articles[groups[-1][0]].published_date).days > window_days:
+        if (dates[i] - dates[groups[-1][0]]).days > window_days:
             groups.append([i])
         else:
             groups[-1].append(i)
     return groups
+
+
+def _equal_bodies(table: ArticleTable, pairs: Sequence[tuple[int, int]]) -> dict[int, bool]:
+    """{row a: body of a == body of b} for (a, b) pairs, compared in Arrow a slice at a time."""
+    out: dict[int, bool] = {}
+    body = table.table.column("body")
+    for start in range(0, len(pairs), SLICE_ROWS):
+        part = pairs[start : start + SLICE_ROWS]
+        left = body.take(arrow.array([a for a, _ in part], arrow.int64()))
+        right = body.take(arrow.array([b for _, b in part], arrow.int64()))
+        same = pc.equal(left, right).to_pylist()
+        out.update(zip((a for a, _ in part), same, strict=True))
+    return out
 
 
 def statement_id_for(key: bytes, first: date) -> str:
@@ -120,15 +136,32 @@ def deduplicate(
     cores); `scores` holds pair verdicts of earlier runs (the same texts give the same verdict
     under the same settings), and receives the new ones."""
     config = config or DedupConfig()
-    stats = StageStats("dedup", total=len(articles))
+    # columns, not Article objects: at a million articles the objects alone take gigabytes
+    table = ArticleTable.of(articles)
+    del articles
+    stats = StageStats("dedup", total=len(table))
     if sketches is None:
-        sketches = sketch_bodies([a.body for a in articles], config)
-    if len(sketches) != len(articles):
-        raise ValueError(f"{len(sketches)} sketches for {len(articles)} articles")
+        body = table.table.column("body")
+        sketches = Sketches.concat(
+            [
+                sketch_bodies(body.slice(start, SLICE_ROWS).to_pylist(), config)
+                for start in range(0, len(table), SLICE_ROWS)
+            ],
+            config.bands,
+        )
+    if len(sketches) != len(table):
+        raise ValueError(f"{len(sketches)} sketches for {len(table)} articles")
+    ids: list[str] = table.column("article_id")
+    sources: list[str] = table.column("source")
+    dates: list[date] = table.column("published_date")
+    lengths: list[int] = pc.utf8_length(table.table.column("body")).to_pylist()
+    priority = {s: registry.by_slug(s).priority for s in set(sources)}
 
     def rank(i: int) -> tuple[int, date, int, str]:
-        a = articles[i]
-        return (registry.by_slug(a.source).priority, a.published_date, -len(a.body), a.article_id)
+        return (priority[sources[i]], dates[i], -lengths[i], ids[i])
+
+    def body_of(row: int) -> str:
+        return str(table.values("body", [row])[0])
 
     # 1. exact / normalised units
     by_key: dict[bytes, list[int]] = defaultdict(list)
@@ -136,9 +169,9 @@ def deduplicate(
         by_key[key].append(i)
     units = []
     for key, copies in by_key.items():
-        for group in _split_by_window(copies, articles, config.window_days):
+        for group in _split_by_window(copies, dates, ids, config.window_days):
             group.sort(key=rank)
-            units.append(_Unit(key, [articles[i] for i in group], group[0]))
+            units.append(_Unit(key, group))
     del by_key
     units.sort(key=lambda u: rank(u.row))
 
@@ -156,27 +189,27 @@ def deduplicate(
     del bands
     # pairs published further apart than the window are decided without the texts, here in
     # numpy: on a large corpus they are most of the pairs (same wording, other years)
-    days = np.array([u.head.published_date.toordinal() for u in units], dtype=np.int64)
+    days = np.array([dates[u.row].toordinal() for u in units], dtype=np.int64)
     inside = np.abs(days[pairs[:, 0]] - days[pairs[:, 1]]) <= config.window_days
     outside = int(len(pairs) - inside.sum())
     # (later, earlier) in rank order, as the clustering visits them
     in_window = list(zip(pairs[inside, 1].tolist(), pairs[inside, 0].tolist(), strict=True))
     near = neighbours(in_window, len(units))
-    ids = [u.head.article_id for u in units]
+    heads = [ids[u.row] for u in units]
     known: dict[tuple[str, str], PairScore] = {}
     if scores is not None:
-        known = scores.get_many([(ids[i], ids[j]) for i, j in in_window])
+        known = scores.get_many([(heads[i], heads[j]) for i, j in in_window])
     fresh: dict[tuple[str, str], PairScore] = {}
     # token sets only for the texts of pairs within the window not verified before: most
     # texts have none
-    needed = sorted({k for i, j in in_window if (ids[i], ids[j]) not in known for k in (i, j)})
+    needed = sorted({k for i, j in in_window if (heads[i], heads[j]) not in known for k in (i, j)})
     features: dict[int, Features] = dict(
         zip(
             needed,
             map_fn(
                 partial(unit_features, shingle_size=config.shingle_size),
-                [units[k].head.body for k in needed],
-                [units[k].head.published_date for k in needed],
+                table.values("body", [units[k].row for k in needed]),
+                [dates[units[k].row] for k in needed],
             ),
             strict=True,
         )
@@ -193,14 +226,14 @@ def deduplicate(
     def features_of(k: int) -> Features:
         if k in features:
             return features[k]
-        head = units[k].head
-        found = unit_features(head.body, head.published_date, config.shingle_size)
+        row = units[k].row
+        found = unit_features(body_of(row), dates[row], config.shingle_size)
         if k not in dropped:
             features[k] = found
         return found
 
     def score_of(i: int, j: int) -> PairScore:
-        pair = (ids[i], ids[j])
+        pair = (heads[i], heads[j])
         if (score := known.get(pair)) is None:
             score = fresh[pair] = verify(features_of(i), features_of(j), config)
         return score
@@ -258,46 +291,50 @@ def deduplicate(
     for i, c in enumerate(center_of):
         clusters[c].append(i)
 
+    # exact or normalised: does a copy in the center's own unit have the canonical body?
+    same_unit = [(r, units[c].row) for c in clusters for r in units[c].members[1:]]
+    exact = _equal_bodies(table, same_unit)
+    centers = list(clusters)
+    titles = table.values("title", [units[c].row for c in centers])
+    datelines = table.values("dateline", [units[c].row for c in centers])
     statements: list[Statement] = []
     membership: dict[str, Membership] = {}
     evidence: dict[str, Evidence] = {}
-    for c, members in clusters.items():
-        canonical = units[c].head
-        copies = [a for i in members for a in units[i].members]
-        first = min(a.published_date for a in copies)
+    for c, title, dateline in zip(centers, titles, datelines, strict=True):
+        members = clusters[c]
+        canonical = units[c].row
+        copies = [r for i in members for r in units[i].members]
+        first = min(dates[r] for r in copies)
         statement_id = statement_id_for(units[c].key, first)
-        slugs = sorted({a.source for a in copies}, key=lambda s: registry.by_slug(s).priority)
+        slugs = sorted({sources[r] for r in copies}, key=priority.__getitem__)
         statements.append(
             Statement(
                 statement_id=statement_id,
-                title=canonical.title,
+                title=title,
                 published_date=first,
-                dateline=canonical.dateline,
-                body=canonical.body,
-                canonical_article_id=canonical.article_id,
-                canonical_source=canonical.source,
+                dateline=dateline,
+                canonical_article_id=ids[canonical],
+                canonical_source=sources[canonical],
                 sources=tuple(slugs),
                 article_count=len(copies),
             )
         )
         for i in members:
-            for a in units[i].members:
-                if a is canonical:
-                    membership[a.article_id] = Membership(statement_id, None, None)
+            for r in units[i].members:
+                if r == canonical:
+                    membership[ids[r]] = Membership(statement_id, None, None)
                     continue
                 if i == c:
-                    match = "exact" if a.body == canonical.body else "normalized"
-                    membership[a.article_id] = Membership(statement_id, match, 1.0)
+                    match = "exact" if exact[r] else "normalized"
+                    membership[ids[r]] = Membership(statement_id, match, 1.0)
                 else:
                     score = joined_by[i]
                     to_center = bridged.get(i)
-                    against = units[via.get(i, c)].head.article_id
+                    against = heads[via.get(i, c)]
                     similarity = (to_center or score).similarity
-                    membership[a.article_id] = Membership(
-                        statement_id, score.match, round(similarity, 4)
-                    )
-                    evidence[a.article_id] = Evidence(against, score, to_center)
-                stats.drop(f"merged ({membership[a.article_id].match})")
+                    membership[ids[r]] = Membership(statement_id, score.match, round(similarity, 4))
+                    evidence[ids[r]] = Evidence(against, score, to_center)
+                stats.drop(f"merged ({membership[ids[r]].match})")
     stats.kept = len(statements)
     statements.sort(key=lambda s: (s.published_date, s.statement_id))
     return DedupResult(statements, membership, evidence, stats, len(pairs), dict(verdicts))

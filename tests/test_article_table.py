@@ -1,0 +1,95 @@
+"""Accepted articles as Arrow (ArticleTable), and Parquet bytes that depend on rows alone."""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+from pathlib import Path
+
+import pyarrow as arrow
+import pyarrow.parquet as parquet
+import pytest
+
+from kcna_dataset.article_table import ArticleTable
+from kcna_dataset.publish import PARQUET_OPTIONS, write_parquet
+from kcna_dataset.records import Article
+
+
+def article(n: int, **changes: object) -> Article:
+    fields: dict[str, object] = {
+        "article_id": f"a-{n:016x}",
+        "source": "kcna-kp",
+        "source_label": "KCNA",
+        "title": f"Title {n}",
+        "published_date": date(2024, 1, n),
+        "listed_date": None,
+        "dateline": "Pyongyang, January 1 (KCNA)",
+        "body": f"“Curly” text {n}. -0-",
+        "end_mark": True,
+        "stamp": None,
+        "topic": None,
+        "url": None,
+        "raw_path": f"r.jsonl#L{n}",
+        "raw_sha256": "0" * 64,
+        "line": n,
+    }
+    fields.update(changes)
+    return Article(**fields)  # type: ignore[arg-type]
+
+
+ARTICLES = [
+    article(1),
+    article(2, listed_date=date(2024, 1, 3), dateline=None, line=None, end_mark=False),
+    article(3, url="http://www.kcna.kp/en/article/q/1.kcmsd", topic="Politics", stamp="Juche113"),
+]
+
+
+def test_articles_come_back_as_they_went_in() -> None:
+    table = ArticleTable.from_articles(ARTICLES)
+    assert len(table) == 3
+    assert list(table) == ARTICLES
+    assert table[1] == ARTICLES[1]
+    assert table[-1] == ARTICLES[2]
+    assert list(table[1:]) == ARTICLES[1:]
+    assert list(table.take([2, 0])) == [ARTICLES[2], ARTICLES[0]]
+    assert list(table.filter([False, True, False])) == [ARTICLES[1]]
+    assert table.values("title", [2, 0]) == ["Title 3", "Title 1"]
+    assert table.column("line") == [1, None, 3]
+    with pytest.raises(IndexError, match="article 3 of 3"):
+        table[3]
+
+
+def test_release_order_is_date_then_id() -> None:
+    shuffled = [
+        article(2),
+        article(1, article_id="a-ffffffffffffffff", published_date=date(2024, 1, 2)),
+        article(3, published_date=date(2024, 1, 1)),
+    ]
+    table = ArticleTable.from_articles(shuffled)
+    assert table.release_order().to_pylist() == [2, 0, 1]
+
+
+def test_an_empty_table_has_the_record_columns() -> None:
+    empty = ArticleTable()
+    assert len(empty) == 0
+    assert list(empty) == []
+    assert empty.table.column_names[-2:] == ["raw_sha256", "line"]
+    assert len(ArticleTable.concat([empty, ArticleTable.from_articles(ARTICLES[:1])])) == 1
+
+
+def test_parquet_bytes_do_not_depend_on_how_the_table_is_chunked(tmp_path: Path) -> None:
+    rng = random.Random(0)
+    words = ["".join(rng.choice("abcdefghij") for _ in range(6)) for _ in range(5000)]
+    bodies = [" ".join(rng.choice(words) for _ in range(300)) for _ in range(1000)]  # 2 MB
+    one_chunk = arrow.table({"body": bodies})
+    many_chunks = arrow.concat_tables([one_chunk.slice(i, 7) for i in range(0, 1000, 7)])
+    assert many_chunks.column("body").num_chunks == 143
+    # pyarrow alone writes other pages (so other bytes) for other chunks of the same rows
+    parquet.write_table(one_chunk, tmp_path / "plain-one.parquet", **PARQUET_OPTIONS)
+    parquet.write_table(many_chunks, tmp_path / "plain-many.parquet", **PARQUET_OPTIONS)
+    plain = {p.name: p.read_bytes() for p in tmp_path.glob("plain-*")}
+    assert plain["plain-one.parquet"] != plain["plain-many.parquet"]
+    write_parquet(one_chunk, tmp_path / "one.parquet")
+    write_parquet(many_chunks, tmp_path / "many.parquet")
+    assert (tmp_path / "one.parquet").read_bytes() == (tmp_path / "many.parquet").read_bytes()
+    assert parquet.read_table(tmp_path / "many.parquet").column("body").to_pylist() == bodies
