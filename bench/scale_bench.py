@@ -191,7 +191,7 @@ def dedup_peers(raw: Path) -> tuple[float, float, int]:
     from bench.dedup_bench import datasketch_lsh, ours
     from kcna_dataset.validate import validate_paths
 
-    articles = validate_paths([raw]).articles
+    articles = list(validate_paths([raw]).articles)  # Article objects, as datasketch reads them
     _, ours_s = ours(articles)
     _, ds_s, _ = datasketch_lsh(articles)
     return ours_s, ds_s, len(articles)

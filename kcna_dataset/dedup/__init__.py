@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
@@ -110,6 +110,8 @@ def statement_id_for(key: bytes, first: date) -> str:
     return f"s-{digest[:16]}"
 
 
+# units whose candidate texts' token sets are built together (one process-pool map)
+FEATURE_BLOCK = 4096
 # map(function, iterable) -> iterable of results, in order: builtin map, or a process pool's
 MapFunction = Callable[..., Iterable[Any]]
 
@@ -200,26 +202,31 @@ def deduplicate(
     if scores is not None:
         known = scores.get_many([(heads[i], heads[j]) for i, j in in_window])
     fresh: dict[tuple[str, str], PairScore] = {}
-    # token sets only for the texts of pairs within the window not verified before: most
-    # texts have none
-    needed = sorted({k for i, j in in_window if (heads[i], heads[j]) not in known for k in (i, j)})
-    features: dict[int, Features] = dict(
-        zip(
-            needed,
-            map_fn(
-                partial(unit_features, shingle_size=config.shingle_size),
-                table.values("body", [units[k].row for k in needed]),
-                [dates[units[k].row] for k in needed],
-            ),
-            strict=True,
-        )
-    )
 
-    # a text's token sets are dropped once the last unit that pairs with it is placed: they are
-    # the largest objects of the stage (a bridge to a center dropped already computes it again)
+    # token sets only for the texts of pairs within the window not verified before (most
+    # texts have none), built a block of units at a time just before the clustering reaches
+    # them, and dropped once the last unit that pairs with them is placed: they are the largest
+    # objects of the stage (a bridge to a center dropped already computes it again)
+    def unverified(i: int) -> Iterator[int]:
+        return (j for j in near[i] if j < i and (heads[i], heads[j]) not in known)
+
+    needed = {k for i in range(len(units)) for j in unverified(i) for k in (i, j)}
     drop_after: dict[int, list[int]] = defaultdict(list)
     for k in needed:
         drop_after[max(k, *near[k])].append(k)
+    del needed
+    features: dict[int, Features] = {}
+
+    def prefetch(start: int) -> None:
+        block = range(start, min(start + FEATURE_BLOCK, len(units)))
+        want = sorted({k for i in block for j in unverified(i) for k in (i, j)} - features.keys())
+        rows = [units[k].row for k in want]
+        built = map_fn(
+            partial(unit_features, shingle_size=config.shingle_size),
+            table.values("body", rows),
+            [dates[r] for r in rows],
+        )
+        features.update(zip(want, built, strict=True))
 
     dropped: set[int] = set()
 
@@ -247,8 +254,10 @@ def deduplicate(
     if outside:
         verdicts["outside-window"] = outside
     for i in range(len(units)):
-        if progress and i % 4096 == 0:
-            progress("dedup", i, len(units))
+        if i % FEATURE_BLOCK == 0:
+            prefetch(i)
+            if progress:
+                progress("dedup", i, len(units))
         best: tuple[tuple[float, int, float, int], int, int, PairScore] | None = None
         tried: dict[int, PairScore] = {}
         for j in near[i]:
