@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, overload
 
+import numpy as np
 import pyarrow as arrow
 import pyarrow.compute as pc
 
@@ -39,6 +40,7 @@ RECORD_COLUMNS = (
 )
 # where each record starts in its file: kept for messages, never published
 LINE = "line"
+TAKE_ROWS = 16_384  # rows gathered at a time by take_rows
 
 
 def record_schema() -> arrow.Schema:
@@ -117,8 +119,8 @@ class ArticleTable(Sequence[Article]):
             return []
         return self.table.column(name).take(arrow.array(rows, arrow.int64())).to_pylist()
 
-    def take(self, rows: Sequence[int] | arrow.Array) -> ArticleTable:
-        return ArticleTable(self.table.take(rows))
+    def take(self, rows: Sequence[int] | np.ndarray | arrow.Array) -> ArticleTable:
+        return ArticleTable(take_rows(self.table, rows))
 
     def filter(self, mask: Sequence[bool]) -> ArticleTable:
         return ArticleTable(self.table.filter(arrow.array(mask, arrow.bool_())))
@@ -135,8 +137,42 @@ class ArticleTable(Sequence[Article]):
         )
 
 
+def take_rows(data: arrow.Table, rows: Sequence[int] | np.ndarray | arrow.Array) -> arrow.Table:
+    """`data.take(rows)`, a slice of `rows` at a time, each gathered chunk by chunk.
+
+    pyarrow's own take concatenates every chunk of a column into one array first: three times
+    the column at the peak (the chunks, their concatenation, the result). Here the peak is the
+    data plus the result plus one slice.
+    """
+    if isinstance(rows, arrow.Array | arrow.ChunkedArray):
+        rows = rows.to_numpy()
+    index = np.asarray(rows, dtype=np.int64)
+    batches = [b for b in data.to_batches() if b.num_rows]
+    if len(batches) <= 1 or len(index) == 0:
+        return data.take(arrow.array(index, arrow.int64()))
+    starts = np.cumsum([0] + [b.num_rows for b in batches])
+    out = []
+    for begin in range(0, len(index), TAKE_ROWS):
+        part = index[begin : begin + TAKE_ROWS]
+        chunk = np.searchsorted(starts, part, side="right") - 1
+        by_chunk = np.argsort(chunk, kind="stable")
+        ordered_chunks = chunk[by_chunk]
+        bounds = np.flatnonzero(np.diff(ordered_chunks)) + 1
+        pieces = [
+            batches[int(ordered_chunks[lo])].take(
+                arrow.array(part[by_chunk[lo:hi]] - starts[ordered_chunks[lo]], arrow.int64())
+            )
+            for lo, hi in zip([0, *bounds.tolist()], [*bounds.tolist(), len(part)], strict=True)
+        ]
+        gathered = arrow.Table.from_batches(pieces, data.schema).combine_chunks()
+        back = np.empty_like(by_chunk)
+        back[by_chunk] = np.arange(len(by_chunk))  # gathered row back[p] is part[p]
+        out.append(gathered.take(arrow.array(back, arrow.int64())))
+    return arrow.concat_tables(out)
+
+
 def _articles(batch: arrow.Table) -> list[Article]:
     return [Article(**row) for row in batch.to_pylist()]
 
 
-__all__ = ["LINE", "RECORD_COLUMNS", "ArticleTable", "record_schema"]
+__all__ = ["LINE", "RECORD_COLUMNS", "ArticleTable", "record_schema", "take_rows"]

@@ -16,6 +16,7 @@ import pyarrow as arrow
 import pyarrow.compute as pc
 
 from kcna_dataset import __version__
+from kcna_dataset.article_table import take_rows
 from kcna_dataset.cache import PairScoreCache, RecordCache, rules_fingerprint
 from kcna_dataset.card import dataset_card
 from kcna_dataset.changes import Changes, changelog_markdown, compare, next_version
@@ -141,7 +142,7 @@ def assemble_tables(
     rows = pc.index_in(
         statements_table.column("canonical_article_id"), value_set=articles_table["article_id"]
     )
-    body = articles_table.column("body").take(rows)
+    body = take_rows(articles_table.select(["body"]), rows.to_numpy()).column("body")
     statements_declared = arrow_schema("statements")
     statements_table = arrow.Table.from_arrays(
         [

@@ -10,7 +10,8 @@ import pyarrow as arrow
 import pyarrow.parquet as parquet
 import pytest
 
-from kcna_dataset.article_table import ArticleTable
+from kcna_dataset import article_table
+from kcna_dataset.article_table import ArticleTable, take_rows
 from kcna_dataset.publish import PARQUET_OPTIONS, write_parquet
 from kcna_dataset.records import Article
 
@@ -93,3 +94,19 @@ def test_parquet_bytes_do_not_depend_on_how_the_table_is_chunked(tmp_path: Path)
     write_parquet(many_chunks, tmp_path / "many.parquet")
     assert (tmp_path / "one.parquet").read_bytes() == (tmp_path / "many.parquet").read_bytes()
     assert parquet.read_table(tmp_path / "many.parquet").column("body").to_pylist() == bodies
+
+
+def test_take_rows_gathers_across_chunks_and_slices(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(article_table, "TAKE_ROWS", 3)  # several slices of the row order
+    data = arrow.concat_tables(
+        [
+            arrow.table({"n": list(range(s, s + 4)), "s": [f"r{i}" for i in range(s, s + 4)]})
+            for s in (0, 4, 8)
+        ]
+    )
+    assert data.column("n").num_chunks == 3
+    rows = [11, 0, 5, 4, 9, 1, 10, 2]
+    taken = take_rows(data, rows)
+    assert taken.column("n").to_pylist() == rows
+    assert taken.column("s").to_pylist() == [f"r{i}" for i in rows]
+    assert take_rows(data, []).num_rows == 0
