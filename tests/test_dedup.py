@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kcna_dataset.config import DedupConfig
-from kcna_dataset.dedup import DedupResult, deduplicate, match_key
+from kcna_dataset.dedup import DedupResult, deduplicate, match_key, minhash
 from kcna_dataset.dedup.minhash import candidate_pair_array
 from kcna_dataset.parse import parse_page
 from kcna_dataset.parse.text import split_body
@@ -507,3 +507,18 @@ def test_candidate_pairs_are_the_pairs_sharing_a_band_bucket(
     }
     pairs = candidate_pair_array(keys)
     assert [tuple(p) for p in pairs.tolist()] == sorted(expected)
+
+
+def test_candidate_pairs_are_the_same_when_codes_are_compacted_band_by_band(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rows = np.random.default_rng(3).integers(0, 4, size=(60, 6)).astype(np.uint64)
+    expected = sorted(
+        (i, j)
+        for i in range(60)
+        for j in range(i + 1, 60)
+        if any(a == b for a, b in zip(rows[i], rows[j], strict=True))
+    )
+    assert len(expected) == 1467
+    monkeypatch.setattr(minhash, "COMPACT_CODES", 0)  # compact after every band
+    assert [tuple(p) for p in candidate_pair_array(rows).tolist()] == expected

@@ -27,7 +27,7 @@ import pyarrow.compute as pc
 
 from kcna_dataset.article_table import ArticleTable
 from kcna_dataset.config import DedupConfig
-from kcna_dataset.dedup.minhash import candidate_pair_array, neighbours
+from kcna_dataset.dedup.minhash import candidate_codes, neighbours, pairs_of_codes
 from kcna_dataset.dedup.normalize import comparison_text, match_key
 from kcna_dataset.dedup.sketch import Sketches, sketch_bodies, unit_features
 from kcna_dataset.dedup.verify import Features, PairScore, bridgeable, verify
@@ -179,15 +179,11 @@ def deduplicate(
 
     # 2. candidates between units, over the whole text and over its opening
     bands = sketches.bands[[u.row for u in units]]
-    pairs = np.unique(
-        np.concatenate(
-            [
-                candidate_pair_array(bands[:, : config.bands]),
-                candidate_pair_array(bands[:, config.bands :]),
-            ]
-        ),
-        axis=0,
+    codes = np.union1d(
+        candidate_codes(bands[:, : config.bands]), candidate_codes(bands[:, config.bands :])
     )
+    pairs = pairs_of_codes(codes, len(units))
+    del codes
     del bands
     # pairs published further apart than the window are decided without the texts, here in
     # numpy: on a large corpus they are most of the pairs (same wording, other years)
