@@ -25,6 +25,7 @@ from kcna_dataset.dedup import DedupResult, MapFunction, ScoreStore, deduplicate
 from kcna_dataset.dedup.sketch import Sketches
 from kcna_dataset.dedup.stable_ids import IdChanges, carry_over, previous_ids
 from kcna_dataset.exceptions import BuildError, InvalidInputError, UsageError
+from kcna_dataset.memory import trim_heap
 from kcna_dataset.publish import (
     LICENSE,
     SEMVER,
@@ -269,6 +270,7 @@ def _build(
     started = time.perf_counter()
     report = validate_paths([raw], progress=progress, runner=runner)
     report = in_release_order(report)
+    trim_heap()  # the path-ordered table's blocks (see memory.py)
     validated = time.perf_counter() - started
     if not report.valid and not skip_invalid:
         s = report.summary
@@ -317,6 +319,7 @@ def _build_locked(
         progress,
         PairScoreCache(runner.cache) if runner.cache else None,
     )
+    trim_heap()  # the dedup stage's candidate arrays and token sets
     tables = assemble_tables(report, dedup, registry)
     check_release_tables(tables)
     dedup_seconds = time.perf_counter() - clock
