@@ -16,6 +16,7 @@ import pyarrow as arrow
 import pyarrow.compute as pc
 import pyarrow.parquet as parquet
 
+from kcna_dataset.article_table import take_rows
 from kcna_dataset.publish import version_key
 
 # constraints whose new value is stricter when it is larger / smaller
@@ -181,11 +182,12 @@ def row_differences(
         new_rows = new_rows.take(pc.sort_indices(new_keys.take(new_rows)))
         common = old_keys.take(old_rows)
 
+        # take_rows: a chunked column's own take would first copy the whole column
         def old_side(column: arrow.ChunkedArray) -> arrow.ChunkedArray:
-            return column.take(old_rows)
+            return take_rows(arrow.table({"c": column}), old_rows).column("c")
 
         def new_side(column: arrow.ChunkedArray) -> arrow.ChunkedArray:
-            return column.take(new_rows)
+            return take_rows(arrow.table({"c": column}), new_rows).column("c")
 
     differing: dict[int, list[str]] = {}
     for name in sorted(set(old_names) | set(new.column_names)):

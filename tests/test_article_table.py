@@ -78,6 +78,13 @@ def test_an_empty_table_has_the_record_columns() -> None:
     assert len(ArticleTable.concat([empty, ArticleTable.from_articles(ARTICLES[:1])])) == 1
 
 
+def test_values_are_taken_across_chunks() -> None:
+    table = ArticleTable.concat(ArticleTable.from_articles([a]) for a in ARTICLES)
+    assert table.table.column("title").num_chunks == 3
+    assert table.values("title", [2, 0, 1]) == ["Title 3", "Title 1", "Title 2"]
+    assert table.values("title", []) == []
+
+
 def test_parquet_bytes_do_not_depend_on_how_the_table_is_chunked(tmp_path: Path) -> None:
     rng = random.Random(0)
     words = ["".join(rng.choice("abcdefghij") for _ in range(6)) for _ in range(5000)]

@@ -22,7 +22,6 @@ from functools import partial
 from typing import Any, Protocol
 
 import numpy as np
-import pyarrow as arrow
 import pyarrow.compute as pc
 
 from kcna_dataset.article_table import ArticleTable
@@ -95,11 +94,10 @@ def _split_by_window(
 def _equal_bodies(table: ArticleTable, pairs: Sequence[tuple[int, int]]) -> dict[int, bool]:
     """{row a: body of a == body of b} for (a, b) pairs, compared in Arrow a slice at a time."""
     out: dict[int, bool] = {}
-    body = table.table.column("body")
     for start in range(0, len(pairs), SLICE_ROWS):
         part = pairs[start : start + SLICE_ROWS]
-        left = body.take(arrow.array([a for a, _ in part], arrow.int64()))
-        right = body.take(arrow.array([b for _, b in part], arrow.int64()))
+        left = table.column_at("body", [a for a, _ in part])
+        right = table.column_at("body", [b for _, b in part])
         same = pc.equal(left, right).to_pylist()
         out.update(zip((a for a, _ in part), same, strict=True))
     return out
