@@ -100,10 +100,9 @@ class BuildResult:
 def assemble_tables(
     report: ValidationReport, dedup: DedupResult, registry: SourceRegistry
 ) -> dict[str, arrow.Table]:
-    articles = report.articles
-    order = articles.release_order()
-    if not _is_identity(order):
-        articles = articles.take(order)
+    # build has sorted already (to free the path-ordered table before dedup): then this only
+    # computes the order again and finds nothing to move
+    articles = in_release_order(report).articles
     joined = [dedup.membership[x] for x in articles.column("article_id")]
     added = table_from_columns(
         "articles",

@@ -166,8 +166,13 @@ def date_cross_checks(d: Draft, path: str) -> list[Finding]:
     return found
 
 
+def _path_key(raw_path: str, line: int | None) -> tuple[str, int]:
+    """(file, line): where a record sits, for path order and messages."""
+    return (raw_path.split("#L")[0], line or 0)
+
+
 def _path_order(a: Article) -> tuple[str, int]:
-    return (a.raw_path.split("#L")[0], a.line or 0)
+    return _path_key(a.raw_path, a.line)
 
 
 def number_twins(articles: ArticleTable) -> tuple[ArticleTable, list[Finding], np.ndarray]:
@@ -180,7 +185,7 @@ def number_twins(articles: ArticleTable) -> tuple[ArticleTable, list[Finding], n
     ids = articles.column("article_id")
     paths = articles.column("raw_path")
     lines = articles.column("line")
-    keys = [(p.split("#L")[0], n or 0) for p, n in zip(paths, lines, strict=True)]
+    keys = list(map(_path_key, paths, lines))
     warnings: list[Finding] = []
     if repeated := {x for x, n in Counter(ids).items() if n > 1}:
         rows_of: dict[str, list[int]] = defaultdict(list)

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from kcna_dataset.config import DedupConfig
 from kcna_dataset.dedup import DedupResult, deduplicate, match_key, minhash
-from kcna_dataset.dedup.minhash import candidate_pair_array
+from kcna_dataset.dedup.minhash import candidate_codes, pairs_of_codes
 from kcna_dataset.parse import parse_page
 from kcna_dataset.parse.text import split_body
 from kcna_dataset.records import Article, article_id_for
@@ -505,7 +505,7 @@ def test_candidate_pairs_are_the_pairs_sharing_a_band_bucket(
         for j in range(i + 1, len(rows))
         if any(a == b for a, b in zip(rows[i], rows[j], strict=True))
     }
-    pairs = candidate_pair_array(keys)
+    pairs = pairs_of_codes(candidate_codes(keys), len(keys))
     assert [tuple(p) for p in pairs.tolist()] == sorted(expected)
 
 
@@ -521,4 +521,5 @@ def test_candidate_pairs_are_the_same_when_codes_are_compacted_band_by_band(
     )
     assert len(expected) == 1467
     monkeypatch.setattr(minhash, "COMPACT_CODES", 0)  # compact after every band
-    assert [tuple(p) for p in candidate_pair_array(rows).tolist()] == expected
+    pairs = pairs_of_codes(candidate_codes(rows), len(rows))
+    assert [tuple(p) for p in pairs.tolist()] == expected

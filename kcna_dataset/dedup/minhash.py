@@ -130,11 +130,6 @@ def pairs_of_codes(codes: np.ndarray, n: int) -> np.ndarray:
     return np.stack([codes // n, codes % n], axis=1) if n else np.empty((0, 2), np.int64)
 
 
-def candidate_pair_array(keys: np.ndarray) -> np.ndarray:
-    """(m, 2) int64 index pairs (i < j, sorted, unique) that share a bucket in some band."""
-    return pairs_of_codes(candidate_codes(keys), keys.shape[0])
-
-
 def neighbours(pairs: Iterable[tuple[int, int]], n: int) -> list[list[int]]:
     adjacency: dict[int, list[int]] = defaultdict(list)
     for i, j in pairs:
