@@ -140,17 +140,6 @@ class FailureCase:
 SLICE_ROWS = 5_000
 
 
-def duplicate_cases(
-    table: str, data: arrow.Table, columns: Iterable[str] | None = None
-) -> list[FailureCase]:
-    """Every row whose value of a declared unique key (unique fields, primary key) repeats
-    somewhere in `data`: the unique checks of `failure_cases`, over the whole table in Arrow."""
-    found: list[FailureCase] = []
-    for key in unique_keys(table, columns):
-        found.extend(_duplicates(key, data))
-    return found
-
-
 def _duplicates(key: list[str], data: arrow.Table) -> Iterator[FailureCase]:
     if len(key) == 1:
         column = data.column(key[0])
@@ -198,8 +187,8 @@ def failure_cases(
                 )
                 for case in e.failure_cases.itertuples()
             )
-    if uniqueness:
-        found.extend(duplicate_cases(table, data, columns))
+    for key in unique_keys(table, columns) if uniqueness else []:
+        found.extend(_duplicates(key, data))  # over the whole table, in Arrow
     return found
 
 
