@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 
 from kcna_dataset.records import Article
 from kcna_dataset.schema import SLICE_ROWS, arrow_schema, to_arrow
+from kcna_dataset.spool import Spool
 
 # The columns the validate stage fills (the declared articles columns before dedup's
 # statement_id, match and similarity), in the declared order.
@@ -78,9 +79,10 @@ class ArticleTable(Sequence[Article]):
         return articles if isinstance(articles, ArticleTable) else cls.from_articles(articles)
 
     @staticmethod
-    def concat(parts: Iterable[ArticleTable]) -> ArticleTable:
-        tables = [p.table for p in parts]
-        return ArticleTable(arrow.concat_tables(tables) if tables else None)
+    def concat(parts: Iterable[ArticleTable], spool: Spool | None = None) -> ArticleTable:
+        return ArticleTable(
+            (spool or Spool()).table("articles", record_schema(), (p.table for p in parts))
+        )
 
     def __len__(self) -> int:
         return self.table.num_rows
@@ -122,11 +124,19 @@ class ArticleTable(Sequence[Article]):
         """One column's values at `rows` (e.g. the bodies of the texts dedup verifies)."""
         return self.column_at(name, rows).to_pylist()
 
-    def take(self, rows: Sequence[int] | np.ndarray | arrow.Array) -> ArticleTable:
-        return ArticleTable(take_rows(self.table, rows))
+    def take(
+        self, rows: Sequence[int] | np.ndarray | arrow.Array, spool: Spool | None = None
+    ) -> ArticleTable:
+        """The rows at `rows`, in that order; into `spool` when given (a sort of the whole
+        table then never holds a second copy in memory)."""
+        if spool is None:
+            return ArticleTable(take_rows(self.table, rows))
+        return ArticleTable(
+            spool.table("articles", self.table.schema, take_slices(self.table, rows))
+        )
 
-    def filter(self, mask: Sequence[bool]) -> ArticleTable:
-        return ArticleTable(self.table.filter(arrow.array(mask, arrow.bool_())))
+    def filter(self, mask: Sequence[bool], spool: Spool | None = None) -> ArticleTable:
+        return self.take(np.flatnonzero(np.asarray(mask, dtype=bool)), spool)
 
     def with_column(self, name: str, values: Sequence[Any]) -> ArticleTable:
         i = self.table.schema.get_field_index(name)
@@ -147,18 +157,27 @@ def take_rows(data: arrow.Table, rows: Sequence[int] | np.ndarray | arrow.Array)
     the column at the peak (the chunks, their concatenation, the result). Here the peak is the
     data plus the result plus one slice.
     """
+    parts = list(take_slices(data, rows))
+    return arrow.concat_tables(parts) if parts else data.schema.empty_table()
+
+
+def take_slices(
+    data: arrow.Table, rows: Sequence[int] | np.ndarray | arrow.Array
+) -> Iterator[arrow.Table]:
+    """`take_rows` a slice of `rows` at a time: the gathered parts in order, for a consumer that
+    writes them out (`Spool.table`) rather than holding them all."""
     if isinstance(rows, arrow.Array | arrow.ChunkedArray):
         rows = rows.to_numpy()
     index = np.asarray(rows, dtype=np.int64)
     if len(index) == 0:
-        return data.schema.empty_table()
+        return
     batches = [b for b in data.to_batches() if b.num_rows]
-    if len(batches) <= 1:
-        return data.take(arrow.array(index, arrow.int64()))
     starts = np.cumsum([0] + [b.num_rows for b in batches])
-    out = []
     for begin in range(0, len(index), TAKE_ROWS):
         part = index[begin : begin + TAKE_ROWS]
+        if len(batches) == 1:
+            yield arrow.Table.from_batches([batches[0].take(arrow.array(part, arrow.int64()))])
+            continue
         chunk = np.searchsorted(starts, part, side="right") - 1
         by_chunk = np.argsort(chunk, kind="stable")
         ordered_chunks = chunk[by_chunk]
@@ -172,12 +191,11 @@ def take_rows(data: arrow.Table, rows: Sequence[int] | np.ndarray | arrow.Array)
         gathered = arrow.Table.from_batches(pieces, data.schema).combine_chunks()
         back = np.empty_like(by_chunk)
         back[by_chunk] = np.arange(len(by_chunk))  # gathered row back[p] is part[p]
-        out.append(gathered.take(arrow.array(back, arrow.int64())))
-    return arrow.concat_tables(out)
+        yield gathered.take(arrow.array(back, arrow.int64()))
 
 
 def _articles(batch: arrow.Table) -> list[Article]:
     return [Article(**row) for row in batch.to_pylist()]
 
 
-__all__ = ["LINE", "RECORD_COLUMNS", "ArticleTable", "record_schema", "take_rows"]
+__all__ = ["LINE", "RECORD_COLUMNS", "ArticleTable", "record_schema", "take_rows", "take_slices"]

@@ -16,7 +16,7 @@ import pyarrow as arrow
 import pyarrow.compute as pc
 
 from kcna_dataset import __version__
-from kcna_dataset.article_table import take_rows
+from kcna_dataset.article_table import take_slices
 from kcna_dataset.cache import PairScoreCache, RecordCache, rules_fingerprint
 from kcna_dataset.card import dataset_card
 from kcna_dataset.changes import Changes, changelog_markdown, compare, next_version
@@ -47,6 +47,7 @@ from kcna_dataset.schema import (
     table_from_rows,
 )
 from kcna_dataset.sources import SourceRegistry
+from kcna_dataset.spool import Spool, drop_pages
 from kcna_dataset.validate import Progress, validate_paths
 from kcna_dataset.workers import FileRunner, FileSettings, default_jobs, file_runner
 
@@ -98,11 +99,14 @@ class BuildResult:
 
 
 def assemble_tables(
-    report: ValidationReport, dedup: DedupResult, registry: SourceRegistry
+    report: ValidationReport,
+    dedup: DedupResult,
+    registry: SourceRegistry,
+    spool: Spool | None = None,
 ) -> dict[str, arrow.Table]:
     # build has sorted already (to free the path-ordered table before dedup): then this only
     # computes the order again and finds nothing to move
-    articles = in_release_order(report).articles
+    articles = in_release_order(report, spool).articles
     joined = [dedup.membership[x] for x in articles.column("article_id")]
     added = table_from_columns(
         "articles",
@@ -142,7 +146,10 @@ def assemble_tables(
     rows = pc.index_in(
         statements_table.column("canonical_article_id"), value_set=articles_table["article_id"]
     )
-    body = take_rows(articles_table.select(["body"]), rows.to_numpy()).column("body")
+    bodies = articles_table.select(["body"])
+    body = (
+        (spool or Spool()).table("bodies", bodies.schema, take_slices(bodies, rows)).column("body")
+    )
     statements_declared = arrow_schema("statements")
     statements_table = arrow.Table.from_arrays(
         [
@@ -177,14 +184,15 @@ def _is_identity(order: arrow.Array) -> bool:
     )
 
 
-def in_release_order(report: ValidationReport) -> ValidationReport:
+def in_release_order(report: ValidationReport, spool: Spool | None = None) -> ValidationReport:
     """The report with its articles (and sketches) in the published order: the release's
-    articles table then shares the validated table's buffers instead of copying them."""
+    articles table then shares the validated table's buffers instead of copying them. The
+    sorted table goes into `spool` when given."""
     order = report.articles.release_order()
     if _is_identity(order):
         return report
     sketches = report.sketches.take(order.to_numpy()) if report.sketches is not None else None
-    return replace(report, articles=report.articles.take(order), sketches=sketches)
+    return replace(report, articles=report.articles.take(order, spool), sketches=sketches)
 
 
 def check_release_tables(tables: dict[str, arrow.Table]) -> None:
@@ -251,8 +259,8 @@ def build(
                 "Pass --cache DIR with a writable folder, or --no-cache.",
             ) from None
         settings = replace(settings, cache_path=cache.path, fingerprint=cache.fingerprint)
-    with file_runner(settings, jobs or default_jobs(), cache) as runner:
-        return _build(raw, out, version, skip_invalid, force, config, progress, runner)
+    with file_runner(settings, jobs or default_jobs(), cache) as runner, Spool.temporary() as spool:
+        return _build(raw, out, version, skip_invalid, force, config, progress, runner, spool)
 
 
 def _build(
@@ -264,12 +272,14 @@ def _build(
     config: DedupConfig,
     progress: Progress | None,
     runner: FileRunner,
+    spool: Spool,
 ) -> BuildResult:
     registry = runner.settings.registry
     started = time.perf_counter()
-    report = validate_paths([raw], progress=progress, runner=runner)
-    report = in_release_order(report)
+    report = validate_paths([raw], progress=progress, runner=runner, spool=spool)
+    report = in_release_order(report, spool)
     trim_heap()  # the path-ordered table's blocks (see memory.py)
+    drop_pages()
     validated = time.perf_counter() - started
     if not report.valid and not skip_invalid:
         s = report.summary
@@ -287,7 +297,7 @@ def _build(
 
     with build_lock(out):
         result = _build_locked(
-            out, version, report, registry, config, skip_invalid, force, progress, runner
+            out, version, report, registry, config, skip_invalid, force, progress, runner, spool
         )
     result.seconds["read+parse+validate"] = validated
     result.seconds["total"] = time.perf_counter() - started
@@ -305,6 +315,7 @@ def _build_locked(
     force: bool,
     progress: Progress | None,
     runner: FileRunner,
+    spool: Spool,
 ) -> BuildResult:
     previous = newest_release(out, before=version)
     clock = time.perf_counter()
@@ -319,8 +330,10 @@ def _build_locked(
         PairScoreCache(runner.cache) if runner.cache else None,
     )
     trim_heap()  # the dedup stage's candidate arrays and token sets
-    tables = assemble_tables(report, dedup, registry)
+    drop_pages()
+    tables = assemble_tables(report, dedup, registry, spool)
     check_release_tables(tables)
+    drop_pages()
     dedup_seconds = time.perf_counter() - clock
     clock = time.perf_counter()
     changes = compare(previous, tables, {t: release_schema(t) for t in TABLES})

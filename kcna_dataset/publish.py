@@ -31,6 +31,7 @@ import pyarrow.parquet as parquet
 
 from kcna_dataset.declarations import table_schema
 from kcna_dataset.exceptions import BuildError
+from kcna_dataset.spool import drop_pages
 
 # Tables are published in this order; the Parquet resource takes the table's name and the CSV
 # copy gets `-csv` (Frictionless needs unique resource names).
@@ -102,13 +103,22 @@ def write_parquet(data: arrow.Table, path: Path) -> None:
         for start in range(0, max(data.num_rows, 1), ROW_GROUP_SIZE):
             part = data.slice(start, ROW_GROUP_SIZE).combine_chunks()
             writer.write_table(part, row_group_size=ROW_GROUP_SIZE)
+            drop_pages()  # the rows written, if the table is mapped (spool.py)
+
+
+def write_csv(data: arrow.Table, path: Path) -> None:
+    """A slice at a time (the bytes do not depend on the slices: one header, then rows)."""
+    with arrow_csv.CSVWriter(path, data.schema, write_options=CSV_OPTIONS) as writer:
+        for start in range(0, data.num_rows, ROW_GROUP_SIZE):
+            writer.write_table(data.slice(start, ROW_GROUP_SIZE))
+            drop_pages()
 
 
 def _write_table(folder: Path, table: str, data: arrow.Table) -> list[dict[str, Any]]:
     parquet_path = folder / "data" / f"{table}.parquet"
     csv_path = folder / "data" / f"{table}.csv"
     write_parquet(data, parquet_path)
-    arrow_csv.write_csv(data, csv_path, CSV_OPTIONS)
+    write_csv(data, csv_path)
     resources = []
     for path, fmt, suffix in ((parquet_path, "parquet", ""), (csv_path, "csv", "-csv")):
         resource: dict[str, Any] = {

@@ -10,13 +10,14 @@ import calendar
 import contextlib
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
 
 import numpy as np
+import pyarrow as arrow
 
-from kcna_dataset.article_table import RECORD_COLUMNS, ArticleTable
+from kcna_dataset.article_table import RECORD_COLUMNS, ArticleTable, record_schema
 from kcna_dataset.dedup.sketch import Sketches
 from kcna_dataset.findings import Finding, Severity, finding
 from kcna_dataset.parse import Draft, ParsedRecord
@@ -26,6 +27,7 @@ from kcna_dataset.records import Article, StageStats, article_id_for
 from kcna_dataset.report import FileReport, Rejection, ValidationReport
 from kcna_dataset.schema import FailureCase, failure_cases
 from kcna_dataset.sources import SourceRegistry
+from kcna_dataset.spool import Spool
 from kcna_dataset.workers import FileRunner, FileSettings
 
 # progress(stage, done, total): called as work advances, so a front end can draw it.
@@ -175,7 +177,9 @@ def _path_order(a: Article) -> tuple[str, int]:
     return _path_key(a.raw_path, a.line)
 
 
-def number_twins(articles: ArticleTable) -> tuple[ArticleTable, list[Finding], np.ndarray]:
+def number_twins(
+    articles: ArticleTable, spool: Spool | None = None
+) -> tuple[ArticleTable, list[Finding], np.ndarray]:
     """Records identical after cleaning (a page captured twice) share an id: number them -2, -3.
 
     Returns the articles in path order (file, then line) with the twins renumbered, a
@@ -202,7 +206,7 @@ def number_twins(articles: ArticleTable) -> tuple[ArticleTable, list[Finding], n
         articles = articles.with_column("article_id", ids)
     order = np.array(sorted(range(len(keys)), key=keys.__getitem__), dtype=np.int64)
     if (order != np.arange(len(order))).any():
-        articles = articles.take(order)
+        articles = articles.take(order, spool)
     return articles, warnings, order
 
 
@@ -252,11 +256,13 @@ def validate_paths(
     today: date | None = None,
     progress: Progress | None = None,
     runner: FileRunner | None = None,
+    spool: Spool | None = None,
 ) -> ValidationReport:
     """Read, parse and validate every file under `paths`; the report says what became of each.
 
     `runner` does the per-file work (its settings, pool and cache; `build` passes one that also
-    sketches for dedup); by default it runs here, without cache or sketches.
+    sketches for dedup); by default it runs here, without cache or sketches. `spool` holds the
+    accepted articles (default: memory).
     """
     if runner is None:
         runner = FileRunner(
@@ -268,7 +274,6 @@ def validate_paths(
         StageStats("validate"),
     )
     files: dict[str, FileReport] = {}
-    parts: list[ArticleTable] = []
     sketches: list[Sketches] = []
     rejected: dict[str, list[tuple[ParsedRecord, list[Finding]]]] = defaultdict(list)
 
@@ -284,36 +289,43 @@ def validate_paths(
             to_read.append(f)
     if progress:
         progress("validate", 0, len(to_read))
-    for done, outcome in enumerate(runner.run(to_read), 1):
-        if progress:
-            progress("validate", done, len(to_read))
-        report = files[outcome.name]
-        report.records += outcome.records
-        if outcome.read_failure is not None:
-            raw = outcome.read_failure
-            read_stats.drop(raw.code)
-            rejected[outcome.name].append(
-                (ParsedRecord(outcome.name, None, "", None, (raw,)), [raw])
-            )
-            continue
-        read_stats.kept += 1
-        parse_stats.total += outcome.records
-        parse_stats.kept += outcome.parsed
-        parse_stats.dropped.update(outcome.parse_dropped)
-        valid_stats.total += outcome.parsed
-        valid_stats.dropped.update(outcome.validate_dropped)
-        report.findings.extend(outcome.warnings)
-        if outcome.rejected:
-            rejected[outcome.name].extend((rec, list(found)) for rec, found in outcome.rejected)
-        parts.append(outcome.accepted)
-        if outcome.sketches is not None:
-            sketches.append(outcome.sketches)
+
+    def accepted_tables() -> Iterator[arrow.Table]:
+        """Each file's accepted articles, as the runner hands them over; the rest of each
+        outcome goes into the file reports and stage counts on the way."""
+        for done, outcome in enumerate(runner.run(to_read), 1):
+            if progress:
+                progress("validate", done, len(to_read))
+            report = files[outcome.name]
+            report.records += outcome.records
+            if outcome.read_failure is not None:
+                raw = outcome.read_failure
+                read_stats.drop(raw.code)
+                rejected[outcome.name].append(
+                    (ParsedRecord(outcome.name, None, "", None, (raw,)), [raw])
+                )
+                continue
+            read_stats.kept += 1
+            parse_stats.total += outcome.records
+            parse_stats.kept += outcome.parsed
+            parse_stats.dropped.update(outcome.parse_dropped)
+            valid_stats.total += outcome.parsed
+            valid_stats.dropped.update(outcome.validate_dropped)
+            report.findings.extend(outcome.warnings)
+            if outcome.rejected:
+                rejected[outcome.name].extend((rec, list(found)) for rec, found in outcome.rejected)
+            if outcome.sketches is not None:
+                sketches.append(outcome.sketches)
+            yield outcome.accepted.table
+
+    # one file's articles in memory at a time: the others are in the spool
+    accepted = ArticleTable(
+        (spool or Spool()).table("accepted", record_schema(), accepted_tables())
+    )
     config = runner.settings.config
     sketched = Sketches.concat(sketches, config.bands) if config is not None else None
-    accepted = ArticleTable.concat(parts)
-    del parts
 
-    accepted, twin_warnings, order = number_twins(accepted)
+    accepted, twin_warnings, order = number_twins(accepted, spool)
     for w in twin_warnings:
         files[w.path].findings.append(w)
     table_problems = check_table(accepted)
@@ -324,7 +336,7 @@ def validate_paths(
             a = accepted[i]
             rec = ParsedRecord(a.raw_path, a.line, a.raw_sha256, None, tuple(table_problems[i]))
             rejected[_path_order(a)[0]].append((rec, table_problems[i]))
-        kept = accepted.filter([i not in table_problems for i in range(len(accepted))])
+        kept = accepted.filter([i not in table_problems for i in range(len(accepted))], spool)
         order = np.delete(order, sorted(table_problems))
     del accepted
     valid_stats.kept = len(kept)

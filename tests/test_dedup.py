@@ -523,3 +523,10 @@ def test_candidate_pairs_are_the_same_when_codes_are_compacted_band_by_band(
     monkeypatch.setattr(minhash, "COMPACT_CODES", 0)  # compact after every band
     pairs = pairs_of_codes(candidate_codes(rows), len(rows))
     assert [tuple(p) for p in pairs.tolist()] == expected
+
+
+def test_candidate_pairs_over_chosen_rows_number_the_rows_as_chosen() -> None:
+    keys = np.array([[1, 5], [2, 6], [1, 7], [3, 6], [9, 9]], dtype=np.uint64)
+    # index 0 = row 3, 1 = row 2, 2 = row 1, 3 = row 0: rows 0~2 share band 0, rows 1~3 band 1
+    pairs = pairs_of_codes(candidate_codes(keys, np.array([3, 2, 1, 0])), 4)
+    assert pairs.tolist() == [[0, 2], [1, 3]]

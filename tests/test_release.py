@@ -248,7 +248,7 @@ def test_failed_write_leaves_no_partial_release(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls = 0
-    real = publish.arrow_csv.write_csv
+    real = publish.write_csv
 
     def failing_write_csv(*args: object, **kwargs: object) -> None:
         nonlocal calls
@@ -257,7 +257,7 @@ def test_failed_write_leaves_no_partial_release(
             raise OSError(28, "No space left on device")
         real(*args, **kwargs)
 
-    monkeypatch.setattr(publish.arrow_csv, "write_csv", failing_write_csv)
+    monkeypatch.setattr(publish, "write_csv", failing_write_csv)
     with pytest.raises(BuildError, match=r"cannot write release 1\.0\.0 to .*: No space left"):
         build(RAW, tmp_path, today=TODAY)
     assert list(tmp_path.iterdir()) == []

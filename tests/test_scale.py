@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -164,12 +165,16 @@ def test_ctrl_c_exits_cleanly_and_publishes_nothing(
         raise KeyboardInterrupt
 
     monkeypatch.setattr(build_module, "deduplicate", interrupted)
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
     result = runner.invoke(app, ["build", "--raw", str(RAW), "--out", str(tmp_path / "out")])
     assert result.exit_code == 130
     assert result.output.splitlines() == [
         "Interrupted: nothing was published; existing releases are as they were."
     ]
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == []
+    assert list(temporary.iterdir()) == []  # nor a spool left behind
 
 
 def test_pair_verdicts_are_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -33,6 +33,7 @@ from kcna_dataset.dedup.verify import Features, PairScore, bridgeable, verify
 from kcna_dataset.records import Article, Membership, StageStats, Statement
 from kcna_dataset.schema import SLICE_ROWS
 from kcna_dataset.sources import SourceRegistry
+from kcna_dataset.spool import drop_pages
 
 __all__ = [
     "DedupResult",
@@ -155,6 +156,7 @@ def deduplicate(
     sources: list[str] = table.column("source")
     dates: list[date] = table.column("published_date")
     lengths: list[int] = pc.utf8_length(table.table.column("body")).to_pylist()
+    drop_pages()  # every body was read: out of the process until verification needs a few
     priority = {s: registry.by_slug(s).priority for s in set(sources)}
 
     def rank(i: int) -> tuple[int, date, int, str]:
@@ -176,13 +178,13 @@ def deduplicate(
     units.sort(key=lambda u: rank(u.row))
 
     # 2. candidates between units, over the whole text and over its opening
-    bands = sketches.bands[[u.row for u in units]]
+    unit_rows = np.array([u.row for u in units], dtype=np.int64)
     codes = np.union1d(
-        candidate_codes(bands[:, : config.bands]), candidate_codes(bands[:, config.bands :])
+        candidate_codes(sketches.bands[:, : config.bands], unit_rows),
+        candidate_codes(sketches.bands[:, config.bands :], unit_rows),
     )
     pairs = pairs_of_codes(codes, len(units))
-    del codes
-    del bands
+    del codes, unit_rows
     # pairs published further apart than the window are decided without the texts, here in
     # numpy: on a large corpus they are most of the pairs (same wording, other years)
     days = np.array([dates[u.row].toordinal() for u in units], dtype=np.int64)

@@ -92,19 +92,21 @@ def band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
     return key
 
 
-def candidate_codes(keys: np.ndarray) -> np.ndarray:
+def candidate_codes(keys: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
     """Sorted unique codes i * n + j (i < j) of the index pairs that share a bucket in some band.
 
-    The same pair turns up in several bands (5-7 times on average at 200,000 articles): the
-    codes found are made unique whenever they outgrow the unique codes kept so far, so memory
-    stays a few times the pairs, not bands times the pairs.
+    Index i is row `rows[i]` of `keys` (default: row i), so the caller need not copy the keys
+    into its own order: one band's column is gathered at a time. The same pair turns up in
+    several bands (5-7 times on average at 200,000 articles): the codes found are made unique
+    whenever they outgrow the unique codes kept so far, so memory stays a few times the pairs,
+    not bands times the pairs.
     """
-    n = keys.shape[0]
+    n = keys.shape[0] if rows is None else len(rows)
     found = np.empty(0, np.int64)
     pending: list[np.ndarray] = []
     pending_size = 0
     for band in range(keys.shape[1]):
-        column = keys[:, band]
+        column = keys[:, band] if rows is None else keys[rows, band]
         order = np.argsort(column, kind="stable")
         ordered = column[order]
         run = np.concatenate([[0], np.cumsum(ordered[1:] != ordered[:-1])])

@@ -1,0 +1,93 @@
+"""Spool: the build's large tables as Arrow IPC files on disk, memory-mapped.
+
+A million articles' bodies are ~2 GB, the sorted copy another 2 GB, the statements' bodies
+1.5 GB. Held in the process's own (anonymous) memory they have nowhere to go: CI machines have
+no swap. Written to an Arrow IPC file and mapped back, the same table reads the same (zero-copy,
+pyarrow sees an ordinary table), but its pages belong to the page cache: the kernel reads them
+in when touched and drops them again under memory pressure. So the build's own memory grows with
+the dedup sketches and columns, not with the texts (docs/SCALE.md).
+
+A table goes in as parts (one file's articles, one slice of a sort), so no stage needs the
+whole table in memory to spool it. `Spool(None)` keeps tables in memory instead, with the same
+results: for `validate`, for small inputs in tests, and where a mapped file cannot be deleted
+while mapped (Windows).
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import shutil
+import tempfile
+import weakref
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pyarrow as arrow
+import pyarrow.ipc as ipc
+
+# every mapping still alive, in any spool (a mapping closes when the last table using it is freed)
+_MAPS: list[weakref.ref[mmap.mmap]] = []
+
+
+def drop_pages() -> None:
+    """Unmap the pages of every live mapped table from this process. They stay in the page
+    cache and are read back when touched: called after a pass over the texts (a sort, a schema
+    check, writing a table), so the process's resident size shows its own memory and not the
+    last pass, as `memory.trim_heap` does for the heap."""
+    global _MAPS
+    alive = []
+    for ref in _MAPS:
+        if (mapped := ref()) is not None and not mapped.closed:
+            mapped.madvise(mmap.MADV_DONTNEED)
+            alive.append(ref)
+    _MAPS = alive
+
+
+class Spool:
+    """Where the build's large tables live: a folder of mapped Arrow files, or memory."""
+
+    __slots__ = ("_count", "folder")
+
+    def __init__(self, folder: Path | None = None) -> None:
+        self.folder = folder
+        self._count = 0
+
+    @classmethod
+    @contextmanager
+    def temporary(cls) -> Iterator[Spool]:
+        """A spool in a new folder under the system's temporary folder (`TMPDIR`), deleted at
+        the end. Tables taken from it stay readable after that on POSIX systems (a mapped file
+        lives until it is unmapped); elsewhere the tables stay in memory."""
+        if os.name != "posix":
+            yield cls(None)
+            return
+        folder = Path(tempfile.mkdtemp(prefix="kcna-spool-"))
+        try:
+            yield cls(folder)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def table(self, name: str, schema: arrow.Schema, parts: Iterable[arrow.Table]) -> arrow.Table:
+        """One table made of `parts` (each with `schema`), written and mapped back, or
+        concatenated in memory without a folder."""
+        if self.folder is None:
+            tables = list(parts)
+            return arrow.concat_tables(tables) if tables else schema.empty_table()
+        self._count += 1
+        path = self.folder / f"{self._count:03d}-{name}.arrow"
+        with arrow.OSFile(str(path), "wb") as sink, ipc.new_file(sink, schema) as writer:
+            for part in parts:
+                writer.write_table(part)
+        with open(path, "rb") as f:
+            mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        _MAPS.append(weakref.ref(mapped))
+        # the table's buffers point into the mapping and keep it open; unlinking the file does
+        # not unmap it, so the folder can go when the build ends
+        table = ipc.open_file(arrow.py_buffer(mapped)).read_all()
+        path.unlink()
+        return table
+
+
+__all__ = ["Spool", "drop_pages"]

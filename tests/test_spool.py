@@ -1,0 +1,87 @@
+"""The spool: large tables as mapped Arrow files, read the same as tables held in memory."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pyarrow as arrow
+import pytest
+
+from kcna_dataset import build as build_module
+from kcna_dataset.article_table import ArticleTable
+from kcna_dataset.build import build
+from kcna_dataset.spool import Spool, drop_pages
+from tests.conftest import RAW, TODAY
+from tests.test_article_table import ARTICLES, article
+from tests.test_scale import release_bytes
+
+SCHEMA = arrow.schema([("n", arrow.int64()), ("text", arrow.string())])
+
+
+def parts() -> Iterator[arrow.Table]:
+    # an empty part too, as a file with no accepted article gives
+    for start, stop in ((0, 3), (3, 3), (5, 9)):
+        yield arrow.table(
+            {"n": list(range(start, stop)), "text": [f"“{i}”" for i in range(start, stop)]},
+            schema=SCHEMA,
+        )
+
+
+def test_a_spooled_table_reads_as_the_same_table_in_memory(tmp_path: Path) -> None:
+    spool = Spool(tmp_path)
+    mapped = spool.table("numbers", SCHEMA, parts())
+    in_memory = Spool(None).table("numbers", SCHEMA, parts())
+    assert mapped.column("n").to_pylist() == [0, 1, 2, 5, 6, 7, 8]
+    assert mapped.equals(in_memory)
+    assert list(tmp_path.iterdir()) == []  # the file is unlinked once mapped: nothing left behind
+    drop_pages()  # the pages leave the process, not the table
+    assert mapped.column("text").to_pylist() == ["“0”", "“1”", "“2”", "“5”", "“6”", "“7”", "“8”"]
+
+
+def test_an_empty_table_spools(tmp_path: Path) -> None:
+    assert Spool(tmp_path).table("none", SCHEMA, iter(())).equals(SCHEMA.empty_table())
+    assert Spool(None).table("none", SCHEMA, iter(())).equals(SCHEMA.empty_table())
+
+
+def test_take_into_the_spool_gives_the_rows_take_gives(tmp_path: Path) -> None:
+    many = [article(n % 28 + 1, line=n, raw_path=f"r.jsonl#L{n}") for n in range(60)]
+    # three chunks, as files concatenated give
+    table = ArticleTable.concat(
+        [ArticleTable.from_articles(many[:25]), ArticleTable.from_articles(many[25:])],
+        Spool(tmp_path),
+    )
+    order = [59, 0, 30, 24, 25, 1, 58]
+    spooled = table.take(order, Spool(tmp_path))
+    assert spooled.table.equals(table.take(order).table)
+    assert list(spooled) == [many[i] for i in order]
+    assert list(table.filter([i % 20 == 0 for i in range(60)], Spool(tmp_path))) == [
+        many[0],
+        many[20],
+        many[40],
+    ]
+    assert list(ArticleTable.from_articles(ARTICLES).take([], Spool(tmp_path))) == []
+
+
+def test_build_spools_under_tmpdir_leaves_nothing_and_publishes_the_same_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    spooled = build(RAW, tmp_path / "spooled", today=TODAY)
+    assert list(temporary.iterdir()) == []
+    # the tables handed back still read after the spool's folder is gone
+    bodies = spooled.tables["statements"].column("body").to_pylist()
+
+    @contextmanager
+    def in_memory() -> Iterator[Spool]:
+        yield Spool(None)
+
+    monkeypatch.setattr(build_module.Spool, "temporary", in_memory)
+    held = build(RAW, tmp_path / "held", today=TODAY)
+    assert release_bytes(spooled.release) == release_bytes(held.release)
+    assert bodies == held.tables["statements"].column("body").to_pylist()
+    assert len(bodies) == held.summary["statements"]
