@@ -14,11 +14,11 @@
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any, Protocol
 
 import numpy as np
@@ -109,8 +109,10 @@ def statement_id_for(key: bytes, first: date) -> str:
     return f"s-{digest[:16]}"
 
 
-# units whose candidate texts' token sets are built together (one process-pool map)
-FEATURE_BLOCK = 4096
+# units whose candidate pairs are verified together (one task in the pool), and how many such
+# blocks are in the pool ahead of the clustering (enough to keep two workers busy)
+VERIFY_BLOCK = 4096
+LOOKAHEAD = 4
 # map(function, iterable) -> iterable of results, in order: builtin map, or a process pool's
 MapFunction = Callable[..., Iterable[Any]]
 
@@ -121,6 +123,20 @@ class ScoreStore(Protocol):
     def get_many(self, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], PairScore]: ...
 
     def put_many(self, scores: Mapping[tuple[str, str], PairScore]) -> None: ...
+
+
+def verify_block(
+    pairs: Sequence[tuple[int, int]],
+    bodies: Sequence[str],
+    published: Sequence[date],
+    config: DedupConfig,
+) -> list[PairScore]:
+    """The verdicts of `pairs` (positions in `bodies`): one pool task, each text tokenised once."""
+    features = [
+        unit_features(body, day, config.shingle_size)
+        for body, day in zip(bodies, published, strict=True)
+    ]
+    return [verify(features[a], features[b], config) for a, b in pairs]
 
 
 def deduplicate(
@@ -199,45 +215,51 @@ def deduplicate(
         known = scores.get_many([(heads[i], heads[j]) for i, j in in_window])
     fresh: dict[tuple[str, str], PairScore] = {}
 
-    # token sets only for the texts of pairs within the window not verified before (most
-    # texts have none), built a block of units at a time just before the clustering reaches
-    # them, and dropped once the last unit that pairs with them is placed: they are the largest
-    # objects of the stage (a bridge to a center dropped already computes it again)
-    def unverified(i: int) -> Iterator[int]:
-        return (j for j in near[i] if j < i and (heads[i], heads[j]) not in known)
+    # the pairs within the window not verified before (most units have none) are verified in
+    # the pool, a block of units per task, LOOKAHEAD blocks ahead of the clustering: a task
+    # carries its texts' bodies, builds each text's token sets once and returns the verdicts,
+    # so the main process holds no token sets (a text paired across blocks is tokenised once
+    # per block)
+    def block_task(start: int) -> tuple[list[tuple[int, int]], list[int], list[str], list[date]]:
+        pairs = [
+            (i, j)
+            for i in range(start, min(start + VERIFY_BLOCK, len(units)))
+            for j in near[i]
+            if j < i and (heads[i], heads[j]) not in known
+        ]
+        texts = sorted({k for pair in pairs for k in pair})
+        rows = [units[k].row for k in texts]
+        return pairs, texts, table.values("body", rows), [dates[r] for r in rows]
 
-    needed = {k for i in range(len(units)) for j in unverified(i) for k in (i, j)}
-    drop_after: dict[int, list[int]] = defaultdict(list)
-    for k in needed:
-        drop_after[max(k, *near[k])].append(k)
-    del needed
-    features: dict[int, Features] = {}
+    blocks = iter(range(0, len(units), VERIFY_BLOCK))
+    ahead: deque[tuple[list[tuple[int, int]], Iterator[list[PairScore]]]] = deque()
 
-    def prefetch(start: int) -> None:
-        block = range(start, min(start + FEATURE_BLOCK, len(units)))
-        want = sorted({k for i in block for j in unverified(i) for k in (i, j)} - features.keys())
-        rows = [units[k].row for k in want]
-        built = map_fn(
-            partial(unit_features, shingle_size=config.shingle_size),
-            table.values("body", rows),
-            [dates[r] for r in rows],
+    def submit() -> None:
+        while len(ahead) < LOOKAHEAD and (start := next(blocks, None)) is not None:
+            pairs, texts, bodies, published = block_task(start)
+            local = {k: n for n, k in enumerate(texts)}
+            positions = [(local[i], local[j]) for i, j in pairs]
+            verdicts_of = map_fn(
+                partial(verify_block, config=config), [positions], [bodies], [published]
+            )
+            ahead.append((pairs, iter(verdicts_of)))
+
+    def receive() -> None:
+        pairs, results = ahead.popleft()
+        fresh.update(
+            ((heads[i], heads[j]), score)
+            for (i, j), score in zip(pairs, next(results), strict=True)
         )
-        features.update(zip(want, built, strict=True))
 
-    dropped: set[int] = set()
-
+    @lru_cache(maxsize=VERIFY_BLOCK)
     def features_of(k: int) -> Features:
-        if k in features:
-            return features[k]
+        # a pair the blocks did not carry: a bridge from a copy to its center
         row = units[k].row
-        found = unit_features(body_of(row), dates[row], config.shingle_size)
-        if k not in dropped:
-            features[k] = found
-        return found
+        return unit_features(body_of(row), dates[row], config.shingle_size)
 
     def score_of(i: int, j: int) -> PairScore:
         pair = (heads[i], heads[j])
-        if (score := known.get(pair)) is None:
+        if (score := known.get(pair) or fresh.get(pair)) is None:
             score = fresh[pair] = verify(features_of(i), features_of(j), config)
         return score
 
@@ -250,8 +272,9 @@ def deduplicate(
     if outside:
         verdicts["outside-window"] = outside
     for i in range(len(units)):
-        if i % FEATURE_BLOCK == 0:
-            prefetch(i)
+        if i % VERIFY_BLOCK == 0:
+            submit()
+            receive()
             if progress:
                 progress("dedup", i, len(units))
         best: tuple[tuple[float, int, float, int], int, int, PairScore] | None = None
@@ -276,9 +299,6 @@ def deduplicate(
             key = (score.similarity, -score.date_gap_days, score.jaccard, -c)
             if best is None or key > best[0]:
                 best = (key, c, j, score)
-        for k in drop_after.pop(i, ()):
-            features.pop(k, None)
-            dropped.add(k)
         if best is None:
             center_of.append(i)
         else:
