@@ -139,9 +139,11 @@ def generate(n_articles: int, folder: Path, seed: int = 0, prefix: str = "record
     return written
 
 
-def _tree_rss_kb(pid: int) -> int:
-    """Resident kB of a process and its descendants (the pool's workers)."""
-    total = 0
+def _tree_rss_kb(pid: int) -> tuple[int, int]:
+    """(resident kB, anonymous resident kB) of a process and its descendants (the pool's
+    workers). Resident counts the spool's mapped pages the process touched last (page cache the
+    kernel can take back); anonymous is the memory the processes themselves hold."""
+    total = anon = 0
     stack = [pid]
     while stack:
         p = stack.pop()
@@ -149,24 +151,28 @@ def _tree_rss_kb(pid: int) -> int:
             for line in Path(f"/proc/{p}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
                     total += int(line.split()[1])
+                elif line.startswith("RssAnon:"):
+                    anon += int(line.split()[1])
             for task in Path(f"/proc/{p}/task").iterdir():
                 stack.extend(int(c) for c in (task / "children").read_text().split())
         except (FileNotFoundError, ProcessLookupError):
             continue
-    return total
+    return total, anon
 
 
-def run(command: list[str]) -> tuple[float, str, float]:
-    """(wall seconds, stdout, peak MB of the process tree, sampled every 50 ms)."""
+def run(command: list[str]) -> tuple[float, str, float, float]:
+    """(wall seconds, stdout, peak MB and peak anonymous MB of the process tree, sampled every
+    50 ms)."""
     started = time.perf_counter()
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as p:
-        peak = 0
+        peak = peak_anon = 0
         sampler_done = threading.Event()
 
         def sample() -> None:
-            nonlocal peak
+            nonlocal peak, peak_anon
             while not sampler_done.wait(0.05):
-                peak = max(peak, _tree_rss_kb(p.pid))
+                total, anon = _tree_rss_kb(p.pid)
+                peak, peak_anon = max(peak, total), max(peak_anon, anon)
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
@@ -175,15 +181,16 @@ def run(command: list[str]) -> tuple[float, str, float]:
         sampler.join()
     if p.returncode not in (0, 1):
         raise RuntimeError(f"{command} failed: {err[-2000:]}")
-    return time.perf_counter() - started, out, peak / 1024
+    return time.perf_counter() - started, out, peak / 1024, peak_anon / 1024
 
 
-def run_build(command: list[str]) -> tuple[float, dict[str, Any], float, str]:
-    """`kcna-dataset build --json`: (wall seconds, summary, peak MB, "stage s, ..." line)."""
-    seconds, out, peak_mb = run(command)
+def run_build(command: list[str]) -> tuple[float, dict[str, Any], float, float, str]:
+    """`kcna-dataset build --json`: (wall seconds, summary, peak MB, peak anonymous MB,
+    "stage s, ..." line)."""
+    seconds, out, peak_mb, anon_mb = run(command)
     summary = json.loads(out)
     stages = ", ".join(f"{k} {v:.1f}" for k, v in summary["seconds"].items() if k != "total")
-    return seconds, summary, peak_mb, stages
+    return seconds, summary, peak_mb, anon_mb, stages
 
 
 def dedup_peers(raw: Path) -> tuple[float, float, int]:
@@ -233,20 +240,21 @@ def main(argv: list[str] | None = None) -> None:
                 str(work / "cache"),
                 "--json",
             ] + (["--jobs", str(args.jobs)] if args.jobs else [])
-            seconds, summary, peak_mb, stages = run_build(build)
+            seconds, summary, peak_mb, anon_mb, stages = run_build(build)
             print(
                 f"full build    {n:>9,} articles: {seconds:7.1f} s, "
-                f"{n / seconds:6,.0f} articles/s, peak {peak_mb:6,.0f} MB "
-                f"({peak_mb * 1024 / n:.1f} kB/article); "
+                f"{n / seconds:6,.0f} articles/s, peak {peak_mb:6,.0f} MB, anonymous "
+                f"{anon_mb:6,.0f} MB ({anon_mb * 1024 / n:.1f} kB/article); "
                 f"{stages}; {summary['statements']:,} statements; jobs {summary['work']['jobs']}",
                 flush=True,
             )
             if args.added:
                 added = generate(args.added, raw, seed=size + 1, prefix="added")
-                inc_s, inc, inc_mb, stages = run_build(build)
+                inc_s, inc, inc_mb, inc_anon_mb, stages = run_build(build)
                 print(
                     f"incremental   +{added:,} articles: {inc_s:7.1f} s = "
-                    f"{inc_s / seconds:.1%} of the full build, peak {inc_mb:,.0f} MB; {stages}; "
+                    f"{inc_s / seconds:.1%} of the full build, peak {inc_mb:,.0f} MB, "
+                    f"anonymous {inc_anon_mb:,.0f} MB; {stages}; "
                     "record cache "
                     f"{inc['work']['cache_hits']} of {inc['work']['processed']} files",
                     flush=True,
@@ -254,8 +262,8 @@ def main(argv: list[str] | None = None) -> None:
             if size > args.peers_up_to:
                 continue
             release = work / "dist" / "1.0.0"
-            verify_s, _, _ = run([f"{exe}/kcna-dataset", "verify", str(release)])
-            fl_s, _, _ = run(
+            verify_s, _, _, _ = run([f"{exe}/kcna-dataset", "verify", str(release)])
+            fl_s, _, _, _ = run(
                 [f"{exe}/frictionless", "validate", "--json", str(release / "datapackage.json")]
             )
             print(
