@@ -19,7 +19,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -151,9 +151,15 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
     )
 
 
-def write_sha256sums(folder: Path) -> None:
+def write_sha256sums(folder: Path, known: Mapping[str, str] | None = None) -> None:
+    """SHA256SUMS of every file under `folder`; `known` gives digests already computed, by
+    POSIX path relative to `folder` (the data files: hashing them twice took ~1 s a GB)."""
+    known = known or {}
     files = sorted(p for p in folder.rglob("*") if p.is_file() and p.name != "SHA256SUMS")
-    lines = [f"{sha256_file(p)}  {p.relative_to(folder).as_posix()}\n" for p in files]
+    lines = []
+    for p in files:
+        name = p.relative_to(folder).as_posix()
+        lines.append(f"{known.get(name) or sha256_file(p)}  {name}\n")
     (folder / "SHA256SUMS").write_text("".join(lines), encoding="utf-8")
 
 
@@ -264,7 +270,8 @@ def write_release(
         _write_json(staging / "stats.json", stats)
         for name, text in (extra or {}).items():  # changelog, dataset card
             (staging / name).write_text(text, encoding="utf-8")
-        write_sha256sums(staging)
+        hashed = {r["path"]: r["hash"].removeprefix("sha256:") for r in resources}
+        write_sha256sums(staging, hashed)
         staging.chmod(0o755)
         if final.exists():  # --force: swap, then drop the old one
             old = Path(tempfile.mkdtemp(prefix=f".{version}.", suffix=".old", dir=out))

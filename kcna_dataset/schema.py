@@ -137,8 +137,12 @@ class FailureCase:
     value: Any
 
 
-# pandera works on pandas: a slice at a time keeps the copy small whatever the table's size
+# Arrow <-> Python conversions go a slice at a time, so the copies stay small
 SLICE_ROWS = 5_000
+# pandera works on pandas: a slice at a time keeps the copy bounded whatever the table's size
+# (~100 MB of articles). Its cost is mostly per column and slice, not per row: 100,000
+# articles take 1.20 s in 5,000-row slices, 0.37 s in slices of 32,768.
+PANDERA_ROWS = 32_768
 
 
 def _duplicates(key: list[str], data: arrow.Table) -> Iterator[FailureCase]:
@@ -173,8 +177,8 @@ def failure_cases(
     columns = list(columns) if columns is not None else None
     schema = pandera_schema(table, columns, uniqueness=False)
     found: list[FailureCase] = []
-    for start in range(0, data.num_rows, SLICE_ROWS):
-        frame = to_pandas(data.slice(start, SLICE_ROWS))
+    for start in range(0, data.num_rows, PANDERA_ROWS):
+        frame = to_pandas(data.slice(start, PANDERA_ROWS))
         drop_pages()  # a mapped table's pages, read for the slice (spool.py)
         frame.index += start
         try:
