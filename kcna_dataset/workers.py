@@ -9,7 +9,6 @@ output does not depend on the number of jobs or on the cache.
 from __future__ import annotations
 
 import os
-import pickle
 import signal
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -21,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from kcna_dataset.article_table import ArticleTable
-from kcna_dataset.cache import CacheReader, RecordCache, entry_key
+from kcna_dataset.cache import CacheReader, RecordCache, entry_key, pack, unpack
 from kcna_dataset.config import DedupConfig
 from kcna_dataset.dedup.sketch import Sketches, sketch_bodies
 from kcna_dataset.findings import Finding, Severity
@@ -135,20 +134,19 @@ def _init_worker(settings: FileSettings, in_pool: bool = True) -> None:
 
 
 def _cached_work(f: InputFile) -> tuple[bytes, str | None, bool]:
-    """(pickled outcome, the cache key to store it under or None, found in the cache).
-    Returning the pickle lets the main process store it without pickling again."""
+    """(packed outcome, the cache key to store it under or None, found in the cache).
+    Returning the packed bytes lets the main process store them as they are."""
     assert _settings is not None
     raw = read_file(f)
     if isinstance(raw, Finding):
-        return pickle.dumps(FileOutcome(f.name, records=1, read_failure=raw)), None, False
+        return pack(FileOutcome(f.name, records=1, read_failure=raw)), None, False
     key = None
     if _reader is not None:
         key = entry_key(_settings.fingerprint, f.name, raw.sha256)
         if (hit := _reader.get(key)) is not None:
             return hit, None, True
     outcome = _process_raw(f.name, raw, _settings)
-    blob = pickle.dumps(outcome, pickle.HIGHEST_PROTOCOL)
-    return blob, key if outcome.cacheable else None, False
+    return pack(outcome), key if outcome.cacheable else None, False
 
 
 def default_jobs() -> int:
@@ -199,7 +197,7 @@ class FileRunner:
                 self.cache.put(key, blob)
             self.stats["cache_hits"] += hit
             self.stats["processed"] += 1
-            yield pickle.loads(blob)
+            yield unpack(blob)
         if self.cache is not None:
             self.cache.flush()
 
