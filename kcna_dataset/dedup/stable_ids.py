@@ -63,17 +63,18 @@ def carry_over(
 ) -> tuple[list[Statement], dict[str, Membership], IdChanges]:
     """Give each statement the id its articles had in the previous release, where it can."""
     changes = IdChanges(previous)
-    members: dict[str, list[str]] = defaultdict(list)
-    for article_id, m in membership.items():
-        members[m.statement_id].append(article_id)
-    votes = {
-        s.statement_id: Counter(old[a] for a in members[s.statement_id] if a in old)
-        for s in statements
-    }
-    # the strongest claim on an old id wins it; ties go to the smaller old id / statement id
-    claims = sorted(
-        ((-n, old_id, s_id) for s_id, counter in votes.items() for old_id, n in counter.items())
+    # (statement, old id) -> how many of its articles carried that id: one Counter over the
+    # articles, not one per statement (a rebuild of a large corpus runs this over all of them)
+    claimed = Counter(
+        (m.statement_id, old_id)
+        for article_id, m in membership.items()
+        if (old_id := old.get(article_id)) is not None
     )
+    votes: dict[str, list[str]] = defaultdict(list)  # statement -> the old ids it claims
+    for s_id, old_id in claimed:
+        votes[s_id].append(old_id)
+    # the strongest claim on an old id wins it; ties go to the smaller old id / statement id
+    claims = sorted((-n, old_id, s_id) for (s_id, old_id), n in claimed.items())
     assigned: dict[str, str] = {}
     taken: set[str] = set()
     for _, old_id, s_id in claims:
@@ -89,15 +90,16 @@ def carry_over(
 
     holders: dict[str, list[str]] = defaultdict(list)
     for s in statements:
-        for old_id in votes[s.statement_id]:
+        claimed_ids = votes.get(s.statement_id, ())
+        for old_id in claimed_ids:
             holders[old_id].append(renamed[s.statement_id])
-        if len(votes[s.statement_id]) > 1:
-            changes.merged[renamed[s.statement_id]] = sorted(votes[s.statement_id])
+        if len(claimed_ids) > 1:
+            changes.merged[renamed[s.statement_id]] = sorted(claimed_ids)
         if s.statement_id in assigned:
             changes.kept += 1
         else:
             changes.new.append(renamed[s.statement_id])
-    changes.split = {o: sorted(h) for o, h in sorted(holders.items()) if len(h) > 1}
+    changes.split = {o: sorted(h) for o, h in sorted(x for x in holders.items() if len(x[1]) > 1)}
     changes.retired = sorted(set(old.values()) - taken)
     # most ids carry over unchanged: copy only the records whose id changes
     out_statements = [
