@@ -53,6 +53,12 @@ class DedupConfig:
     def __post_init__(self) -> None:
         if self.bands * self.rows != self.num_perm:
             raise ValueError(f"bands x rows ({self.bands} x {self.rows}) must equal num_perm")
+        if self.prefix_tokens < self.shingle_size:
+            # the opening must hold a whole shingle (its shingles are the text's first ones)
+            raise ValueError(
+                f"prefix_tokens ({self.prefix_tokens}) must be at least shingle_size "
+                f"({self.shingle_size})"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kcna_dataset.config import DedupConfig
-from kcna_dataset.dedup import DedupResult, deduplicate, match_key, minhash
+from kcna_dataset.dedup import DedupResult, deduplicate, match_key, minhash, normalize
 from kcna_dataset.dedup.minhash import candidate_codes, pairs_of_codes
 from kcna_dataset.parse import parse_page
 from kcna_dataset.parse.text import split_body
@@ -484,6 +484,33 @@ def test_statement_id_is_content_derived() -> None:
 def test_config_must_be_consistent() -> None:
     with pytest.raises(ValueError, match="bands x rows"):
         DedupConfig(num_perm=128, bands=40, rows=3)
+    with pytest.raises(ValueError, match=r"prefix_tokens \(2\) must be at least shingle_size"):
+        DedupConfig(prefix_tokens=2)
+
+
+@pytest.mark.parametrize("chunk", [1 << 13, 70])  # 70: blocks that end inside the corpus
+def test_opening_signatures_are_those_of_the_opening_alone(
+    chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # sketch_bodies takes the opening's signature from the whole text's permuted shingles: it
+    # must be the signature the opening's own shingles give, whatever the text's length
+    monkeypatch.setattr(minhash, "_CHUNK", chunk)
+    config = DedupConfig()
+    k, prefix = config.shingle_size, config.prefix_tokens
+    rng = np.random.default_rng(7)
+    token_counts = [0, 1, k - 1, k, k + 1, prefix - 1, prefix, prefix + 1, prefix + k, 300, 64, 2]
+    hashes = [rng.integers(0, 1 << 62, n, dtype=np.uint64) for n in token_counts]
+    full = [minhash.shingle_hashes(h, k) for h in hashes]
+    openings = [minhash.shingle_hashes(h[:prefix], k) for h in hashes]
+    hasher = minhash.MinHasher(config.num_perm, config.seed)
+    lengths = np.array([max(1, min(len(h), prefix) - k + 1) for h in hashes])
+    assert lengths.tolist() == [len(o) for o in openings]
+    whole, opened = hasher.signatures_and_openings(full, lengths)
+    assert opened is not None
+    assert np.array_equal(whole, hasher.signatures(full))
+    assert np.array_equal(opened, hasher.signatures(openings))
+    for h, o in zip(full, openings, strict=True):  # the premise: an opening is a prefix
+        assert np.array_equal(h[: len(o)], o)
 
 
 @given(
@@ -530,3 +557,9 @@ def test_candidate_pairs_over_chosen_rows_number_the_rows_as_chosen() -> None:
     # index 0 = row 3, 1 = row 2, 2 = row 1, 3 = row 0: rows 0~2 share band 0, rows 1~3 band 1
     pairs = pairs_of_codes(candidate_codes(keys, np.array([3, 2, 1, 0])), 4)
     assert pairs.tolist() == [[0, 2], [1, 3]]
+
+
+@given(st.text(alphabet=st.sampled_from("ab1_' \n\u00e9\u00a0-")) | st.text())
+def test_word_pattern_matches_as_the_plain_one(text: str) -> None:
+    # normalize._WORD is written with possessive quantifiers for speed; the words must not change
+    assert normalize._WORD.findall(text) == re.findall(r"\w+(?:'\w+)*", text)

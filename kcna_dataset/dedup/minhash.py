@@ -58,7 +58,16 @@ class MinHasher:
 
     def signatures(self, shingles: Sequence[np.ndarray]) -> np.ndarray:
         """(len(shingles), num_perm) uint32 signatures."""
+        return self.signatures_and_openings(shingles, None)[0]
+
+    def signatures_and_openings(
+        self, shingles: Sequence[np.ndarray], openings: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Signatures of each shingle array and, when `openings` is given, of its first
+        openings[i] shingles (1 <= openings[i] <= len(shingles[i])): an opening's shingles are
+        a prefix of the whole text's, so both come from one pass of the permutations."""
         out = np.empty((len(shingles), self.num_perm), dtype=np.uint32)
+        opened = None if openings is None else np.empty_like(out)
         lengths = np.array([len(s) for s in shingles], dtype=np.int64)
         buffer = np.empty((max(_CHUNK, int(lengths.max(initial=1))), self.num_perm), np.uint64)
         start = 0
@@ -76,9 +85,27 @@ class MinHasher:
                 values += self.b[None, :]
             values >>= np.uint64(32)
             offsets = np.concatenate([[0], np.cumsum(lengths[start : stop - 1])])
-            out[start:stop] = np.minimum.reduceat(values, offsets, axis=0)
+            if openings is None or opened is None:
+                out[start:stop] = np.minimum.reduceat(values, offsets, axis=0)
+            else:
+                # each document as two segments, its opening and the rest: the opening's
+                # minimum, and the whole's = the smaller of the two minima
+                prefix = openings[start:stop]
+                whole = prefix == lengths[start:stop]  # no rest: its segment would be empty
+                bounds = np.empty(2 * len(offsets), np.int64)
+                bounds[0::2] = offsets
+                bounds[1::2] = offsets + prefix
+                if whole[-1]:
+                    bounds = bounds[:-1]  # the last rest would start past the block's end
+                minima = np.minimum.reduceat(values, bounds, axis=0)
+                head, rest = minima[0::2], minima[1::2]
+                full = head.copy()
+                partial = np.flatnonzero(~whole)
+                full[partial] = np.minimum(head[partial], rest[partial])
+                out[start:stop] = full
+                opened[start:stop] = head
             start = stop
-        return out
+        return out, opened
 
 
 def band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
@@ -107,7 +134,8 @@ def candidate_codes(keys: np.ndarray, rows: np.ndarray | None = None) -> np.ndar
     pending_size = 0
     for band in range(keys.shape[1]):
         column = keys[:, band] if rows is None else keys[rows, band]
-        order = np.argsort(column, kind="stable")
+        # any order within a run of equal keys gives the same codes (made unique and sorted)
+        order = np.argsort(column)
         ordered = column[order]
         run = np.concatenate([[0], np.cumsum(ordered[1:] != ordered[:-1])])
         # position p pairs with p + d while both lie in one run of equal keys: vectorised over

@@ -64,20 +64,22 @@ def sketch_bodies(bodies: Sequence[str], config: DedupConfig) -> Sketches:
     """Sketch each body (an article's published body text)."""
     keys = np.empty(len(bodies), f"S{KEY_BYTES}")
     full: list[np.ndarray] = []
-    opening: list[np.ndarray] = []
+    # the opening's shingles are the first ones of the whole text's (shingle_hashes of
+    # hashes[:prefix_tokens]): how many, at least one, as shingle_hashes pads a short text
+    openings = np.empty(len(bodies), np.int64)
+    k = config.shingle_size
     for i, body in enumerate(bodies):
         text = comparison_text(body)
         keys[i] = hashlib.blake2b(key_of(text).encode(), digest_size=KEY_BYTES).digest()
         hashes = _HASHER(words_of(text))
-        full.append(shingle_hashes(hashes, config.shingle_size))
-        opening.append(shingle_hashes(hashes[: config.prefix_tokens], config.shingle_size))
-    minhasher = _minhasher(config)
+        full.append(shingle_hashes(hashes, k))
+        openings[i] = max(1, min(len(hashes), config.prefix_tokens) - k + 1)
     bands = np.empty((len(bodies), 2 * config.bands), np.uint64)
     if bodies:
-        bands[:, : config.bands] = band_keys(minhasher.signatures(full), config.bands, config.rows)
-        bands[:, config.bands :] = band_keys(
-            minhasher.signatures(opening), config.bands, config.rows
-        )
+        whole, opening = _minhasher(config).signatures_and_openings(full, openings)
+        assert opening is not None
+        bands[:, : config.bands] = band_keys(whole, config.bands, config.rows)
+        bands[:, config.bands :] = band_keys(opening, config.bands, config.rows)
     return Sketches(keys, bands)
 
 
