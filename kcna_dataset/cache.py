@@ -11,8 +11,8 @@ opened. The folder is safe to delete at any time.
 One SQLite file (stdlib, one file however many inputs, safe with concurrent readers): workers
 look entries up read-only, and only the main process writes. Values are pickles written by this
 module: do not point the cache at a folder others can write to. A file's outcome is stored
-zstd-compressed (`pack`): 2.7x smaller (~0.9 GB for a million articles instead of 2.4 GB, which
-matters for CI caches), and a worker hands the main process the compressed bytes, which it
+zstd-compressed (`pack`): 2.6x smaller (1.2 GB for a million articles instead of ~2.4 GB,
+which matters for CI caches), and a worker hands the main process the compressed bytes, which it
 stores as they are.
 """
 
