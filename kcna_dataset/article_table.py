@@ -129,10 +129,8 @@ class ArticleTable(Sequence[Article]):
     ) -> ArticleTable:
         """The rows at `rows`, in that order; into `spool` when given (a sort of the whole
         table then never holds a second copy in memory)."""
-        if spool is None:
-            return ArticleTable(take_rows(self.table, rows))
         return ArticleTable(
-            spool.table("articles", self.table.schema, take_slices(self.table, rows))
+            (spool or Spool()).table("articles", self.table.schema, take_slices(self.table, rows))
         )
 
     def filter(self, mask: Sequence[bool], spool: Spool | None = None) -> ArticleTable:

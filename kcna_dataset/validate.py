@@ -15,9 +15,8 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
-import pyarrow as arrow
 
-from kcna_dataset.article_table import RECORD_COLUMNS, ArticleTable, record_schema
+from kcna_dataset.article_table import RECORD_COLUMNS, ArticleTable
 from kcna_dataset.dedup.sketch import Sketches
 from kcna_dataset.findings import Finding, Severity, finding
 from kcna_dataset.parse import Draft, ParsedRecord
@@ -290,7 +289,7 @@ def validate_paths(
     if progress:
         progress("validate", 0, len(to_read))
 
-    def accepted_tables() -> Iterator[arrow.Table]:
+    def accepted_tables() -> Iterator[ArticleTable]:
         """Each file's accepted articles, as the runner hands them over; the rest of each
         outcome goes into the file reports and stage counts on the way."""
         for done, outcome in enumerate(runner.run(to_read), 1):
@@ -316,12 +315,10 @@ def validate_paths(
                 rejected[outcome.name].extend((rec, list(found)) for rec, found in outcome.rejected)
             if outcome.sketches is not None:
                 sketches.append(outcome.sketches)
-            yield outcome.accepted.table
+            yield outcome.accepted
 
     # one file's articles in memory at a time: the others are in the spool
-    accepted = ArticleTable(
-        (spool or Spool()).table("accepted", record_schema(), accepted_tables())
-    )
+    accepted = ArticleTable.concat(accepted_tables(), spool)
     config = runner.settings.config
     sketched = Sketches.concat(sketches, config.bands) if config is not None else None
 
