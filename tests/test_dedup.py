@@ -563,3 +563,80 @@ def test_candidate_pairs_over_chosen_rows_number_the_rows_as_chosen() -> None:
 def test_word_pattern_matches_as_the_plain_one(text: str) -> None:
     # normalize._WORD is written with possessive quantifiers for speed; the words must not change
     assert normalize._WORD.findall(text) == re.findall(r"\w+(?:'\w+)*", text)
+
+
+# texts of the characters the fast paths treat specially: word characters of both cases, digits,
+# underscore, apostrophes, the whitespace str.split() knows and bytes.split() does not (\x1c),
+# sentence ends, quotes before names, and non-ASCII letters, digits and spaces
+_TRICKY = (
+    st.text(alphabet=st.sampled_from("aZb1_' '\n\t\x1c.!:\"([-Ié\u0130\u0663\u00a0 ")) | st.text()
+)
+
+
+def _plain_tokens(text: str) -> tuple[normalize.Tokens, list[bytes]]:
+    # tokenize_words as first written: regular expressions over str, generator expressions
+    original = re.findall(r"\w+(?:'\w+)*", text)
+    words = tuple(w.lower() for w in original)
+    numbers = {
+        re.sub(r"(?<=\d)(?:st|nd|rd|th|mm|cm|km|kg|m|s)$", "", w)
+        for w in words
+        if not w.isalpha() and any(c.isdigit() for c in w)
+    }
+    numbers |= normalize._DATE_WORDS.intersection(words)
+    names = {
+        n.lower().removesuffix("'s")
+        for n in re.findall(r"(?<=[^.!?:;\n] )[\"(\[]?([A-Z]\w*(?:'\w+)*)", text)
+    }
+    names -= normalize._DATE_WORDS
+    caps = [w for w in original if w.isupper()]
+    upper = len(caps) - sum(1 for w in caps if len(w) == 1)
+    lower_words = sum(1 for w in original if w.islower())
+    normal_case = bool(words) and upper < 0.5 * len(words) and lower_words < 0.98 * len(words)
+    tokens = normalize.Tokens(len(words), frozenset(numbers), frozenset(names), normal_case)
+    return tokens, [w.encode() for w in words]
+
+
+@given(_TRICKY)
+def test_word_keys_are_the_pattern_words_encoded(text: str) -> None:
+    # ASCII texts are split by bytes.translate, not the regular expression
+    assert normalize.word_keys(text) == [w.encode() for w in normalize.words_of(text)]
+
+
+@given(_TRICKY)
+def test_key_bytes_is_the_match_key_encoded(text: str) -> None:
+    assert normalize.key_bytes(text) == normalize.key_of(text).encode()
+
+
+@given(_TRICKY)
+def test_tokenize_words_as_first_written(text: str) -> None:
+    assert normalize.tokenize_words(text) == _plain_tokens(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            'The DPRK\'s Kim Jong Un met "Li Qiang" on 3rd May 2024.',
+            ({"3", "may", "2024"}, {"dprk", "kim", "jong", "un", "li", "qiang"}),
+        ),
+        (
+            "He said: Rodong Sinmun's 12km road. Pyongyang (KCNA)",
+            ({"12"}, {"sinmun", "kcna"}),
+        ),
+    ],
+)
+def test_tokenize_numbers_and_names(text: str, expected: tuple[set[str], set[str]]) -> None:
+    tokens = normalize.tokenize(text)
+    assert (set(tokens.numbers), set(tokens.names)) == expected
+
+
+def test_opening_is_the_text_before_its_nth_word() -> None:
+    text = "One two's, three\nfour five"
+    assert [normalize.opening(text, n) for n in range(6)] == [
+        "",
+        "One ",
+        "One two's, ",
+        "One two's, three\n",
+        "One two's, three\nfour ",
+        text,
+    ]

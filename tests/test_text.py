@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kcna_dataset.parse.text import (
+    END_MARK,
     Body,
     clean_paragraph,
     clean_title,
@@ -135,3 +136,28 @@ def test_clean_paragraph_folds_every_run_of_spaces(raw: str) -> None:
 
 def test_clean_paragraph_examples() -> None:
     assert clean_paragraph("  a\u00a0\u00a0b \tc\u202fd  ") == "a b c d"
+
+
+_GLUE_PIECES = st.sampled_from(
+    ["Kim ", "Kim", "Il Sung", "Jong Il", "Jong Un", "x", "E", " ", "ism", "ists", "s", "'", "1"]
+)
+
+
+@given(st.lists(_GLUE_PIECES, max_size=12).map("".join))
+def test_unglue_matches_the_plain_look_around_patterns(text: str) -> None:
+    # the module's patterns start with the literal `Kim ` for speed; these are the plain forms
+    names = "Kim Il Sung|Kim Jong Il|Kim Jong Un"
+    before = re.sub(rf"(?<=[A-Za-z])(?=(?:{names}))", " ", text)
+    expected = re.sub(rf"(?<=(?:{names}))(?=[A-Za-z])(?!(?:ism|ist)s?\b)", " ", before)
+    assert unglue_leader_names(text) == expected
+
+
+@given(st.lists(st.sampled_from(["-0-", " ", "\u00a0", "a", "-", "0", "\n"]), max_size=8))
+def test_end_mark_found_as_by_the_pattern_alone(pieces: list[str]) -> None:
+    last = "".join(pieces)
+    body = split_body(["First.", last])
+    # the regular expression split_body implements with str methods, on the paragraph cleaned
+    cleaned = clean_paragraph(last)
+    found = END_MARK.search(cleaned) is not None
+    kept = [p for p in ("First.", END_MARK.sub("", cleaned) if found else cleaned) if p]
+    assert (body.end_mark, body.text) == (found, "\n".join(kept))

@@ -18,7 +18,7 @@ import numpy as np
 
 from kcna_dataset.config import DedupConfig
 from kcna_dataset.dedup.minhash import MinHasher, TokenHasher, band_keys, shingle_hashes
-from kcna_dataset.dedup.normalize import comparison_text, key_of, tokenize_words, words_of
+from kcna_dataset.dedup.normalize import comparison_text, key_bytes, tokenize_words, word_keys
 from kcna_dataset.dedup.verify import Features
 
 KEY_BYTES = 16
@@ -70,8 +70,8 @@ def sketch_bodies(bodies: Sequence[str], config: DedupConfig) -> Sketches:
     k = config.shingle_size
     for i, body in enumerate(bodies):
         text = comparison_text(body)
-        keys[i] = hashlib.blake2b(key_of(text).encode(), digest_size=KEY_BYTES).digest()
-        hashes = _HASHER(words_of(text))
+        keys[i] = hashlib.blake2b(key_bytes(text), digest_size=KEY_BYTES).digest()
+        hashes = _HASHER(word_keys(text))
         full.append(shingle_hashes(hashes, k))
         openings[i] = max(1, min(len(hashes), config.prefix_tokens) - k + 1)
     bands = np.empty((len(bodies), 2 * config.bands), np.uint64)
