@@ -19,6 +19,18 @@ import pyarrow.parquet as parquet
 from kcna_dataset.article_table import take_rows
 from kcna_dataset.publish import version_key
 
+# what an article's content-derived id is a digest of (records.article_id_for), and what a
+# statement takes from its canonical article: equal ids, equal values
+ARTICLE_ID_FIELDS = (
+    "source",
+    "url",
+    "title",
+    "published_date",
+    "listed_date",
+    "dateline",
+    "body",
+)
+STATEMENT_FIELDS_OF_CANONICAL = ("title", "dateline", "body", "canonical_source")
 # constraints whose new value is stricter when it is larger / smaller
 _TIGHTER_IF_LARGER = ("minLength", "minimum")
 _TIGHTER_IF_SMALLER = ("maxLength", "maximum")
@@ -149,12 +161,18 @@ def _same(a: arrow.ChunkedArray, b: arrow.ChunkedArray) -> arrow.ChunkedArray:
 
 
 def row_differences(
-    old_path: Path, new: arrow.Table, key: str, ignore: tuple[str, ...] = ()
+    old_path: Path,
+    new: arrow.Table,
+    key: str,
+    ignore: tuple[str, ...] = (),
+    implied: tuple[str, tuple[str, ...]] | None = None,
 ) -> tuple[list[str], list[str], dict[str, list[str]]]:
     """(keys added, keys removed, key -> fields that differ) from a published table to `new`.
 
     Column by column in Arrow: neither table is turned into Python rows, and the old one is
-    read a column at a time.
+    read a column at a time. `implied` = (a content-derived id column, the columns it is a
+    digest of): those are compared only on rows whose ids differ, and not read at all when
+    no id does (a rebuild that only adds articles reads no old bodies).
     """
     old_file = parquet.ParquetFile(old_path)
     old_names = old_file.schema_arrow.names
@@ -189,18 +207,31 @@ def row_differences(
         def new_side(column: arrow.ChunkedArray) -> arrow.ChunkedArray:
             return take_rows(arrow.table({"c": column}), new_rows).column("c")
 
+    def old_column(name: str) -> arrow.ChunkedArray:
+        return old_side(old_file.read(columns=[name]).column(name))
+
+    id_differs: arrow.ChunkedArray | None = None  # row by row, over the rows both have
+    digested: tuple[str, ...] = ()
+    if implied and implied[0] in old_names and implied[0] in new.column_names:
+        ids_before, ids_after = old_column(implied[0]), new_side(new.column(implied[0]))
+        if ids_before.type == ids_after.type:
+            id_differs = pc.invert(_same(ids_before, ids_after))
+            digested = implied[1]
     differing: dict[int, list[str]] = {}
     for name in sorted(set(old_names) | set(new.column_names)):
         if name in ignore or name == key:
             continue
-        if name not in old_names or name not in new.column_names:
-            if name in new.column_names:
-                present = new_side(new.column(name))
-            else:
-                present = old_side(old_file.read(columns=[name]).column(name))
+        if name in digested and name in old_names and name in new.column_names:
+            assert id_differs is not None
+            if not pc.any(id_differs).as_py():
+                continue  # every id equal: so are the values it digests
+            differs = pc.invert(_same(old_column(name), new_side(new.column(name))))
+            changed = pc.indices_nonzero(pc.and_(differs, id_differs))
+        elif name not in old_names or name not in new.column_names:
+            present = new_side(new.column(name)) if name in new.column_names else old_column(name)
             changed = pc.indices_nonzero(pc.is_valid(present))  # a value where there was none
         else:
-            before = old_side(old_file.read(columns=[name]).column(name))
+            before = old_column(name)
             changed = pc.indices_nonzero(pc.invert(_same(before, new_side(new.column(name)))))
         for row in changed.to_pylist():
             differing.setdefault(row, []).append(name)
@@ -225,13 +256,24 @@ def compare(
         changes.statements_added,
         changes.statements_removed,
         changes.statements_changed,
-    ) = row_differences(data / "statements.parquet", tables["statements"], "statement_id")
+    ) = row_differences(
+        data / "statements.parquet",
+        tables["statements"],
+        "statement_id",
+        implied=("canonical_article_id", STATEMENT_FIELDS_OF_CANONICAL),
+    )
     # articles are matched by where they came from: a corrected file keeps its raw_path
     (
         changes.articles_added,
         changes.articles_removed,
         changes.articles_corrected,
-    ) = row_differences(data / "articles.parquet", tables["articles"], "raw_path", ("article_id",))
+    ) = row_differences(
+        data / "articles.parquet",
+        tables["articles"],
+        "raw_path",
+        ("article_id",),
+        implied=("article_id", ARTICLE_ID_FIELDS),
+    )
     return changes
 
 

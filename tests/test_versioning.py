@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 from pathlib import Path
@@ -12,9 +13,15 @@ import pytest
 from conftest import TODAY, page
 
 from kcna_dataset.build import build
-from kcna_dataset.changes import compare_schemas, next_version, row_differences
+from kcna_dataset.changes import (
+    ARTICLE_ID_FIELDS,
+    compare_schemas,
+    next_version,
+    row_differences,
+)
 from kcna_dataset.exceptions import BuildError
 from kcna_dataset.publish import LOCK_NAME
+from kcna_dataset.records import article_id_for
 
 SEED_000 = "kcnawatch/000_b3793cfa3d749794.txt"
 
@@ -233,3 +240,33 @@ def test_row_differences_of_rows_in_the_same_order(tmp_path: Path) -> None:
     new = arrow.table({"k": ["a", "b", "x", "c"], "v": [1, 20, 0, 3]})
     parquet.write_table(old, tmp_path / "old.parquet")
     assert row_differences(tmp_path / "old.parquet", new, "k") == (["x"], ["d"], {"b": ["v"]})
+
+
+def test_row_differences_compare_digested_columns_only_where_the_ids_differ(
+    tmp_path: Path,
+) -> None:
+    # "body" is digested by "id": on rows with the same id it cannot differ, and is not read
+    # (here it differs on row b anyway, to show it is not compared there)
+    old = arrow.table(
+        {"k": ["a", "b", "c"], "id": ["1", "2", "3"], "body": ["x", "y", "z"], "n": [1, 2, 3]}
+    )
+    new = arrow.table(
+        {"k": ["a", "b", "c"], "id": ["1", "2", "9"], "body": ["x", "Y", "Z"], "n": [1, 5, 3]}
+    )
+    parquet.write_table(old, tmp_path / "old.parquet")
+    implied = ("id", ("body",))
+    assert row_differences(tmp_path / "old.parquet", new, "k", ("id",), implied) == (
+        [],
+        [],
+        {"b": ["n"], "c": ["body"]},
+    )
+    same_ids = new.set_column(1, "id", old.column("id"))
+    assert row_differences(tmp_path / "old.parquet", same_ids, "k", ("id",), implied) == (
+        [],
+        [],
+        {"b": ["n"]},
+    )
+
+
+def test_article_id_digests_the_fields_compare_skips() -> None:
+    assert tuple(inspect.signature(article_id_for).parameters) == ARTICLE_ID_FIELDS
