@@ -16,7 +16,7 @@ import pyarrow as arrow
 import pyarrow.compute as pc
 
 from kcna_dataset import __version__
-from kcna_dataset.article_table import take_slices
+from kcna_dataset.article_table import RECORD_COLUMNS, take_slices
 from kcna_dataset.cache import PairScoreCache, RecordCache, rules_fingerprint
 from kcna_dataset.card import dataset_card
 from kcna_dataset.changes import Changes, changelog_markdown, compare, next_version
@@ -199,10 +199,12 @@ def check_release_tables(tables: dict[str, arrow.Table]) -> None:
     """Every table against its declared schema, and the foreign keys between them.
 
     A failure here is a bug in kcna-dataset (the inputs were validated already), so it stops the
-    build before anything is written.
+    build before anything is written. The articles' record columns are the validated table's
+    own (same schema, same values, only reordered): their columns from dedup are checked here.
     """
     for name, table in tables.items():
-        if cases := failure_cases(name, table):
+        columns = [c for c in table.column_names if name != "articles" or c not in RECORD_COLUMNS]
+        if cases := failure_cases(name, table.select(columns), columns):
             shown = [(c.row, c.column, c.check, c.value) for c in cases[:3]]
             raise BuildError(
                 f"internal check failed: table {name} breaks its schema: {shown}",

@@ -7,13 +7,14 @@ import json
 import shutil
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as parquet
 import pytest
 from conftest import RAW, TODAY, page
 from frictionless import Package
 
 import kcna_dataset.publish as publish
-from kcna_dataset.build import BuildResult, build
+from kcna_dataset.build import BuildResult, build, check_release_tables
 from kcna_dataset.config import DedupConfig
 from kcna_dataset.exceptions import BuildError, InvalidInputError, UsageError
 from kcna_dataset.publish import TABLES
@@ -322,3 +323,29 @@ def test_dataset_card(shipped_release: BuildResult) -> None:
     for field in ("`statement_id`", "`canonical_article_id`", "`raw_sha256`", "`similarity`"):
         assert field in body
     assert "| `window_days` | 7 |" in body
+
+
+def test_release_tables_are_checked_before_anything_is_written(
+    shipped_release: BuildResult,
+) -> None:
+    tables = dict(shipped_release.tables)
+    check_release_tables(tables)  # as built: passes
+    statements = tables["statements"]
+    broken = statements.set_column(
+        statements.schema.get_field_index("article_count"),
+        "article_count",
+        pa.array([0] * statements.num_rows, pa.int64()),
+    )
+    with pytest.raises(BuildError, match="table statements breaks its schema") as e:
+        check_release_tables({**tables, "statements": broken})
+    assert e.value.hint == "This is a bug in kcna-dataset; please report it with the input."
+    articles = tables["articles"]
+    index = articles.schema.get_field_index("match")
+    bad_match = articles.set_column(
+        index, "match", pa.array(["copied"] * articles.num_rows, articles.schema.field(index).type)
+    )
+    with pytest.raises(BuildError, match="table articles breaks its schema"):
+        check_release_tables({**tables, "articles": bad_match})
+    # a statement missing for an article's statement_id: the foreign key
+    with pytest.raises(BuildError, match=r"articles\.statement_id values missing from statements"):
+        check_release_tables({**tables, "statements": statements.slice(1)})
