@@ -75,19 +75,46 @@ class Spool:
         if self.folder is None:
             tables = list(parts)
             return arrow.concat_tables(tables) if tables else schema.empty_table()
-        self._count += 1
-        path = self.folder / f"{self._count:03d}-{name}.arrow"
+        path = self._path(name)
         with arrow.OSFile(str(path), "wb") as sink, ipc.new_file(sink, schema) as writer:
             for part in parts:
                 writer.write_table(part)
-        with open(path, "rb") as f:
-            mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-        _MAPS.append(weakref.ref(mapped))
-        # the table's buffers point into the mapping and keep it open; unlinking the file does
-        # not unmap it, so the folder can go when the build ends
-        table = ipc.open_file(arrow.py_buffer(mapped)).read_all()
-        path.unlink()
-        return table
+        return _mapped(path)
+
+    def scattered(
+        self, name: str, schema: arrow.Schema, parts: Iterable[tuple[int, arrow.Table]], n: int
+    ) -> list[arrow.Table]:
+        """Tables 0..n-1 from (table number, part) pairs in any order: n files written side by
+        side as the parts come, each mapped back (needs a folder)."""
+        assert self.folder is not None
+        paths = [self._path(f"{name}-{k}") for k in range(n)]
+        sinks = [arrow.OSFile(str(path), "wb") for path in paths]
+        writers = [ipc.new_file(sink, schema) for sink in sinks]
+        try:
+            for k, part in parts:
+                writers[k].write_table(part)
+        finally:
+            for writer, sink in zip(writers, sinks, strict=True):
+                writer.close()
+                sink.close()
+        return [_mapped(path) for path in paths]
+
+    def _path(self, name: str) -> Path:
+        assert self.folder is not None
+        self._count += 1
+        return self.folder / f"{self._count:03d}-{name}.arrow"
+
+
+def _mapped(path: Path) -> arrow.Table:
+    """The Arrow IPC file at `path`, memory-mapped; the file is unlinked."""
+    with open(path, "rb") as f:
+        mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    _MAPS.append(weakref.ref(mapped))
+    # the table's buffers point into the mapping and keep it open; unlinking the file does
+    # not unmap it, so the folder can go when the build ends
+    table = ipc.open_file(arrow.py_buffer(mapped)).read_all()
+    path.unlink()
+    return table
 
 
 __all__ = ["Spool", "drop_pages"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,6 +11,7 @@ from pathlib import Path
 import pyarrow as arrow
 import pytest
 
+from kcna_dataset import article_table
 from kcna_dataset import build as build_module
 from kcna_dataset.article_table import ArticleTable
 from kcna_dataset.build import build
@@ -85,3 +87,24 @@ def test_build_spools_under_tmpdir_leaves_nothing_and_publishes_the_same_bytes(
     assert release_bytes(spooled.release) == release_bytes(held.release)
     assert bodies == held.tables["statements"].column("body").to_pylist()
     assert len(bodies) == held.summary["statements"]
+
+
+@pytest.mark.parametrize("bucket_rows", [1, 7, 16, 100])
+def test_a_large_take_into_a_folder_goes_through_buckets_with_the_same_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bucket_rows: int
+) -> None:
+    # the sort into release order reads the table front to back into buckets of result
+    # positions (take_in_buckets); BUCKET_ROWS made small so 60 rows make several buckets
+    monkeypatch.setattr(article_table, "BUCKET_ROWS", bucket_rows)
+    many = [article(n % 28 + 1, line=n, raw_path=f"r.jsonl#L{n}") for n in range(60)]
+    table = ArticleTable.concat(
+        [ArticleTable.from_articles(many[:25]), ArticleTable.from_articles(many[25:])],
+        Spool(tmp_path),
+    )
+    shuffled = random.Random(bucket_rows).sample(range(60), 60)
+    subset = shuffled[:41]  # a filter's rows: some rows left out
+    for order in (shuffled, subset, list(range(60)), [3, 3, 50, 2] * 5):  # the last: repeats
+        spooled = table.take(order, Spool(tmp_path))
+        assert spooled.table.equals(table.take(order).table)
+        assert list(spooled) == [many[i] for i in order]
+    assert list(tmp_path.iterdir()) == []  # the buckets' files are gone too
