@@ -231,11 +231,11 @@ def take_in_buckets(data: arrow.Table, rows: np.ndarray, spool: Spool) -> Iterat
         start = 0
         for batch in data.to_batches():
             stop = start + batch.num_rows
-            buckets = bucket_of[start:stop]
-            wanted = np.flatnonzero(buckets >= 0)
-            wanted = wanted[np.argsort(buckets[wanted], kind="stable")]
+            batch_buckets = bucket_of[start:stop]
+            wanted = np.flatnonzero(batch_buckets >= 0)  # rows left out of `rows`: -1
+            wanted = wanted[np.argsort(batch_buckets[wanted], kind="stable")]
             if len(wanted):
-                ordered = buckets[wanted]
+                ordered = batch_buckets[wanted]
                 bounds = [0, *(np.flatnonzero(np.diff(ordered)) + 1).tolist(), len(wanted)]
                 for lo, hi in pairwise(bounds):
                     k = int(ordered[lo])
