@@ -220,36 +220,34 @@ def take_in_buckets(data: arrow.Table, rows: np.ndarray, spool: Spool) -> Iterat
     if len(np.unique(rows)) != len(rows):  # a row taken twice: not a permutation of a subset
         yield from take_slices(data, rows)
         return
-    bucket_of = np.full(data.num_rows, -1, np.int64)
-    position = np.empty(data.num_rows, np.int64)
+    bucket_of = np.full(data.num_rows, -1, np.int64)  # rows left out of `rows`: -1
     bucket_of[rows] = np.arange(len(rows)) // BUCKET_ROWS
-    position[rows] = np.arange(len(rows))
     n_buckets = -(-len(rows) // BUCKET_ROWS)
-    positions: list[list[np.ndarray]] = [[] for _ in range(n_buckets)]  # as the rows are written
 
     def scatter() -> Iterator[tuple[int, arrow.Table]]:
+        # each batch's rows to their buckets, in the table's order within a bucket
         start = 0
         for batch in data.to_batches():
             stop = start + batch.num_rows
             batch_buckets = bucket_of[start:stop]
-            wanted = np.flatnonzero(batch_buckets >= 0)  # rows left out of `rows`: -1
+            wanted = np.flatnonzero(batch_buckets >= 0)
             wanted = wanted[np.argsort(batch_buckets[wanted], kind="stable")]
             if len(wanted):
                 ordered = batch_buckets[wanted]
                 bounds = [0, *(np.flatnonzero(np.diff(ordered)) + 1).tolist(), len(wanted)]
                 for lo, hi in pairwise(bounds):
-                    k = int(ordered[lo])
-                    positions[k].append(position[start:stop][wanted[lo:hi]])
                     part = batch.take(arrow.array(wanted[lo:hi], arrow.int64()))
-                    yield k, arrow.Table.from_batches([part])
+                    yield int(ordered[lo]), arrow.Table.from_batches([part])
             start = stop
 
     buckets = spool.scattered("bucket", data.schema, scatter(), n_buckets)
     drop_pages()
     for k in range(n_buckets):
         bucket, buckets[k] = buckets[k], data.schema.empty_table()  # freed when handed on
-        written = np.concatenate(positions[k]) if positions[k] else np.empty(0, np.int64)
-        yield from take_slices(bucket, np.argsort(written))
+        # bucket k holds the rows of this slice of `rows` in the table's order: a row's place
+        # in the bucket is its rank among them
+        wanted = rows[k * BUCKET_ROWS : (k + 1) * BUCKET_ROWS]
+        yield from take_slices(bucket, np.searchsorted(np.sort(wanted), wanted))
         del bucket
         drop_pages()
 

@@ -217,14 +217,15 @@ def row_differences(
         if ids_before.type == ids_after.type:
             id_differs = pc.invert(_same(ids_before, ids_after))
             digested = implied[1]
+    ids_all_equal = id_differs is not None and not pc.any(id_differs).as_py()
     differing: dict[int, list[str]] = {}
     for name in sorted(set(old_names) | set(new.column_names)):
         if name in ignore or name == key:
             continue
         if name in digested and name in old_names and name in new.column_names:
+            if ids_all_equal:
+                continue  # every id equal: so are the values it digests (not even read)
             assert id_differs is not None
-            if not pc.any(id_differs).as_py():
-                continue  # every id equal: so are the values it digests
             differs = pc.invert(_same(old_column(name), new_side(new.column(name))))
             changed = pc.indices_nonzero(pc.and_(differs, id_differs))
         elif name not in old_names or name not in new.column_names:

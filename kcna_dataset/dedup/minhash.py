@@ -16,9 +16,8 @@ import numpy as np
 
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 COMPACT_CODES = 1 << 20  # pair codes found before they are first made unique
-_CHUNK = (
-    1 << 12
-)  # shingles per block: a reused (block x num_perm) buffer of ~4 MB (8 MB: ~15% slower)
+# shingles per block: a reused (block x num_perm) buffer of ~4 MB (8 MB: ~15% slower)
+_CHUNK = 1 << 12
 
 
 class TokenHasher:
