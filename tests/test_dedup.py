@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from kcna_dataset.config import DedupConfig
 from kcna_dataset.dedup import DedupResult, deduplicate, match_key, minhash, normalize
-from kcna_dataset.dedup.minhash import candidate_codes, pairs_of_codes
+from kcna_dataset.dedup.minhash import candidate_codes, pairs_of_codes, sorted_unique
 from kcna_dataset.parse import parse_page
 from kcna_dataset.parse.text import split_body
 from kcna_dataset.records import Article, article_id_for
@@ -557,6 +557,14 @@ def test_candidate_pairs_over_chosen_rows_number_the_rows_as_chosen() -> None:
     # index 0 = row 3, 1 = row 2, 2 = row 1, 3 = row 0: rows 0~2 share band 0, rows 1~3 band 1
     pairs = pairs_of_codes(candidate_codes(keys, np.array([3, 2, 1, 0])), 4)
     assert pairs.tolist() == [[0, 2], [1, 3]]
+
+
+@given(st.lists(st.integers(0, 2**64 - 1) | st.integers(0, 5)), st.sampled_from(["u8", "i8"]))
+def test_sorted_unique_is_numpys_unique(values: list[int], dtype: str) -> None:
+    array = np.array(values, dtype=np.uint64).astype(dtype)
+    result = sorted_unique(array)
+    assert result.dtype == array.dtype
+    assert result.tolist() == np.unique(array).tolist()
 
 
 @given(st.text(alphabet=st.sampled_from("ab1_' \n\u00e9\u00a0-")) | st.text())

@@ -26,7 +26,12 @@ import pyarrow.compute as pc
 
 from kcna_dataset.article_table import ArticleTable
 from kcna_dataset.config import DedupConfig
-from kcna_dataset.dedup.minhash import candidate_codes, neighbours, pairs_of_codes
+from kcna_dataset.dedup.minhash import (
+    candidate_codes,
+    neighbours,
+    pairs_of_codes,
+    sorted_unique,
+)
 from kcna_dataset.dedup.normalize import comparison_text, match_key
 from kcna_dataset.dedup.sketch import Sketches, sketch_bodies, unit_features
 from kcna_dataset.dedup.verify import Features, PairScore, bridgeable, verify
@@ -195,9 +200,13 @@ def deduplicate(
 
     # 2. candidates between units, over the whole text and over its opening
     unit_rows = np.array([u.row for u in units], dtype=np.int64)
-    codes = np.union1d(
-        candidate_codes(sketches.bands[:, : config.bands], unit_rows),
-        candidate_codes(sketches.bands[:, config.bands :], unit_rows),
+    codes = sorted_unique(
+        np.concatenate(
+            [
+                candidate_codes(sketches.bands[:, : config.bands], unit_rows),
+                candidate_codes(sketches.bands[:, config.bands :], unit_rows),
+            ]
+        )
     )
     pairs = pairs_of_codes(codes, len(units))
     del codes, unit_rows

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from kcna_dataset.config import DedupConfig
+from kcna_dataset.dedup.minhash import sorted_unique
 from kcna_dataset.dedup.normalize import Tokens, opening, tokenize
 
 
@@ -31,11 +32,11 @@ class Features:
     def shingles(self) -> np.ndarray:
         """The distinct shingle hashes, sorted."""
         if self._shingles is None:
-            self._shingles = np.unique(self.ordered)
+            self._shingles = sorted_unique(self.ordered)
         return self._shingles
 
     def opening(self, n_shingles: int) -> np.ndarray:
-        return np.unique(self.ordered[:n_shingles])
+        return sorted_unique(self.ordered[:n_shingles])
 
 
 def common(a: np.ndarray, b: np.ndarray) -> int:
