@@ -78,10 +78,7 @@ class Evidence:
 class _Unit:
     key: bytes  # match-key digest shared by the members
     members: list[int]  # rows of the articles, in rank order; members[0] represents the unit
-
-    @property
-    def row(self) -> int:  # the head's row in the articles (and sketches) given to deduplicate
-        return self.members[0]
+    row: int  # members[0]: the head's row in the articles (and sketches) given to deduplicate
 
 
 def _split_by_window(
@@ -192,9 +189,12 @@ def deduplicate(
         by_key[key].append(i)
     units = []
     for key, copies in by_key.items():
+        if len(copies) == 1:  # most texts: nothing to split or order
+            units.append(_Unit(key, copies, copies[0]))
+            continue
         for group in _split_by_window(copies, dates, ids, config.window_days):
             group.sort(key=rank)
-            units.append(_Unit(key, group))
+            units.append(_Unit(key, group, group[0]))
     del by_key
     units.sort(key=lambda u: rank(u.row))
 
@@ -286,6 +286,9 @@ def deduplicate(
             receive()
             if progress:
                 progress("dedup", i, len(units))
+        if not near[i]:  # most units: no candidate, a center of its own
+            center_of.append(i)
+            continue
         best: tuple[tuple[float, int, float, int], int, int, PairScore] | None = None
         tried: dict[int, PairScore] = {}
         for j in near[i]:
@@ -337,6 +340,22 @@ def deduplicate(
     for c, title, dateline in zip(centers, titles, datelines, strict=True):
         members = clusters[c]
         canonical = units[c].row
+        if len(members) == 1 and len(units[c].members) == 1:  # most statements: one copy
+            statement_id = statement_id_for(units[c].key, dates[canonical])
+            statements.append(
+                Statement(
+                    statement_id=statement_id,
+                    title=title,
+                    published_date=dates[canonical],
+                    dateline=dateline,
+                    canonical_article_id=ids[canonical],
+                    canonical_source=sources[canonical],
+                    sources=(sources[canonical],),
+                    article_count=1,
+                )
+            )
+            membership[ids[canonical]] = Membership(statement_id, None, None)
+            continue
         copies = [r for i in members for r in units[i].members]
         first = min(dates[r] for r in copies)
         statement_id = statement_id_for(units[c].key, first)

@@ -183,9 +183,11 @@ def pairs_of_codes(codes: np.ndarray, n: int) -> np.ndarray:
     return np.stack([codes // n, codes % n], axis=1) if n else np.empty((0, 2), np.int64)
 
 
-def neighbours(pairs: Iterable[tuple[int, int]], n: int) -> list[list[int]]:
+def neighbours(pairs: Iterable[tuple[int, int]], n: int) -> list[Sequence[int]]:
+    """Each index's neighbours, sorted (one shared empty tuple for the many without any)."""
     adjacency: dict[int, list[int]] = defaultdict(list)
     for i, j in pairs:
         adjacency[i].append(j)
         adjacency[j].append(i)
-    return [sorted(adjacency.get(i, [])) for i in range(n)]
+    none: tuple[int, ...] = ()
+    return [sorted(adjacency[i]) if i in adjacency else none for i in range(n)]
