@@ -78,7 +78,10 @@ class Evidence:
 class _Unit:
     key: bytes  # match-key digest shared by the members
     members: list[int]  # rows of the articles, in rank order; members[0] represents the unit
-    row: int  # members[0]: the head's row in the articles (and sketches) given to deduplicate
+
+    @property
+    def row(self) -> int:  # the head's row in the articles (and sketches) given to deduplicate
+        return self.members[0]
 
 
 def _split_by_window(
@@ -190,11 +193,11 @@ def deduplicate(
     units = []
     for key, copies in by_key.items():
         if len(copies) == 1:  # most texts: nothing to split or order
-            units.append(_Unit(key, copies, copies[0]))
+            units.append(_Unit(key, copies))
             continue
         for group in _split_by_window(copies, dates, ids, config.window_days):
             group.sort(key=rank)
-            units.append(_Unit(key, group, group[0]))
+            units.append(_Unit(key, group))
     del by_key
     units.sort(key=lambda u: rank(u.row))
 
@@ -341,25 +344,14 @@ def deduplicate(
         members = clusters[c]
         canonical = units[c].row
         if len(members) == 1 and len(units[c].members) == 1:  # most statements: one copy
-            statement_id = statement_id_for(units[c].key, dates[canonical])
-            statements.append(
-                Statement(
-                    statement_id=statement_id,
-                    title=title,
-                    published_date=dates[canonical],
-                    dateline=dateline,
-                    canonical_article_id=ids[canonical],
-                    canonical_source=sources[canonical],
-                    sources=(sources[canonical],),
-                    article_count=1,
-                )
-            )
-            membership[ids[canonical]] = Membership(statement_id, None, None)
-            continue
-        copies = [r for i in members for r in units[i].members]
-        first = min(dates[r] for r in copies)
+            copies = units[c].members
+            first = dates[canonical]
+            slugs = [sources[canonical]]
+        else:
+            copies = [r for i in members for r in units[i].members]
+            first = min(dates[r] for r in copies)
+            slugs = sorted({sources[r] for r in copies}, key=priority.__getitem__)
         statement_id = statement_id_for(units[c].key, first)
-        slugs = sorted({sources[r] for r in copies}, key=priority.__getitem__)
         statements.append(
             Statement(
                 statement_id=statement_id,
