@@ -1,0 +1,27 @@
+"""The wheel holds the whole package: `pip install .` (not only `-e .`) gives a working tool."""
+
+from __future__ import annotations
+
+import tomllib
+
+from conftest import REPO
+
+
+def test_every_package_directory_is_listed_for_the_wheel() -> None:
+    # setuptools ships only the packages named here; an editable install hides a missing one
+    # (the source tree is on sys.path), a wheel does not
+    setuptools = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]
+    on_disk = {
+        ".".join(init.parent.relative_to(REPO).parts)
+        for init in (REPO / "kcna_dataset").rglob("__init__.py")
+    }
+    assert set(setuptools["packages"]) == on_disk | {"kcna_dataset.schemas"}
+    assert setuptools["package-dir"] == {"kcna_dataset.schemas": "schemas"}
+    assert sorted(p.name for p in (REPO / "schemas").iterdir()) == [
+        "articles.schema.json",
+        "rejections.schema.json",
+        "sources.json",
+        "sources.schema.json",
+        "statements.schema.json",
+    ]
+    assert setuptools["package-data"] == {"kcna_dataset.schemas": ["*.json"]}
