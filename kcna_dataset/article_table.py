@@ -128,19 +128,8 @@ class ArticleTable(Sequence[Article]):
     def take(
         self, rows: Sequence[int] | np.ndarray | arrow.Array, spool: Spool | None = None
     ) -> ArticleTable:
-        """The rows at `rows`, in that order; into `spool` when given (a sort of the whole
-        table then never holds a second copy in memory). A large take into a spool folder reads
-        the table front to back (`take_in_buckets`) instead of in the order of `rows`."""
-        spool = spool or Spool()
-        index = np.asarray(
-            rows.to_numpy() if isinstance(rows, arrow.Array | arrow.ChunkedArray) else rows,
-            dtype=np.int64,
-        )
-        if spool.folder is not None and len(index) > BUCKET_ROWS:
-            parts = take_in_buckets(self.table, index, spool)
-        else:
-            parts = take_slices(self.table, index)
-        return ArticleTable(spool.table("articles", self.table.schema, parts))
+        """The rows at `rows`, in that order; into `spool` when given (see `gather`)."""
+        return ArticleTable(gather(self.table, rows, spool, "articles"))
 
     def filter(self, mask: Sequence[bool], spool: Spool | None = None) -> ArticleTable:
         return self.take(np.flatnonzero(np.asarray(mask, dtype=bool)), spool)
@@ -155,6 +144,52 @@ class ArticleTable(Sequence[Article]):
         return pc.sort_indices(
             self.table, sort_keys=[("published_date", "ascending"), ("article_id", "ascending")]
         )
+
+
+# a table in memory up to this size is gathered a whole column at a time (`take_columns`): a
+# string column's chunks are joined first, and its 32-bit offsets must stay under 2 GiB
+COMBINE_BYTES = 1 << 30
+
+
+def gather(
+    data: arrow.Table,
+    rows: Sequence[int] | np.ndarray | arrow.Array,
+    spool: Spool | None = None,
+    name: str = "table",
+    buckets: bool = True,
+) -> arrow.Table:
+    """`data.take(rows)`, the fastest way that keeps to the spool's memory bound.
+
+    In memory (no spool folder) and up to COMBINE_BYTES, a column at a time (`take_columns`);
+    into a spool folder, a slice of `rows` at a time, so a sort of the whole table never holds
+    a second copy in memory, and with `buckets` a large take reads `data` front to back
+    (`take_in_buckets`) instead of in the order of `rows`.
+    """
+    spool = spool or Spool()
+    index = np.asarray(
+        rows.to_numpy() if isinstance(rows, arrow.Array | arrow.ChunkedArray) else rows,
+        dtype=np.int64,
+    )
+    if spool.folder is None and data.nbytes <= COMBINE_BYTES:
+        return take_columns(data, index)
+    if spool.folder is not None and buckets and len(index) > BUCKET_ROWS:
+        parts = take_in_buckets(data, index, spool)
+    else:
+        parts = take_slices(data, index)
+    return spool.table(name, data.schema, parts)
+
+
+def take_columns(data: arrow.Table, rows: np.ndarray) -> arrow.Table:
+    """`data.take(rows)` a column at a time, the column's chunks joined first: ~10x faster than
+    `take_slices` on a table of many chunks (a file's articles each; 200,000 articles in 202
+    chunks: 0.14 s against 1.8 s), for one joined column more at the peak."""
+    index = arrow.array(rows, arrow.int64())
+    columns = []
+    for column in data.columns:
+        joined = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+        columns.append(joined.take(index))
+        del joined
+    return arrow.Table.from_arrays(columns, schema=data.schema)
 
 
 def take_rows(data: arrow.Table, rows: Sequence[int] | np.ndarray | arrow.Array) -> arrow.Table:
@@ -260,7 +295,9 @@ __all__ = [
     "LINE",
     "RECORD_COLUMNS",
     "ArticleTable",
+    "gather",
     "record_schema",
+    "take_columns",
     "take_in_buckets",
     "take_rows",
     "take_slices",

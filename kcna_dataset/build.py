@@ -16,7 +16,7 @@ import pyarrow as arrow
 import pyarrow.compute as pc
 
 from kcna_dataset import __version__
-from kcna_dataset.article_table import RECORD_COLUMNS, take_slices
+from kcna_dataset.article_table import RECORD_COLUMNS, gather
 from kcna_dataset.cache import PairScoreCache, RecordCache, rules_fingerprint
 from kcna_dataset.card import dataset_card
 from kcna_dataset.changes import Changes, changelog_markdown, compare, next_version
@@ -37,6 +37,7 @@ from kcna_dataset.publish import (
     release_schema,
     write_release,
 )
+from kcna_dataset.read import discover, input_bytes
 from kcna_dataset.records import Article
 from kcna_dataset.report import ValidationReport
 from kcna_dataset.schema import (
@@ -47,7 +48,7 @@ from kcna_dataset.schema import (
     table_from_rows,
 )
 from kcna_dataset.sources import SourceRegistry
-from kcna_dataset.spool import Spool, drop_pages
+from kcna_dataset.spool import SPOOL_ABOVE_BYTES, Spool, drop_pages
 from kcna_dataset.validate import Progress, validate_paths
 from kcna_dataset.workers import FileRunner, FileSettings, default_jobs, file_runner
 
@@ -146,10 +147,8 @@ def assemble_tables(
     rows = pc.index_in(
         statements_table.column("canonical_article_id"), value_set=articles_table["article_id"]
     )
-    bodies = articles_table.select(["body"])
-    body = (
-        (spool or Spool()).table("bodies", bodies.schema, take_slices(bodies, rows)).column("body")
-    )
+    body = gather(articles_table.select(["body"]), rows, spool, "bodies", buckets=False)
+    body = body.column("body")
     statements_declared = arrow_schema("statements")
     statements_table = arrow.Table.from_arrays(
         [
@@ -230,6 +229,7 @@ def build(
     progress: Progress | None = None,
     jobs: int | None = None,
     cache_dir: Path | None = None,
+    spool_above_bytes: int = SPOOL_ABOVE_BYTES,
 ) -> BuildResult:
     """Validate everything under `raw`, deduplicate, and publish `<out>/<version>`.
 
@@ -237,7 +237,8 @@ def build(
     (see `changes.py`); when nothing changed, nothing is published and the result's `release`
     is None. `jobs` processes share the per-file work and the dedup token sets (default: one
     per core, when the input is large enough to pay); `cache_dir` keeps what each input file
-    became, so that a rebuild re-parses only changed files (default: no cache).
+    became, so that a rebuild re-parses only changed files (default: no cache). Input larger
+    than `spool_above_bytes` keeps the large tables in memory-mapped files (`spool.py`).
     """
     if version is not None and not SEMVER.match(version):
         raise UsageError(f"version {version!r} is not X.Y.Z", "Pass --version like 1.2.0.")
@@ -261,7 +262,8 @@ def build(
                 "Pass --cache DIR with a writable folder, or --no-cache.",
             ) from None
         settings = replace(settings, cache_path=cache.path, fingerprint=cache.fingerprint)
-    with file_runner(settings, jobs or default_jobs(), cache) as runner, Spool.temporary() as spool:
+    spool = Spool.for_input(input_bytes(discover([raw])), spool_above_bytes)
+    with file_runner(settings, jobs or default_jobs(), cache) as runner, spool as spool:
         return _build(raw, out, version, skip_invalid, force, config, progress, runner, spool)
 
 

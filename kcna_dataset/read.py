@@ -34,6 +34,20 @@ class InputFile:
     folder_link: bool = False  # a symbolic link to a folder: listed, never followed
 
 
+def input_bytes(files: Iterable[InputFile]) -> int:
+    """The bytes of the files that will be read (links out of the folder and to folders are
+    not): what decides whether a build's tables fit in memory (`Spool.for_input`)."""
+    total = 0
+    for f in files:
+        if f.folder_link or f.outside_target is not None:
+            continue
+        try:
+            total += f.path.stat().st_size
+        except OSError:
+            continue  # unreadable: the read stage reports it
+    return total
+
+
 def ignored_reason(f: InputFile) -> str | None:
     if f.folder_link:
         return "symbolic link to a folder (not followed)"

@@ -10,6 +10,7 @@ import shutil
 import sqlite3
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -190,10 +191,21 @@ def test_ctrl_c_exits_cleanly_and_publishes_nothing(
         raise KeyboardInterrupt
 
     monkeypatch.setattr(build_module, "deduplicate", interrupted)
+    # as large as input whose tables go to the spool (RAW itself is held in memory)
+    monkeypatch.setattr(build_module, "input_bytes", lambda files: 1 << 40)
     temporary = tmp_path / "tmp"
     temporary.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    made: list[str] = []
+    mkdtemp = tempfile.mkdtemp
+
+    def recorded(*args: Any, **kwargs: Any) -> str:
+        made.append(mkdtemp(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(tempfile, "mkdtemp", recorded)
     result = runner.invoke(app, ["build", "--raw", str(RAW), "--out", str(tmp_path / "out")])
+    assert [Path(m).parent for m in made] == [temporary]  # the spool's folder
     assert result.exit_code == 130
     assert result.output.splitlines() == [
         "Interrupted: nothing was published; existing releases are as they were."

@@ -12,9 +12,9 @@ import pyarrow as arrow
 import pytest
 
 from kcna_dataset import article_table
-from kcna_dataset import build as build_module
 from kcna_dataset.article_table import ArticleTable
 from kcna_dataset.build import build
+from kcna_dataset.read import discover, input_bytes
 from kcna_dataset.spool import Spool, drop_pages
 from tests.conftest import RAW, TODAY
 from tests.test_article_table import ARTICLES, article
@@ -73,20 +73,52 @@ def test_build_spools_under_tmpdir_leaves_nothing_and_publishes_the_same_bytes(
     temporary = tmp_path / "tmp"
     temporary.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(temporary))
-    spooled = build(RAW, tmp_path / "spooled", today=TODAY)
+    folders: list[Path | None] = []
+    for_input = Spool.for_input.__func__  # type: ignore[attr-defined]
+
+    @contextmanager
+    def recorded(cls: type[Spool], input_bytes: int, above: int) -> Iterator[Spool]:
+        with for_input(cls, input_bytes, above) as spool:
+            folders.append(spool.folder)
+            yield spool
+
+    monkeypatch.setattr(Spool, "for_input", classmethod(recorded))
+    spooled = build(RAW, tmp_path / "spooled", today=TODAY, spool_above_bytes=0)
+    [folder] = folders
+    assert folder is not None and folder.parent == temporary
     assert list(temporary.iterdir()) == []
     # the tables handed back still read after the spool's folder is gone
     bodies = spooled.tables["statements"].column("body").to_pylist()
 
-    @contextmanager
-    def in_memory() -> Iterator[Spool]:
-        yield Spool(None)
-
-    monkeypatch.setattr(build_module.Spool, "temporary", in_memory)
-    held = build(RAW, tmp_path / "held", today=TODAY)
+    held = build(RAW, tmp_path / "held", today=TODAY)  # RAW is far below the default
+    assert folders[1:] == [None]
     assert release_bytes(spooled.release) == release_bytes(held.release)
     assert bodies == held.tables["statements"].column("body").to_pylist()
     assert len(bodies) == held.summary["statements"]
+
+
+def test_input_up_to_the_limit_stays_in_memory_above_it_goes_to_a_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with Spool.for_input(100, above=100) as spool:
+        assert spool.folder is None
+    with Spool.for_input(101, above=100) as spool:
+        assert spool.folder is not None and spool.folder.parent == tmp_path
+        assert spool.folder.is_dir()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_input_bytes_counts_the_files_that_will_be_read(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    (raw / "sub").mkdir(parents=True)
+    (raw / "a.jsonl").write_bytes(b"x" * 10)
+    (raw / "sub" / "b.txt").write_bytes(b"y" * 7)
+    outside = tmp_path / "outside.txt"
+    outside.write_bytes(b"z" * 1000)
+    (raw / "out.txt").symlink_to(outside)  # rejected by the read stage, never read
+    (raw / "folder").symlink_to(tmp_path)  # listed, never followed
+    assert input_bytes(discover([raw])) == 17
 
 
 @pytest.mark.parametrize("bucket_rows", [1, 7, 16, 100])
