@@ -648,3 +648,34 @@ def test_opening_is_the_text_before_its_nth_word() -> None:
         "One two's, three\nfour ",
         text,
     ]
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(1, 3),  # priority
+            st.integers(0, 3),  # days after the first date: ties are common
+            st.text(max_size=6),  # body: its length in characters, non-ASCII included
+            st.text(min_size=1, max_size=4),  # article id: any characters
+        ),
+        max_size=40,
+        unique_by=lambda row: row[3],
+    )
+)
+def test_rank_positions_order_rows_as_the_rank_tuple_does(
+    rows: list[tuple[int, int, str, str]],
+) -> None:
+    from kcna_dataset.article_table import ArticleTable
+    from kcna_dataset.dedup import rank_positions
+    from tests.test_article_table import article
+
+    table = ArticleTable.from_articles(
+        article(1, article_id=i, published_date=date(2024, 1, 1 + d), body=body)
+        for _, d, body, i in rows
+    )
+    by_tuple = sorted(
+        range(len(rows)),
+        key=lambda r: (rows[r][0], rows[r][1], -len(rows[r][2]), rows[r][3]),
+    )
+    positions = rank_positions(table, [p for p, *_ in rows])
+    assert sorted(range(len(rows)), key=positions.__getitem__) == by_tuple
