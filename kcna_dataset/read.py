@@ -35,11 +35,12 @@ class InputFile:
 
 
 def input_bytes(files: Iterable[InputFile]) -> int:
-    """The bytes of the files that will be read (links out of the folder and to folders are
-    not): what decides whether a build's tables fit in memory (`Spool.for_input`)."""
+    """The bytes of the files that will be read (not ignored files, links to folders or links
+    out of the folder): what decides whether a build's tables fit in memory
+    (`Spool.for_input`)."""
     total = 0
     for f in files:
-        if f.folder_link or f.outside_target is not None:
+        if f.outside_target is not None or ignored_reason(f) is not None:
             continue
         try:
             total += f.path.stat().st_size

@@ -118,6 +118,9 @@ def test_input_bytes_counts_the_files_that_will_be_read(tmp_path: Path) -> None:
     outside.write_bytes(b"z" * 1000)
     (raw / "out.txt").symlink_to(outside)  # rejected by the read stage, never read
     (raw / "folder").symlink_to(tmp_path)  # listed, never followed
+    (raw / ".hidden.jsonl").write_bytes(b"h" * 100)  # ignored
+    (raw / "README.md").write_bytes(b"m" * 100)  # ignored
+    (raw / "gone.txt").symlink_to(tmp_path / "missing.txt")  # a broken link: read fails
     assert input_bytes(discover([raw])) == 17
 
 
