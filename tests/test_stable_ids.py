@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections import Counter, defaultdict
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 import pyarrow.parquet as parquet
 from conftest import TODAY
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kcna_dataset.build import build
-from kcna_dataset.dedup.stable_ids import carry_over
+from kcna_dataset.dedup.stable_ids import IdChanges, carry_over
 from kcna_dataset.publish import newest_release
 from kcna_dataset.records import Membership, Statement
 
@@ -88,3 +93,93 @@ def test_split_merge_and_retired_are_reported() -> None:
         "split": {"s-old-1": ["s-old-1", "s-old-2"]},
         "merged": {"s-old-2": ["s-old-1", "s-old-2"]},
     }
+
+
+# carry_over before it counted and sorted the claims in Arrow (e426a78), kept as the reference
+def reference_carry_over(
+    statements: list[Statement],
+    membership: dict[str, Membership],
+    old: dict[str, str],
+    previous: str | None,
+) -> tuple[list[Statement], dict[str, Membership], IdChanges]:
+    """carry_over as it was written first, in Python dicts: the definition the Arrow version
+    must agree with."""
+    changes = IdChanges(previous)
+    # (statement, old id) -> how many of its articles carried that id: one Counter over the
+    # articles, not one per statement (a rebuild of a large corpus runs this over all of them)
+    claimed = Counter(
+        (m.statement_id, old_id)
+        for article_id, m in membership.items()
+        if (old_id := old.get(article_id)) is not None
+    )
+    votes: dict[str, list[str]] = defaultdict(list)  # statement -> the old ids it claims
+    for s_id, old_id in claimed:
+        votes[s_id].append(old_id)
+    # the strongest claim on an old id wins it; ties go to the smaller old id / statement id
+    claims = sorted((-n, old_id, s_id) for (s_id, old_id), n in claimed.items())
+    assigned: dict[str, str] = {}
+    taken: set[str] = set()
+    for _, old_id, s_id in claims:
+        if s_id not in assigned and old_id not in taken:
+            assigned[s_id] = old_id
+            taken.add(old_id)
+    renamed = {s.statement_id: assigned.get(s.statement_id, s.statement_id) for s in statements}
+    # a fresh content id must not collide with an old id now carried by another statement
+    for s_id, new_id in list(renamed.items()):
+        while s_id not in assigned and new_id in taken:
+            new_id = "s-" + hashlib.sha256(new_id.encode()).hexdigest()[:16]
+        renamed[s_id] = new_id
+
+    holders: dict[str, list[str]] = defaultdict(list)
+    for s in statements:
+        claimed_ids = votes.get(s.statement_id, ())
+        for old_id in claimed_ids:
+            holders[old_id].append(renamed[s.statement_id])
+        if len(claimed_ids) > 1:
+            changes.merged[renamed[s.statement_id]] = sorted(claimed_ids)
+        if s.statement_id in assigned:
+            changes.kept += 1
+        else:
+            changes.new.append(renamed[s.statement_id])
+    changes.split = {o: sorted(h) for o, h in sorted(x for x in holders.items() if len(x[1]) > 1)}
+    changes.retired = sorted(set(old.values()) - taken)
+    # most ids carry over unchanged: copy only the records whose id changes
+    out_statements = [
+        s if (new := renamed[s.statement_id]) == s.statement_id else replace(s, statement_id=new)
+        for s in statements
+    ]
+    out_membership = {
+        a: m if (new := renamed[m.statement_id]) == m.statement_id else replace(m, statement_id=new)
+        for a, m in membership.items()
+    }
+    return out_statements, out_membership, changes
+
+
+_IDS = st.sampled_from(["s-1", "s-2", "s-3", "s-4", "s-5", "s-ä", "s-😀", "S-1"])
+
+
+@given(
+    articles=st.dictionaries(
+        st.text("abcdef", min_size=1, max_size=3),  # article ids
+        st.tuples(_IDS, st.one_of(st.none(), _IDS)),  # (statement now, id in the old release)
+        max_size=25,
+    ),
+    retired=st.lists(_IDS, max_size=3),  # old ids of articles that are gone
+)
+def test_carry_over_agrees_with_the_reference(
+    articles: dict[str, tuple[str, str | None]], retired: list[str]
+) -> None:
+    membership = {a: Membership(s_id, None, None) for a, (s_id, _) in articles.items()}
+    old = {a: old_id for a, (_, old_id) in articles.items() if old_id is not None}
+    old.update({f"gone-{n}": old_id for n, old_id in enumerate(retired)})
+    # every statement some article belongs to, in a fixed order, plus one with no articles
+    ids = sorted({m.statement_id for m in membership.values()})
+    statements = [_statement(s_id) for s_id in ids]
+    statements.append(_statement("s-" + hashlib.sha256(b"s-1").hexdigest()[:16]))
+    got = carry_over(statements, membership, old, "1.0.0")
+    expected = reference_carry_over(statements, membership, old, "1.0.0")
+    assert got[0] == expected[0]
+    assert got[1] == expected[1]
+    assert got[2].to_dict() == expected[2].to_dict()
+    assert list(got[2].merged) == list(expected[2].merged)  # the order stats.json shows
+    assert got[2].new == expected[2].new
