@@ -106,18 +106,6 @@ def carry_over(
         if s_id not in assigned and old_id not in taken:
             assigned[s_id] = old_id
             taken.add(old_id)
-    # the ids that change: a statement given an old id other than its own, and a fresh content
-    # id that collides with an old id now carried by another statement
-    changed = {s_id: old_id for s_id, old_id in assigned.items() if old_id != s_id}
-    for s in statements:
-        if s.statement_id in assigned:
-            continue
-        new_id = s.statement_id
-        while new_id in taken:
-            new_id = "s-" + hashlib.sha256(new_id.encode()).hexdigest()[:16]
-        if new_id != s.statement_id:
-            changed[s.statement_id] = new_id
-
     # statements claiming several old ids (merges) and old ids claimed by several (splits)
     votes: dict[str, list[str]] = defaultdict(list)
     holders: dict[str, list[str]] = defaultdict(list)
@@ -127,16 +115,24 @@ def carry_over(
         if s_id in several:
             votes[s_id].append(old_id)
         if old_id in shared:
-            holders[old_id].append(changed.get(s_id, s_id))
+            holders[old_id].append(s_id)
+    # the ids that change: a statement given an old id other than its own, and a fresh content
+    # id that collides with an old id now carried by another statement
+    changed = {s_id: old_id for s_id, old_id in assigned.items() if old_id != s_id}
     for s in statements:
-        s_id = s.statement_id
-        if s_id in votes:
-            changes.merged[changed.get(s_id, s_id)] = sorted(votes[s_id])
+        s_id = new_id = s.statement_id
         if s_id in assigned:
             changes.kept += 1
+            new_id = assigned[s_id]
         else:
-            changes.new.append(changed.get(s_id, s_id))
-    changes.split = {o: sorted(holders[o]) for o in sorted(holders)}
+            while new_id in taken:
+                new_id = "s-" + hashlib.sha256(new_id.encode()).hexdigest()[:16]
+            if new_id != s_id:
+                changed[s_id] = new_id
+            changes.new.append(new_id)
+        if s_id in votes:
+            changes.merged[new_id] = sorted(votes[s_id])
+    changes.split = {o: sorted(changed.get(s, s) for s in holders[o]) for o in sorted(holders)}
     changes.retired = sorted(set(old.values()) - taken)
     if not changed:  # the usual rebuild: every id carries over as it is
         return list(statements), membership, changes
