@@ -6,7 +6,8 @@ import json
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -136,6 +137,9 @@ def assemble_tables(
         "canonical_article_id",
         "canonical_source",
         "article_count",
+        "url",
+        "topic",
+        "revision_count",
     )
     statements = {c: [getattr(s, c) for s in dedup.statements] for c in columns}
     statements["sources"] = [";".join(s.sources) for s in dedup.statements]
@@ -244,12 +248,29 @@ def build(
         raise UsageError(f"version {version!r} is not X.Y.Z", "Pass --version like 1.2.0.")
     if jobs is not None and jobs < 1:
         raise UsageError(f"--jobs {jobs} is not a positive number", "Pass --jobs 1 or more.")
+    config = config or DedupConfig()
+    with pipeline_runtime(raw, config, today, jobs, cache_dir, spool_above_bytes) as (
+        runner,
+        spool,
+    ):
+        return _build(raw, out, version, skip_invalid, force, config, progress, runner, spool)
+
+
+@contextmanager
+def pipeline_runtime(
+    raw: Path,
+    config: DedupConfig,
+    today: date | None = None,
+    jobs: int | None = None,
+    cache_dir: Path | None = None,
+    spool_above_bytes: int = SPOOL_ABOVE_BYTES,
+) -> Iterator[tuple[FileRunner, Spool]]:
+    """What the stages run on (the worker pool, the record cache, the spool), for `raw`."""
     if not raw.is_dir():
         raise UsageError(
             f"raw folder {raw} does not exist",
             "Pass --raw DIR with the raw article files (default: raw/).",
         )
-    config = config or DedupConfig()
     registry = SourceRegistry.load()
     settings = FileSettings(registry, today or date.today(), config)
     cache = None
@@ -264,7 +285,7 @@ def build(
         settings = replace(settings, cache_path=cache.path, fingerprint=cache.fingerprint)
     spool = Spool.for_input(input_bytes(discover([raw])), spool_above_bytes)
     with file_runner(settings, jobs or default_jobs(), cache) as runner, spool as spool:
-        return _build(raw, out, version, skip_invalid, force, config, progress, runner, spool)
+        yield runner, spool
 
 
 def _build(

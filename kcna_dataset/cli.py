@@ -223,6 +223,31 @@ def validate(
         raise typer.Exit(code=1)
 
 
+# options that several commands share, declared once
+JobsOption = Annotated[
+    int | None,
+    typer.Option(
+        "--jobs",
+        "-j",
+        help="Worker processes for parsing and hashing (default: one per core; small inputs "
+        "run in one process).",
+        show_default=False,
+    ),
+]
+CacheOption = Annotated[
+    Path,
+    typer.Option(
+        "--cache",
+        envvar="KCNA_CACHE_DIR",
+        help="Record cache folder: files already parsed by the same rules are not parsed "
+        "again, pairs already verified not verified again. Safe to delete.",
+    ),
+]
+NoCacheOption = Annotated[
+    bool, typer.Option("--no-cache", help="Neither read nor write the record cache.")
+]
+
+
 @app.command()
 def build(
     raw: Annotated[Path, typer.Option(help="Folder of raw article files.")] = Path("raw"),
@@ -251,28 +276,9 @@ def build(
         bool, typer.Option("--quiet", help="Print only the release path and errors.")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
-    jobs: Annotated[
-        int | None,
-        typer.Option(
-            "--jobs",
-            "-j",
-            help="Worker processes for parsing and hashing (default: one per core; small inputs "
-            "run in one process).",
-            show_default=False,
-        ),
-    ] = None,
-    cache: Annotated[
-        Path,
-        typer.Option(
-            "--cache",
-            envvar="KCNA_CACHE_DIR",
-            help="Record cache folder: files already parsed by the same rules are not parsed "
-            "again. Safe to delete.",
-        ),
-    ] = DEFAULT_CACHE_DIR,
-    no_cache: Annotated[
-        bool, typer.Option("--no-cache", help="Neither read nor write the record cache.")
-    ] = False,
+    jobs: JobsOption = None,
+    cache: CacheOption = DEFAULT_CACHE_DIR,
+    no_cache: NoCacheOption = False,
 ) -> None:
     """Validate, deduplicate and publish a release.
 
@@ -352,23 +358,50 @@ def duplicates(
     ] = Path("dist"),
     explain: Annotated[
         str | None,
-        typer.Option(help="Explain why this article_id joined its statement.", show_default=False),
+        typer.Option(
+            metavar="ARTICLE_ID",
+            help="Explain why this article joined its statement.",
+            show_default=False,
+        ),
+    ] = None,
+    against: Annotated[
+        str | None,
+        typer.Option(
+            metavar="ARTICLE_ID",
+            help="With --explain: why the two articles did or did not merge, rule by rule.",
+            show_default=False,
+        ),
     ] = None,
     output: Annotated[
         OutputFormat, typer.Option("--format", help="text for people, json for machines.")
     ] = OutputFormat.text,
+    jobs: JobsOption = None,
+    cache: CacheOption = DEFAULT_CACHE_DIR,
+    no_cache: NoCacheOption = False,
 ) -> None:
     """Show the duplicate groups, or explain one article's match.
 
-    Deduplicates the valid records under --raw without publishing anything.
+    Deduplicates the valid records under --raw without publishing anything, with the record
+    cache a build uses. Example: kcna-dataset duplicates --explain a-52dcab732da3bc7b --against
+    a-1011bbc7e5e1ff05
     """
+    if against and not explain:
+        raise fail(UsageError("--against needs --explain", "Pass --explain ARTICLE_ID too."))
     try:
-        found = find_duplicates(raw, out_dir)
-        data = found.explain(explain) if explain else found.to_dict()
+        with stage_progress(output is OutputFormat.text) as progress:
+            found = find_duplicates(
+                raw, out_dir, progress=progress, jobs=jobs, cache_dir=None if no_cache else cache
+            )
+        if explain and against:
+            data = found.explain_pair(explain, against)
+        else:
+            data = found.explain(explain) if explain else found.to_dict()
     except KcnaDatasetError as e:
         raise fail(e) from None
     if output is OutputFormat.json:
         sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    elif explain and against:
+        print_pair(data)
     elif explain:
         print_explanation(data)
     else:
@@ -411,13 +444,24 @@ def print_explanation(data: dict[str, Any]) -> None:
             f"scores     jaccard {e['jaccard']}, containment {e['containment']}, length ratio "
             f"{e['length_ratio']}, date gap {e['date_gap_days']} days"
         )
-        lines.append(
-            f"differing  numbers: {', '.join(e['numbers_differing']) or 'none'}; names: "
-            f"{', '.join(e['names_differing']) or 'none'}"
-        )
+        subs = "; ".join(f"{x!r} / {y!r}" for x, y in e["substitutions"]) or "none"
+        lines.append(f"substituted {subs}")
         lines.append(f"changes    {data['changes']} word-level changes, the first:")
         for d in data["differences"]:
             lines.append(f"  - {d['removed']!r} + {d['added']!r}")
+    for line in lines:
+        out.print(line, markup=False)
+
+
+def print_pair(data: dict[str, Any]) -> None:
+    together = "one statement" if data["same_statement"] else "two statements"
+    lines = [
+        f"pair       {data['article_id']}  {data['against']}: {together}",
+        f"verdict    {data['verdict']}: {data['reason']}",
+        *(f"  {rule:<20} {text}" for rule, text in data["rules"].items()),
+        f"changes    {data['changes']} word-level changes, the first:",
+        *(f"  - {d['removed']!r} + {d['added']!r}" for d in data["differences"]),
+    ]
     for line in lines:
         out.print(line, markup=False)
 

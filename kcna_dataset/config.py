@@ -15,20 +15,29 @@ class DedupConfig:
       1 - (1 - J**rows)**bands finds a pair at Jaccard 0.5 with p = 0.995, 0.4 with 0.93.
       prefix_tokens: a second index over each text's first tokens, so that a truncated reprint
       (which shares the start, not the whole) is found.
-    Verification (on the real token sets of every candidate pair):
+    Verification (on the real texts of every candidate pair; docs/DEDUP.md states the rules):
       near_threshold: shingle Jaccard at or above which two copies are the same text.
       containment_threshold, min_truncated_fraction: a shorter copy that is at least this
         fraction of the longer and whose shingles lie this much inside it is a truncated reprint.
       window_days: copies further apart than this from the statement's canonical copy are
         different statements.
-      number_tolerance_tokens: one differing number/date token is allowed per this many tokens
-        (0 for texts shorter than that): template messages and daily series differ in them.
-      name_tolerance: differing capitalised names allowed, as a fraction of all names seen,
-        plus one per name_tolerance_tokens tokens.
+      A substituted name or number (rule 2) is a conflict at any length: no tolerance to set.
+      url_reuse_floor: one outlet's two texts under one URL on one date are a revision
+        (`revised`) unless their Jaccard is below this (and the shorter is not contained in
+        the longer): then a scraper stored another article's body under the URL.
+      title_near, revision_floor: without a URL, one outlet's two texts of one date whose
+        titles' word Jaccard is at least title_near and whose texts' at least revision_floor
+        are a revision.
+      short_text_words, short_text_coverage: a text shorter than this merges only with a text
+        whose alignment covers this share of the longer, or under a near-identical title.
+      crowd_size: an LSH bucket holding more texts than this is split by the texts' names and
+        numbers, and what is still larger is paired with its first text only (bounded cost).
     Clustering (star clustering around canonical copies, with bridges):
       bridge_floor, bridge_containment: a copy that verified against a member (not the
         canonical copy) joins only if it has no conflict with the canonical copy and shares at
         least this Jaccard, or this opening containment, with it.
+      ambiguity_margin: a copy that verifies against two statements at the same date gap with
+        similarities this close joins neither (the shared part of two template messages).
     normalizer_version: bumped whenever the comparison text changes.
     """
 
@@ -43,12 +52,16 @@ class DedupConfig:
     containment_threshold: float = 0.8
     min_truncated_fraction: float = 0.45
     window_days: int = 7
-    number_tolerance_tokens: int = 1000
-    name_tolerance: float = 0.1
-    name_tolerance_tokens: int = 500
+    url_reuse_floor: float = 0.1
+    title_near: float = 0.8
+    revision_floor: float = 0.25
+    short_text_words: int = 100
+    short_text_coverage: float = 0.9
+    crowd_size: int = 64
+    ambiguity_margin: float = 0.05
     bridge_floor: float = 0.2
     bridge_containment: float = 0.5
-    normalizer_version: int = 2
+    normalizer_version: int = 3
 
     def __post_init__(self) -> None:
         if self.bands * self.rows != self.num_perm:

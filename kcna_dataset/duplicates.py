@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
-import difflib
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kcna_dataset.build import deduplicate_with_stable_ids
+from kcna_dataset.build import deduplicate_with_stable_ids, pipeline_runtime
+from kcna_dataset.cache import PairScoreCache
 from kcna_dataset.config import DedupConfig
 from kcna_dataset.dedup import DedupResult
+from kcna_dataset.dedup.align import opcodes
+from kcna_dataset.dedup.candidates import url_key
 from kcna_dataset.dedup.normalize import comparison_text
+from kcna_dataset.dedup.sketch import unit_features
+from kcna_dataset.dedup.verify import coverage, substitutions, verify
 from kcna_dataset.exceptions import UsageError
 from kcna_dataset.publish import newest_release
 from kcna_dataset.records import Article
 from kcna_dataset.report import ValidationReport
-from kcna_dataset.sources import SourceRegistry
-from kcna_dataset.validate import validate_paths
+from kcna_dataset.validate import Progress, validate_paths
 
 MAX_DIFFERENCES = 20
 
@@ -74,14 +77,74 @@ class DuplicatesReport:
             "title": a.title,
         }
 
-    def explain(self, article_id: str) -> dict[str, Any]:
-        articles = self.articles
-        if article_id not in articles:
+    def _article(self, article_id: str) -> Article:
+        found = self.articles.get(article_id)
+        if found is None:
             raise UsageError(
                 f"no article {article_id!r} among the valid input records",
                 "Take an article_id from `kcna-dataset duplicates` or a release.",
             )
-        a = articles[article_id]
+        return found
+
+    def explain_pair(self, article_id: str, other_id: str) -> dict[str, Any]:
+        """Why two articles did or did not merge: each rule's verdict with its evidence."""
+        a, b = self._article(article_id), self._article(other_id)
+        k = self.config.shingle_size
+        fa = unit_features(a.body, a.title, a.published_date, a.source, k)
+        fb = unit_features(b.body, b.title, b.published_date, b.source, k)
+        ua = url_key(a.source, a.published_date, a.url)
+        same_url = ua is not None and ua == url_key(b.source, b.published_date, b.url)
+        score = verify(fa, fb, self.config, same_url)
+        subs = substitutions(fa, fb)
+        c = self.config
+        short = min(len(fa.words), len(fb.words)) < c.short_text_words
+        cover = coverage(fa.words, fb.words)
+        same_statement = (
+            self.dedup.membership[a.article_id].statement_id
+            == self.dedup.membership[b.article_id].statement_id
+        )
+        letters = fa.words.letters and fb.words.letters
+        rules = {
+            "similarity": (
+                f"jaccard {score.jaccard:.4f} (near at {c.near_threshold}), containment in the "
+                f"opening {score.containment:.4f} (contained at {c.containment_threshold}, length "
+                f"ratio {score.length_ratio:.2f} between {c.min_truncated_fraction} and 0.9)"
+            ),
+            "window": f"{score.date_gap_days} days apart (window {c.window_days})",
+            "1-2 substitutions": ("; ".join(f"{x!r} / {y!r}" for x, y in subs) if subs else "none"),
+            "3 revision in place": (
+                "one outlet, one URL, one date"
+                if same_url
+                else f"same outlet and date, title similarity {score.title_similarity:.2f}"
+                if a.source == b.source and a.published_date == b.published_date
+                else "no: other outlet or date"
+            ),
+            "4 short text": (
+                f"{min(len(fa.words), len(fb.words))} words: coverage {cover:.2f} (needs "
+                f"{c.short_text_coverage}) or title similarity {score.title_similarity:.2f} "
+                f"(needs {c.title_near})"
+                if short
+                else f"not short (at least {c.short_text_words} words)"
+            ),
+            "5 letters": "both texts have letters" if letters else "a text without letters",
+        }
+        differences, changes = word_differences(b.body, a.body)
+        return {
+            "article_id": a.article_id,
+            "against": b.article_id,
+            "same_statement": same_statement,
+            "verdict": score.verdict,
+            "reason": score.reason,
+            "rules": rules,
+            "evidence": {**score.to_dict(), "substitutions": [list(x) for x in subs]},
+            "coverage": round(cover, 4),
+            "differences": differences,
+            "changes": changes,
+        }
+
+    def explain(self, article_id: str) -> dict[str, Any]:
+        articles = self.articles
+        a = self._article(article_id)
         m = self.dedup.membership[article_id]
         statement = next(s for s in self.dedup.statements if s.statement_id == m.statement_id)
         canonical = articles[statement.canonical_article_id]
@@ -134,13 +197,10 @@ class DuplicatesReport:
 
 
 def word_differences(old: str, new: str) -> tuple[list[dict[str, str]], int]:
-    """The word-level changes from `old` to `new` (first MAX_DIFFERENCES), and how many."""
+    """The word-level changes from `old` to `new` (first MAX_DIFFERENCES), and how many.
+    Aligned as verification aligns texts: bounded on any input (difflib is quadratic)."""
     a, b = comparison_text(old).split(), comparison_text(new).split()
-    ops = [
-        op
-        for op in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
-        if op[0] != "equal"
-    ]
+    ops = [op for op in opcodes(a, b) if op[0] != "equal"]
     return (
         [
             {"op": tag, "removed": " ".join(a[i1:i2]), "added": " ".join(b[j1:j2])}
@@ -151,16 +211,28 @@ def word_differences(old: str, new: str) -> tuple[list[dict[str, str]], int]:
 
 
 def find_duplicates(
-    raw: Path = Path("raw"), out: Path = Path("dist"), config: DedupConfig | None = None
+    raw: Path = Path("raw"),
+    out: Path = Path("dist"),
+    config: DedupConfig | None = None,
+    *,
+    progress: Progress | None = None,
+    jobs: int | None = None,
+    cache_dir: Path | None = None,
 ) -> DuplicatesReport:
-    """Validate and deduplicate `raw` (ids as the newest release in `out` has them)."""
+    """Validate and deduplicate `raw` (ids as the newest release in `out` has them), with the
+    record cache and pair verdicts of `cache_dir` as a build uses them."""
     config = config or DedupConfig()
-    if not raw.is_dir():
-        raise UsageError(
-            f"raw folder {raw} does not exist",
-            "Pass --raw DIR with the raw article files (default: raw/).",
+    with pipeline_runtime(raw, config, jobs=jobs, cache_dir=cache_dir) as (runner, spool):
+        registry = runner.settings.registry
+        report = validate_paths([raw], progress=progress, runner=runner, spool=spool)
+        dedup, _ = deduplicate_with_stable_ids(
+            report.articles,
+            registry,
+            config,
+            newest_release(out),
+            report.sketches,
+            runner.map,
+            progress,
+            PairScoreCache(runner.cache) if runner.cache else None,
         )
-    registry = SourceRegistry.load()
-    report = validate_paths([raw], registry)
-    dedup, _ = deduplicate_with_stable_ids(report.articles, registry, config, newest_release(out))
     return DuplicatesReport(report, dedup, config)

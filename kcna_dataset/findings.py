@@ -170,6 +170,13 @@ CATALOGUE: dict[str, Code] = _catalogue(
         "unknown source {label!r}",
         "Add the outlet to schemas/sources.json (label, slug, site, language, priority).",
     ),
+    Code(
+        "language-mismatch",
+        W,
+        "the text reads as {found}, but {source} is the outlet's {language} edition",
+        "Check the record's link or source label: it may belong to another language edition "
+        "(schemas/sources.json lists them).",
+    ),
     # content
     Code("title-empty", E, "the title is empty after cleaning", "Give the record a headline."),
     Code(

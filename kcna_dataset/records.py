@@ -83,6 +83,9 @@ class Statement:
     canonical_source: str
     sources: tuple[str, ...]
     article_count: int
+    url: str | None = None  # the canonical copy's
+    topic: str | None = None  # the canonical copy's
+    revision_count: int = 0  # copies that joined as `revised` (the outlet's other versions)
 
 
 @dataclass(slots=True)

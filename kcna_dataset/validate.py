@@ -19,6 +19,7 @@ import numpy as np
 from kcna_dataset.article_table import RECORD_COLUMNS, ArticleTable
 from kcna_dataset.dedup.sketch import Sketches
 from kcna_dataset.findings import Finding, Severity, finding
+from kcna_dataset.language import LANGUAGE_NAMES, language_mismatch
 from kcna_dataset.parse import Draft, ParsedRecord
 from kcna_dataset.parse.text import stamp_date
 from kcna_dataset.read import InputFile, discover, ignored_reason
@@ -63,6 +64,17 @@ def check_record(
         found.append(finding("title-empty", path, at("title")))
     if not d.body.text:
         found.append(finding("body-empty", path, at("body")))
+    elif source is not None and (other := language_mismatch(d.body.text, source.language)):
+        found.append(
+            finding(
+                "language-mismatch",
+                path,
+                at("body"),
+                found=LANGUAGE_NAMES[other],
+                source=source.source,
+                language=LANGUAGE_NAMES.get(source.language, source.language),
+            )
+        )
     out_of_range = (
         f"before KCNA's founding ({KCNA_FOUNDED})"
         if d.published_date < KCNA_FOUNDED

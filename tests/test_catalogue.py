@@ -154,6 +154,15 @@ CASES: dict[str, tuple[Callable[[Path], object], Findings]] = {
         lambda r: write(r, "p.txt", body_page("-0-")),
         [("p.txt", "body-empty", 8, None)],
     ),
+    "language-mismatch": (
+        lambda r: write(
+            r,
+            "r.jsonl",
+            jsonl_line(story_text="조선민주주의인민공화국 국무위원장께서 축전을 보내시였다.")
+            + "\n",
+        ),
+        [("r.jsonl", "language-mismatch", 1, None)],
+    ),
     "duplicate-record": (
         lambda r: write(r, "r.jsonl", f"{jsonl_line()}\n{jsonl_line()}\n"),
         [("r.jsonl", "duplicate-record", 2, None)],

@@ -16,7 +16,7 @@ from kcna_dataset.exceptions import KcnaDatasetError
 from kcna_dataset.publish import write_sha256sums
 from kcna_dataset.verify import verify_release
 
-ROWS = {"statements": 433, "articles": 688, "sources": 9}
+ROWS = {"statements": 433, "articles": 688, "sources": 15}
 
 
 @pytest.fixture(scope="module")

@@ -60,8 +60,8 @@ def test_frictionless_accepts_the_release_as_it_is(shipped_release: BuildResult)
         "statements-csv": 433,
         "articles": 688,
         "articles-csv": 688,
-        "sources": 9,
-        "sources-csv": 9,
+        "sources": 15,
+        "sources-csv": 15,
         "rejections": None,
         "rejections-csv": None,
     }
@@ -97,7 +97,7 @@ def test_counts_reconcile(shipped_release: BuildResult) -> None:
     assert (s["records"], s["articles"], s["rejected"], s["statements"]) == (688, 688, 0, 433)
     assert s["records"] == s["articles"] + s["rejected"]
     assert s["duplicates_merged"] == 255
-    assert s["merged_by_match"] == {"exact": 251, "near": 4}
+    assert s["merged_by_match"] == {"exact": 251, "revised": 4}
     statements = parquet.read_table(shipped_release.release / "data" / "statements.parquet")
     assert sum(statements.column("article_count").to_pylist()) == s["articles"]
     assert s["by_source"] == {
@@ -114,7 +114,7 @@ def test_counts_reconcile(shipped_release: BuildResult) -> None:
             "stage": "dedup",
             "total": 688,
             "kept": 433,
-            "dropped": {"merged (exact)": 251, "merged (near)": 4},
+            "dropped": {"merged (exact)": 251, "merged (revised)": 4},
         },
     ]
 

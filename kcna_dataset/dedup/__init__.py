@@ -1,19 +1,20 @@
 """Dedup stage: Articles -> Statements, each article with a Membership (how it joined).
 
-1. Copies whose comparison texts are equal (`match_key`) form units (exact / normalized), split
-   where their dates lie further apart than the window.
-2. Candidate unit pairs come from MinHash LSH over the whole text and over its opening (so a
-   truncated reprint is found); no pair is merged without verification on the real token sets
-   (`verify`): similarity, the date window, and the numbers/names that template messages and
-   daily series differ in.
-3. Star clustering guards against chaining: units are visited in canonical rank order (source
-   priority, earliest, longest, smallest id); each joins the best verified *center* among its
-   candidates, or becomes a center. A~B and B~C never merge A and C unless C matches A itself.
+It reads as its stages, in order, each timed (DedupResult.seconds):
+1. units (`units.py`): copies whose comparison texts are equal (exact / normalized);
+2. candidates (`candidates.py`): MinHash LSH over the whole text and its opening, and one
+   outlet's copies under one URL on one date; crowds split, so the pairs stay near linear;
+3. verification (`verify.py`): every candidate pair judged on the real texts by the rules of
+   docs/DEDUP.md (substitutions by alignment, revisions in place, short texts, every script);
+4. clustering (`cluster.py`): star clustering in rank order, guarded against chaining;
+5. statements (`_statements` below): one Statement per cluster, a Membership per article.
+Verification runs interleaved with clustering, a block of units ahead (in the pool's workers).
 """
 
 from __future__ import annotations
 
 import hashlib
+import time
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,15 +28,13 @@ import pyarrow.compute as pc
 
 from kcna_dataset.article_table import ArticleTable
 from kcna_dataset.config import DedupConfig
-from kcna_dataset.dedup.minhash import (
-    candidate_codes,
-    neighbours,
-    pairs_of_codes,
-    sorted_unique,
-)
+from kcna_dataset.dedup.candidates import candidate_pairs, url_key
+from kcna_dataset.dedup.cluster import Clusters, cluster
+from kcna_dataset.dedup.minhash import neighbours
 from kcna_dataset.dedup.normalize import comparison_text, match_key
 from kcna_dataset.dedup.sketch import Sketches, sketch_bodies, unit_features
-from kcna_dataset.dedup.verify import Features, PairScore, bridgeable, verify
+from kcna_dataset.dedup.units import Unit, make_units
+from kcna_dataset.dedup.verify import Features, PairScore, title_substitutions, verify
 from kcna_dataset.records import Article, Membership, StageStats, Statement
 from kcna_dataset.schema import SLICE_ROWS
 from kcna_dataset.sources import SourceRegistry
@@ -61,8 +60,9 @@ class DedupResult:
     membership: dict[str, Membership]  # article_id -> how it joined
     evidence: dict[str, Evidence]  # article_id -> how a near/contained copy was verified
     stats: StageStats
-    candidates: int = 0  # candidate unit pairs from LSH
+    candidates: int = 0  # candidate unit pairs (LSH and URL identity)
     verified: dict[str, int] = field(default_factory=dict)  # verdicts over candidate pairs
+    seconds: dict[str, float] = field(default_factory=dict)  # per stage
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,27 +73,6 @@ class Evidence:
     against: str  # article_id
     score: PairScore
     to_canonical: PairScore | None = None  # set when `against` is not the canonical copy
-
-
-@dataclass(slots=True)
-class _Unit:
-    key: bytes  # match-key digest shared by the members
-    # rows of the articles (and sketches) given to deduplicate, in rank order; members[0], the
-    # head, represents the unit
-    members: list[int]
-
-
-def _split_by_window(
-    copies: list[int], dates: Sequence[date], ids: Sequence[str], window_days: int
-) -> list[list[int]]:
-    copies = sorted(copies, key=lambda i: (dates[i], ids[i]))
-    groups: list[list[int]] = [[copies[0]]]
-    for i in copies[1:]:
-        if (dates[i] - dates[groups[-1][0]]).days > window_days:
-            groups.append([i])
-        else:
-            groups[-1].append(i)
-    return groups
 
 
 def _equal_bodies(table: ArticleTable, pairs: Sequence[tuple[int, int]]) -> dict[int, bool]:
@@ -149,17 +128,14 @@ class ScoreStore(Protocol):
 
 
 def verify_block(
-    pairs: Sequence[tuple[int, int]],
-    bodies: Sequence[str],
-    published: Sequence[date],
+    pairs: Sequence[tuple[int, int, bool]],
+    texts: Sequence[tuple[str, str, date, str]],
     config: DedupConfig,
 ) -> list[PairScore]:
-    """The verdicts of `pairs` (positions in `bodies`): one pool task, each text tokenised once."""
-    features = [
-        unit_features(body, day, config.shingle_size)
-        for body, day in zip(bodies, published, strict=True)
-    ]
-    return [verify(features[a], features[b], config) for a, b in pairs]
+    """The verdicts of `pairs` (positions in `texts`, and whether the two share a URL): one
+    pool task, each text (body, title, date, source) read once."""
+    features = [unit_features(*text, config.shingle_size) for text in texts]
+    return [verify(features[a], features[b], config, same_url) for a, b, same_url in pairs]
 
 
 def deduplicate(
@@ -172,13 +148,15 @@ def deduplicate(
     scores: ScoreStore | None = None,
 ) -> DedupResult:
     """Group copies of one statement. `sketches` (row i = articles[i]) are computed when not
-    given; `map_fn` computes the candidate texts' token sets (a process pool's map uses both
-    cores); `scores` holds pair verdicts of earlier runs (the same texts give the same verdict
-    under the same settings), and receives the new ones."""
+    given; `map_fn` runs the verification blocks (a process pool's map uses both cores);
+    `scores` holds pair verdicts of earlier runs (the same texts give the same verdict under
+    the same settings), and receives the new ones."""
     config = config or DedupConfig()
     # columns, not Article objects: at a million articles the objects alone take gigabytes
     table = ArticleTable.of(articles)
     del articles
+    seconds: dict[str, float] = {}
+    clock = time.perf_counter()
     stats = StageStats("dedup", total=len(table))
     if sketches is None:
         body = table.table.column("body")
@@ -200,37 +178,37 @@ def deduplicate(
     rank_of = rank_positions(table, [priority[s] for s in sources])
     drop_pages()  # every body was read: out of the process until verification needs a few
 
-    def body_of(row: int) -> str:
-        return str(table.values("body", [row])[0])
+    def letterless(rows: list[int]) -> list[bool]:
+        if not rows:
+            return []
+        has = pc.match_substring_regex(table.column_at("body", rows), r"\pL")
+        return [not x for x in has.to_pylist()]
 
-    # 1. exact / normalised units
-    by_key: dict[bytes, list[int]] = defaultdict(list)
-    for i, key in enumerate(sketches.keys.tolist()):
-        by_key[key].append(i)
-    units = []
-    for key, copies in by_key.items():
-        if len(copies) == 1:  # most texts: nothing to split or order
-            units.append(_Unit(key, copies))
-            continue
-        for group in _split_by_window(copies, dates, ids, config.window_days):
-            group.sort(key=rank_of.__getitem__)
-            units.append(_Unit(key, group))
-    del by_key
-    units.sort(key=lambda u: rank_of[u.members[0]])
-
-    # 2. candidates between units, over the whole text and over its opening
-    head_rows = [u.members[0] for u in units]  # each unit's head row, in rank order
-    unit_rows = np.array(head_rows, dtype=np.int64)
-    codes = sorted_unique(
-        np.concatenate(
-            [
-                candidate_codes(sketches.bands[:, : config.bands], unit_rows),
-                candidate_codes(sketches.bands[:, config.bands :], unit_rows),
-            ]
-        )
+    # 1. units: exact and normalised copies
+    units = make_units(
+        sketches.keys,
+        dates,
+        ids,
+        rank_of,
+        config.window_days,
+        letterless,
+        partial(table.values, "title"),
+        partial(_split_titles, table, config),
     )
-    pairs = pairs_of_codes(codes, len(units))
-    del codes, unit_rows
+    head_rows = [u.members[0] for u in units]  # each unit's head row, in rank order
+    heads = [ids[r] for r in head_rows]
+    seconds["units"] = _lap(clock)
+
+    # 2. candidates: LSH over the whole text and its opening, and URL identity
+    clock = time.perf_counter()
+    urls_of = _unit_urls(table, units, sources, dates)
+    pairs = candidate_pairs(
+        sketches.bands,
+        head_rows,
+        _groups(urls_of),
+        config,
+        partial(table.values, "body"),
+    )
     # pairs published further apart than the window are decided without the texts, here in
     # numpy: on a large corpus they are most of the pairs (same wording, other years)
     days = np.array([dates[r].toordinal() for r in head_rows], dtype=np.int64)
@@ -239,127 +217,181 @@ def deduplicate(
     # (later, earlier) in rank order, as the clustering visits them
     in_window = list(zip(pairs[inside, 1].tolist(), pairs[inside, 0].tolist(), strict=True))
     near = neighbours(in_window, len(units))
-    heads = [ids[r] for r in head_rows]
+    seconds["candidates"] = _lap(clock)
+
+    # 3 + 4. verification, a block of units ahead of the clustering that consumes it
+    clock = time.perf_counter()
+
+    def same_url(i: int, j: int) -> bool:
+        return i in urls_of and j in urls_of and not urls_of[i].isdisjoint(urls_of[j])
+
+    def key_of(i: int, j: int) -> tuple[str, str]:
+        # a verdict depends on the two texts, and on whether they share a URL
+        return (heads[i], heads[j] + ("#url" if same_url(i, j) else ""))
+
     known: dict[tuple[str, str], PairScore] = {}
     if scores is not None:
-        known = scores.get_many([(heads[i], heads[j]) for i, j in in_window])
+        known = scores.get_many([key_of(i, j) for i, j in in_window])
     fresh: dict[tuple[str, str], PairScore] = {}
 
     # the pairs within the window not verified before (most units have none) are verified in
     # the pool, a block of units per task, LOOKAHEAD blocks ahead of the clustering: a task
-    # carries its texts' bodies, builds each text's token sets once and returns the verdicts,
-    # so the main process holds no token sets (a text paired across blocks is tokenised once
-    # per block)
-    def block_task(start: int) -> tuple[list[tuple[int, int]], list[int], list[str], list[date]]:
-        pairs = [
-            (i, j)
-            for i in range(start, min(start + VERIFY_BLOCK, len(units)))
-            for j in near[i]
-            if j < i and (heads[i], heads[j]) not in known
-        ]
-        texts = sorted({k for pair in pairs for k in pair})
-        rows = [head_rows[k] for k in texts]
-        return pairs, texts, table.values("body", rows), [dates[r] for r in rows]
+    # carries its texts, reads each once and returns the verdicts, so the main process holds no
+    # token sets (a text paired across blocks is read once per block)
+    def texts_of(units_: Sequence[int]) -> list[tuple[str, str, date, str]]:
+        rows = [head_rows[k] for k in units_]
+        return list(
+            zip(
+                table.values("body", rows),
+                table.values("title", rows),
+                [dates[r] for r in rows],
+                [sources[r] for r in rows],
+                strict=True,
+            )
+        )
 
     blocks = iter(range(0, len(units), VERIFY_BLOCK))
     ahead: deque[tuple[list[tuple[int, int]], Iterator[list[PairScore]]]] = deque()
 
     def submit() -> None:
         while len(ahead) < LOOKAHEAD and (start := next(blocks, None)) is not None:
-            pairs, texts, bodies, published = block_task(start)
+            todo = [
+                (i, j)
+                for i in range(start, min(start + VERIFY_BLOCK, len(units)))
+                for j in near[i]
+                if j < i and key_of(i, j) not in known
+            ]
+            texts = sorted({k for pair in todo for k in pair})
             local = {k: n for n, k in enumerate(texts)}
-            positions = [(local[i], local[j]) for i, j in pairs]
+            positions = [(local[i], local[j], same_url(i, j)) for i, j in todo]
             verdicts_of = map_fn(
-                partial(verify_block, config=config), [positions], [bodies], [published]
+                partial(verify_block, config=config), [positions], [texts_of(texts)]
             )
-            ahead.append((pairs, iter(verdicts_of)))
+            ahead.append((todo, iter(verdicts_of)))
 
     def receive() -> None:
-        pairs, results = ahead.popleft()
+        todo, results = ahead.popleft()
         fresh.update(
-            ((heads[i], heads[j]), score)
-            for (i, j), score in zip(pairs, next(results), strict=True)
+            (key_of(i, j), score) for (i, j), score in zip(todo, next(results), strict=True)
         )
 
     @lru_cache(maxsize=VERIFY_BLOCK)
     def features_of(k: int) -> Features:
         # a pair the blocks did not carry: a bridge from a copy to its center
-        row = head_rows[k]
-        return unit_features(body_of(row), dates[row], config.shingle_size)
+        return unit_features(*texts_of([k])[0], config.shingle_size)
 
     def score_of(i: int, j: int) -> PairScore:
-        pair = (heads[i], heads[j])
-        if (score := known.get(pair) or fresh.get(pair)) is None:
-            score = fresh[pair] = verify(features_of(i), features_of(j), config)
+        key = key_of(i, j)
+        if (score := known.get(key) or fresh.get(key)) is None:
+            score = fresh[key] = verify(features_of(i), features_of(j), config, same_url(i, j))
         return score
 
-    # 3. star clustering in rank order, joining through a member only by `bridgeable`
-    center_of: list[int] = []
-    joined_by: dict[int, PairScore] = {}
-    via: dict[int, int] = {}
-    bridged: dict[int, PairScore] = {}  # unit -> its score against the center it bridged to
-    verdicts: dict[str, int] = defaultdict(int)
-    if outside:
-        verdicts["outside-window"] = outside
-    for i in range(len(units)):
+    def on_unit(i: int) -> None:
         if i % VERIFY_BLOCK == 0:
             submit()
             receive()
             if progress:
                 progress("dedup", i, len(units))
-        if not near[i]:  # most units: no candidate, a center of its own
-            center_of.append(i)
-            continue
-        best: tuple[tuple[float, int, float, int], int, int, PairScore] | None = None
-        tried: dict[int, PairScore] = {}
-        for j in near[i]:
-            if j >= i:
-                continue  # units are visited in rank order: only earlier ones are placed
-            score = tried.get(j) or score_of(i, j)
-            tried[j] = score
-            verdicts[score.verdict] += 1
-            if not score.match:
-                continue
-            c = center_of[j]
-            if c != j:
-                to_center = tried.get(c) or score_of(i, c)
-                tried[c] = to_center
-                if not bridgeable(to_center, config):
-                    verdicts["bridge-refused"] += 1
-                    continue
-            # best evidence wins; a tie (a short opening of two texts) goes to the nearer date,
-            # then to the text it is closest to as a whole
-            key = (score.similarity, -score.date_gap_days, score.jaccard, -c)
-            if best is None or key > best[0]:
-                best = (key, c, j, score)
-        if best is None:
-            center_of.append(i)
-        else:
-            center_of.append(best[1])
-            joined_by[i] = best[3]
-            if best[2] != best[1]:
-                via[i] = best[2]
-                bridged[i] = tried[best[1]]
 
+    clusters = cluster(near, score_of, config, on_unit)
     if progress:
         progress("dedup", len(units), len(units))
     if scores is not None and fresh:
         scores.put_many(fresh)
-    clusters: dict[int, list[int]] = defaultdict(list)
-    for i, c in enumerate(center_of):
-        clusters[c].append(i)
+    verdicts = dict(clusters.verdicts)
+    if outside:
+        verdicts["outside-window"] = verdicts.get("outside-window", 0) + outside
+    seconds["verification+clustering"] = _lap(clock)
 
+    # 5. statements
+    clock = time.perf_counter()
+    statements, membership, evidence = _statements(
+        table, units, clusters, head_rows, heads, priority, stats
+    )
+    seconds["statements"] = _lap(clock)
+    return DedupResult(statements, membership, evidence, stats, len(pairs), verdicts, seconds)
+
+
+def _split_titles(table: ArticleTable, config: DedupConfig, rows: list[int]) -> list[list[int]]:
+    """Copies of one text (rows in rank order) parted where their titles substitute a name or
+    number: each joins the first part whose title it does not conflict with."""
+    titles = table.values("title", rows)
+    if len({t.casefold() for t in titles}) == 1:  # nearly always: one title
+        return [rows]
+    body = table.values("body", rows[:1])[0]
+    dates = table.values("published_date", rows)
+    sources = table.values("source", rows)
+    parts: list[tuple[Features, list[int]]] = []
+    for row, title, day, source in zip(rows, titles, dates, sources, strict=True):
+        mine = unit_features(body, title, day, source, config.shingle_size)
+        for theirs, part in parts:
+            if not title_substitutions(theirs, mine, set(mine.words.names)):
+                part.append(row)
+                break
+        else:
+            parts.append((mine, [row]))
+    return [part for _, part in parts]
+
+
+def _lap(start: float) -> float:
+    return round(time.perf_counter() - start, 3)
+
+
+def _unit_urls(
+    table: ArticleTable, units: Sequence[Unit], sources: Sequence[str], dates: Sequence[date]
+) -> dict[int, frozenset[str]]:
+    """unit -> the url_keys of its copies, for the units that share a url_key with another."""
+    urls = table.column("url")
+    unit_of = {}
+    for i, u in enumerate(units):
+        for r in u.members:
+            unit_of[r] = i
+    by_key: dict[str, set[int]] = defaultdict(set)
+    for r, url in enumerate(urls):
+        if url and (key := url_key(sources[r], dates[r], url)) is not None:
+            by_key[key].add(unit_of[r])
+    out: dict[int, set[str]] = defaultdict(set)
+    for key, group in by_key.items():
+        if len(group) > 1:
+            for i in group:
+                out[i].add(key)
+    return {i: frozenset(keys) for i, keys in out.items()}
+
+
+def _groups(urls_of: Mapping[int, frozenset[str]]) -> list[list[int]]:
+    by_key: dict[str, list[int]] = defaultdict(list)
+    for i, keys in urls_of.items():
+        for key in keys:
+            by_key[key].append(i)
+    return list(by_key.values())
+
+
+def _statements(
+    table: ArticleTable,
+    units: Sequence[Unit],
+    clusters: Clusters,
+    head_rows: Sequence[int],
+    heads: Sequence[str],
+    priority: Mapping[str, int],
+    stats: StageStats,
+) -> tuple[list[Statement], dict[str, Membership], dict[str, Evidence]]:
+    ids: list[str] = table.column("article_id")
+    sources: list[str] = table.column("source")
+    dates: list[date] = table.column("published_date")
+    groups = clusters.members()
     # exact or normalised: does a copy in the center's own unit have the canonical body?
-    same_unit = [(r, head_rows[c]) for c in clusters for r in units[c].members[1:]]
+    same_unit = [(r, head_rows[c]) for c in groups for r in units[c].members[1:]]
     exact = _equal_bodies(table, same_unit)
-    centers = list(clusters)
-    titles = table.values("title", [head_rows[c] for c in centers])
-    datelines = table.values("dateline", [head_rows[c] for c in centers])
+    centers = list(groups)
+    canonical_rows = [head_rows[c] for c in centers]
+    columns = {
+        name: table.values(name, canonical_rows) for name in ("title", "dateline", "url", "topic")
+    }
     statements: list[Statement] = []
     membership: dict[str, Membership] = {}
     evidence: dict[str, Evidence] = {}
-    for c, title, dateline in zip(centers, titles, datelines, strict=True):
-        members = clusters[c]
+    for n, c in enumerate(centers):
+        members = groups[c]
         canonical = head_rows[c]
         if len(members) == 1 and len(units[c].members) == 1:  # most statements: one copy
             copies = units[c].members
@@ -370,18 +402,7 @@ def deduplicate(
             first = min(dates[r] for r in copies)
             slugs = sorted({sources[r] for r in copies}, key=priority.__getitem__)
         statement_id = statement_id_for(units[c].key, first)
-        statements.append(
-            Statement(
-                statement_id=statement_id,
-                title=title,
-                published_date=first,
-                dateline=dateline,
-                canonical_article_id=ids[canonical],
-                canonical_source=sources[canonical],
-                sources=tuple(slugs),
-                article_count=len(copies),
-            )
-        )
+        revisions = 0
         for i in members:
             for r in units[i].members:
                 if r == canonical:
@@ -391,13 +412,29 @@ def deduplicate(
                     match = "exact" if exact[r] else "normalized"
                     membership[ids[r]] = Membership(statement_id, match, 1.0)
                 else:
-                    score = joined_by[i]
-                    to_center = bridged.get(i)
-                    against = heads[via.get(i, c)]
+                    score = clusters.joined_by[i]
+                    to_center = clusters.bridged.get(i)
+                    against = heads[clusters.via.get(i, c)]
                     similarity = (to_center or score).similarity
                     membership[ids[r]] = Membership(statement_id, score.match, round(similarity, 4))
                     evidence[ids[r]] = Evidence(against, score, to_center)
+                    revisions += score.match == "revised"
                 stats.drop(f"merged ({membership[ids[r]].match})")
+        statements.append(
+            Statement(
+                statement_id=statement_id,
+                title=columns["title"][n],
+                published_date=first,
+                dateline=columns["dateline"][n],
+                canonical_article_id=ids[canonical],
+                canonical_source=sources[canonical],
+                sources=tuple(slugs),
+                article_count=len(copies),
+                url=columns["url"][n],
+                topic=columns["topic"][n],
+                revision_count=revisions,
+            )
+        )
     stats.kept = len(statements)
     statements.sort(key=lambda s: (s.published_date, s.statement_id))
-    return DedupResult(statements, membership, evidence, stats, len(pairs), dict(verdicts))
+    return statements, membership, evidence

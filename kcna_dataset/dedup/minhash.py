@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -141,7 +141,18 @@ def band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
     return key
 
 
-def candidate_codes(keys: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+def _runs(ordered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start and length of each run of equal values in a sorted array."""
+    starts = np.flatnonzero(np.concatenate([[True], ordered[1:] != ordered[:-1]]))
+    return starts, np.diff(np.append(starts, len(ordered)))
+
+
+def candidate_codes(
+    keys: np.ndarray,
+    rows: np.ndarray | None = None,
+    crowd: int | None = None,
+    refine: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> np.ndarray:
     """Sorted unique codes i * n + j (i < j) of the index pairs that share a bucket in some band.
 
     Index i is row `rows[i]` of `keys` (default: row i), so the caller need not copy the keys
@@ -149,6 +160,10 @@ def candidate_codes(keys: np.ndarray, rows: np.ndarray | None = None) -> np.ndar
     several bands (5-7 times on average at 200,000 articles): the codes found are made unique
     whenever they outgrow the unique codes kept so far, so memory stays a few times the pairs,
     not bands times the pairs.
+
+    A bucket of more than `crowd` indexes (n near-identical texts would give n**2 / 2 pairs) is
+    split by `refine(indexes)`, a second key for each; what is still larger than `crowd` pairs
+    only with its first (smallest) index: the work stays near linear in n.
     """
     n = keys.shape[0] if rows is None else len(rows)
     found = np.empty(0, np.int64)
@@ -160,6 +175,27 @@ def candidate_codes(keys: np.ndarray, rows: np.ndarray | None = None) -> np.ndar
         order = np.argsort(column)
         ordered = column[order]
         same = ordered[1:] == ordered[:-1]  # positions p and p + 1 share a key
+        if crowd is not None and len(ordered):
+            starts, lengths = _runs(ordered)
+            if refine is not None and (lengths > crowd).any():
+                members = np.concatenate(
+                    [order[s : s + k] for s, k in zip(starts, lengths, strict=True) if k > crowd]
+                )
+                column = column.copy()
+                with np.errstate(over="ignore"):
+                    column[members] = column[members] * _MIX + refine(members)
+                order = np.argsort(column)
+                ordered = column[order]
+                same = ordered[1:] == ordered[:-1]
+                starts, lengths = _runs(ordered)
+            for s, k in zip(starts.tolist(), lengths.tolist(), strict=True):
+                if k > crowd:  # still a crowd: each pairs with the first only
+                    run = order[s : s + k]
+                    first = run.min()
+                    rest = run[run != first].astype(np.int64)
+                    pending.append(np.int64(first) * n + rest)
+                    pending_size += len(rest)
+                    same[s : s + k - 1] = False
         # position p pairs with p + d while p .. p + d lie in one run of equal keys: vectorised
         # over the positions still inside a run (most keys are in none), so the work is
         # proportional to the pairs found

@@ -18,7 +18,8 @@ import numpy as np
 
 from kcna_dataset.config import DedupConfig
 from kcna_dataset.dedup.minhash import MinHasher, TokenHasher, band_keys, shingle_hashes
-from kcna_dataset.dedup.normalize import comparison_text, key_bytes, tokenize_words, word_keys
+from kcna_dataset.dedup.normalize import clean_title, comparison_text, key_bytes, word_keys
+from kcna_dataset.dedup.tokens import text_tokens
 from kcna_dataset.dedup.verify import Features
 
 KEY_BYTES = 16
@@ -83,8 +84,16 @@ def sketch_bodies(bodies: Sequence[str], config: DedupConfig) -> Sketches:
     return Sketches(keys, bands)
 
 
-def unit_features(body: str, published: date, shingle_size: int) -> Features:
-    """The token sets verification compares, for one text in a candidate pair."""
+def unit_features(
+    body: str, title: str, published: date, source: str, shingle_size: int
+) -> Features:
+    """What verification compares, for one text in a candidate pair."""
     text = comparison_text(body)
-    tokens, words = tokenize_words(text)
-    return Features(text, tokens, shingle_hashes(_HASHER(words), shingle_size), published)
+    return Features(
+        text,
+        text_tokens(text),
+        text_tokens(clean_title(title)),
+        shingle_hashes(_HASHER(word_keys(text)), shingle_size),
+        published,
+        source,
+    )

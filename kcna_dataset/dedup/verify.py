@@ -1,7 +1,25 @@
-"""Verification of one candidate pair on the real token sets: is it one statement or two?"""
+"""Verification of one candidate pair on the real texts: is it one statement or two?
+
+The rules (docs/DEDUP.md states them with their reasons):
+1. The same thing written another way is not a conflict (`tokens.py` folds it away).
+2. A substitution is a conflict at any length; an edit is not. The two token sequences are
+   aligned (`align.py`); a place where one side has a name or number the other lacks, and the
+   other has a different one instead, is a substitution. Names or numbers only dropped or only
+   added (an edit, an abbreviation, a lead-in, a truncation) are not. Titles the same way.
+3. A revision in place is one statement: the same outlet, URL and date (`same_url`) merge as
+   `revised` whatever the texts' similarity, unless they share almost nothing (a scraper stored
+   another article's body under that URL: kept apart, and counted as `url-reused`). Without a
+   URL (pages), the same outlet and date, near-identical titles and moderate similarity with no
+   substitution are a revision too.
+4. Short texts need strong evidence: below `short_text_words`, a merge needs near-identical
+   text (aligned coverage) or near-identical titles.
+5. Every script: tokens by Unicode category; a text without letters is no evidence.
+"""
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -9,8 +27,9 @@ from typing import Any
 import numpy as np
 
 from kcna_dataset.config import DedupConfig
+from kcna_dataset.dedup.align import Opcode, opcodes
 from kcna_dataset.dedup.minhash import sorted_unique
-from kcna_dataset.dedup.normalize import Tokens, opening, tokenize
+from kcna_dataset.dedup.tokens import ACRONYM_GLUE, NAME, PLAIN, TextTokens
 
 
 class Features:
@@ -19,14 +38,25 @@ class Features:
     frozenset of 300 Python ints takes ~25 kB, the array 2.4 kB, and the dedup stage holds one
     per text until the text's last candidate pair."""
 
-    __slots__ = ("_shingles", "ordered", "published", "text", "tokens")
+    __slots__ = ("_counts", "_shingles", "ordered", "published", "source", "text", "title", "words")
 
-    def __init__(self, text: str, tokens: Tokens, ordered: np.ndarray, published: date) -> None:
+    def __init__(
+        self,
+        text: str,
+        words: TextTokens,
+        title: TextTokens,
+        ordered: np.ndarray,
+        published: date,
+        source: str,
+    ) -> None:
         self.text = text  # the comparison text
-        self.tokens = tokens
+        self.words = words
+        self.title = title
         self.ordered = ordered  # shingle hashes in text order
         self.published = published
+        self.source = source
         self._shingles: np.ndarray | None = None
+        self._counts: Counter[str] | None = None
 
     @property
     def shingles(self) -> np.ndarray:
@@ -38,6 +68,17 @@ class Features:
     def opening(self, n_shingles: int) -> np.ndarray:
         return sorted_unique(self.ordered[:n_shingles])
 
+    @property
+    def counts(self) -> Counter[str]:
+        """How often each name, number or caseless word occurs in the body."""
+        if self._counts is None:
+            self._counts = Counter(
+                t
+                for t, k in zip(self.words.tokens, self.words.kinds, strict=True)
+                if k != 0  # not a PLAIN word
+            )
+        return self._counts
+
 
 def common(a: np.ndarray, b: np.ndarray) -> int:
     """How many values two sorted arrays of distinct values share (|A & B| of the sets)."""
@@ -45,6 +86,9 @@ def common(a: np.ndarray, b: np.ndarray) -> int:
         return 0
     at = np.searchsorted(a, b)
     return int(np.count_nonzero(a[np.minimum(at, len(a) - 1)] == b))
+
+
+Substitution = tuple[str, str]  # (what one text says, what the other says instead), words joined
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,11 +99,14 @@ class PairScore:
     containment: float  # of the shorter text in the opening of the longer
     length_ratio: float  # shorter / longer, in tokens
     date_gap_days: int
-    numbers_differing: tuple[str, ...]
-    names_differing: tuple[str, ...]
-    similar: str | None  # near | contained | None: what the texts alone say
-    conflict: str | None  # why they cannot be one statement (window, numbers, names), or None
-    conflict_kind: str | None = None  # outside-window | numbers-differ | names-differ
+    similar: str | None  # near | contained | revised | None: what the texts alone say
+    conflict: str | None  # why they cannot be one statement, or None
+    conflict_kind: str | None = None  # outside-window | substitution | short-text | no-letters
+    # | url-reused
+    substitutions: tuple[Substitution, ...] = ()  # in the bodies, then the titles
+    coverage: float | None = None  # aligned tokens / the longer text's (short texts only)
+    title_similarity: float = 0.0  # word Jaccard of the titles
+    same_url: bool = False  # one outlet, one URL, one date
 
     @property
     def match(self) -> str | None:
@@ -79,7 +126,7 @@ class PairScore:
         if self.conflict:
             return self.conflict
         if self.similar is None:
-            return "texts differ (jaccard below near_threshold, not a truncation)"
+            return "texts differ (jaccard below near_threshold, not a truncation, not a revision)"
         return "same statement"
 
     def to_dict(self) -> dict[str, Any]:
@@ -90,37 +137,180 @@ class PairScore:
             "containment": round(self.containment, 4),
             "length_ratio": round(self.length_ratio, 4),
             "date_gap_days": self.date_gap_days,
-            "numbers_differing": list(self.numbers_differing),
-            "names_differing": list(self.names_differing),
+            "same_url": self.same_url,
+            "title_similarity": round(self.title_similarity, 4),
+            "coverage": None if self.coverage is None else round(self.coverage, 4),
+            "substitutions": [list(s) for s in self.substitutions],
         }
 
 
-def _differing(
-    shorter: Features, longer: Features, one_sided: bool
-) -> tuple[tuple[str, ...], tuple[str, ...], int]:
-    """Numbers and names that differ, and how many names were seen.
+def _names(x: TextTokens, y: TextTokens) -> set[str]:
+    """x's proper names, read with the other text: capitalised inside a sentence (or at its start
+    when it is a name elsewhere in either text) and never written in lower case in either."""
+    return (set(x.names) | (x.initials & (x.names | y.names))) - y.lower
 
-    Sets, not counts: a reprint that names someone once more is still the same statement. When
-    one text is clearly shorter (a truncated reprint) only the longer text's tail is exempt: the
-    shorter must add nothing to the longer, and the longer's opening of the same length must add
-    nothing to the shorter (a template's substituted names sit there).
-    """
-    a = shorter.tokens
-    if not one_sided:
-        b = longer.tokens
-        return (
-            tuple(sorted(a.numbers ^ b.numbers)),
-            tuple(sorted(a.names ^ b.names)),
-            len(a.names | b.names),
+
+def _equivalent(a: str, b: str) -> bool:
+    """Two key words that are one thing (rule 1): a month and its number; a name and its
+    adjective or plural (`Syria`/`Syrian`, `Lao`/`Laos`)."""
+    if a.startswith("month:") or b.startswith("month:"):
+        return a.removeprefix("month:") == b.removeprefix("month:")
+    short, long = (a, b) if len(a) <= len(b) else (b, a)
+    return len(short) >= 3 and long.startswith(short) and len(long) - len(short) <= 1
+
+
+def _spelled_out(acronym: str, words: Sequence[str]) -> set[str] | None:
+    """The words of `words` whose initials spell `acronym` (`WPK`: Workers' Party of Korea),
+    function words allowed between them; None when none do."""
+    for start in range(len(words)):
+        spelled = ""
+        used: list[str] = []
+        for w in words[start:]:
+            if w in ACRONYM_GLUE and spelled:
+                continue
+            spelled += w[0]
+            used.append(w)
+            if not acronym.startswith(spelled):
+                break
+            if spelled == acronym:
+                return set(used)
+    return None
+
+
+def _caseless_substitution(removed: list[str], added: list[str]) -> bool:
+    """In a script without case a name cannot be seen: a changed word is a substitution when
+    what differs, past a shared beginning and ending (a particle, a stem), is two or more
+    characters on both sides (`대통령에게`/`대통령께` is an edit, `수리아`/`라오스` is not)."""
+    x, y = "".join(removed), "".join(added)
+    start = 0
+    while start < min(len(x), len(y)) and x[start] == y[start]:
+        start += 1
+    end = 0
+    while end < min(len(x), len(y)) - start and x[-1 - end] == y[-1 - end]:
+        end += 1
+    return len(x) - start - end >= 2 and len(y) - start - end >= 2
+
+
+def _substitutions_in(
+    ops: list[Opcode],
+    a: TextTokens,
+    b: TextTokens,
+    orphans_a: set[str],
+    orphans_b: set[str],
+    caseless: set[str],
+) -> list[Substitution]:
+    out: list[Substitution] = []
+    for tag, i1, i2, j1, j2 in ops:
+        if tag != "replace":
+            continue
+        removed = [t for t in a.tokens[i1:i2] if t in orphans_a]
+        added = [t for t in b.tokens[j1:j2] if t in orphans_b]
+        if not removed or not added:
+            continue
+        # an acronym on one side spelled out on the other (WPK / Workers' Party of Korea)
+        for x, lo, hi, y, other_lo, other_hi in ((a, i1, i2, b, j1, j2), (b, j1, j2, a, i1, i2)):
+            for k in range(lo, hi):
+                if x.acronym[k] and (
+                    words := _spelled_out(x.tokens[k], y.tokens[other_lo:other_hi])
+                ):
+                    removed = [t for t in removed if t != x.tokens[k] and t not in words]
+                    added = [t for t in added if t != x.tokens[k] and t not in words]
+        for r in list(removed):
+            match = next((x for x in added if _equivalent(r, x)), None)
+            if match is not None:
+                removed.remove(r)
+                added.remove(match)
+        if not removed or not added:
+            continue
+        in_caseless_script = set(removed) <= caseless and set(added) <= caseless
+        if in_caseless_script and not _caseless_substitution(removed, added):
+            continue
+        # shown as written: the words of this place that are the substituted ones
+        kept_a, kept_b = set(removed), set(added)
+        out.append(
+            (
+                " ".join(
+                    w for t, w in zip(a.tokens[i1:i2], a.words[i1:i2], strict=True) if t in kept_a
+                ),
+                " ".join(
+                    w for t, w in zip(b.tokens[j1:j2], b.words[j1:j2], strict=True) if t in kept_b
+                ),
+            )
         )
-    head = tokenize(opening(longer.text, a.n_words))
-    numbers = (a.numbers - longer.tokens.numbers) | (head.numbers - a.numbers)
-    names = (a.names - longer.tokens.names) | (head.names - a.names)
-    return tuple(sorted(numbers)), tuple(sorted(names)), len(a.names | head.names)
+    return out
 
 
-def verify(a: Features, b: Features, config: DedupConfig) -> PairScore:
-    na, nb = a.tokens.n_words, b.tokens.n_words
+def substitutions(a: Features, b: Features) -> tuple[Substitution, ...]:
+    """Rule 2: the places where a name or number of one text stands in for a different one of
+    the other, in the bodies and in the titles."""
+    wa, wb = a.words, b.words
+    names_a, names_b = _names(wa, wb), _names(wb, wa)
+    caseless = set(wa.caseless | wb.caseless)
+    # a key word is an orphan where its text has it more often than the other: only orphans on
+    # both sides of one aligned place can be a substitution (a moved or repeated name is not)
+    ca, cb = a.counts, b.counts
+    keys_a = names_a | wa.numbers | wa.caseless
+    keys_b = names_b | wb.numbers | wb.caseless
+    orphans_a = {t for t in keys_a if ca[t] > cb[t]}
+    orphans_b = {t for t in keys_b if cb[t] > ca[t]}
+    found: list[Substitution] = []
+    if orphans_a and orphans_b:
+        ops = opcodes(wa.tokens, wb.tokens)
+        found += _substitutions_in(ops, wa, wb, orphans_a, orphans_b, caseless)
+    return tuple(found) + title_substitutions(a, b, names_a | names_b)
+
+
+def title_substitutions(a: Features, b: Features, body_names: set[str]) -> tuple[Substitution, ...]:
+    """Rule 2 on the titles. In Title Case every word is capitalised, so a title's names are
+    the bodies' names (and, in a title written in sentence case, its own capitalised words); a
+    title's key word that the other text has anywhere (title or body) is a rewording."""
+    ta, tb = a.title, b.title
+    if ta.tokens == tb.tokens:
+        return ()
+    names = body_names | _title_names(ta) | _title_names(tb)
+    keys_a = {t for t in ta.tokens if t in names or t in ta.numbers or t in ta.caseless}
+    keys_b = {t for t in tb.tokens if t in names or t in tb.numbers or t in tb.caseless}
+    orphans_a = keys_a - set(tb.tokens) - set(b.words.tokens)
+    orphans_b = keys_b - set(ta.tokens) - set(a.words.tokens)
+    if not (orphans_a and orphans_b):
+        return ()
+    return tuple(
+        _substitutions_in(
+            opcodes(ta.tokens, tb.tokens),
+            ta,
+            tb,
+            orphans_a,
+            orphans_b,
+            set(ta.caseless | tb.caseless),
+        )
+    )
+
+
+def _title_names(title: TextTokens) -> set[str]:
+    """A sentence-case title's capitalised words (none of a Title Case one)."""
+    plain = title.kinds.count(PLAIN)
+    named = title.kinds.count(NAME)
+    if plain < max(1, named):
+        return set()
+    return {t for t, k in zip(title.tokens, title.kinds, strict=True) if k == NAME} - title.lower
+
+
+def coverage(a: TextTokens, b: TextTokens) -> float:
+    """The share of the longer text that an alignment matches with the other."""
+    ops = opcodes(a.tokens, b.tokens)
+    matched = sum(i2 - i1 for tag, i1, i2, _, _ in ops if tag == "equal")
+    return matched / max(1, len(a), len(b))
+
+
+def title_similarity(a: TextTokens, b: TextTokens) -> float:
+    x, y = set(a.tokens), set(b.tokens)
+    return len(x & y) / len(x | y) if x or y else 1.0
+
+
+def verify(a: Features, b: Features, config: DedupConfig, same_url: bool = False) -> PairScore:
+    """The verdict on one pair. `same_url`: both are one outlet's copies under one URL on one
+    date (rule 3)."""
+    na, nb = len(a.words), len(b.words)
     shorter, longer = (a, b) if na <= nb else (b, a)
     shared = common(a.shingles, b.shingles)
     jaccard = shared / max(1, len(a.shingles) + len(b.shingles) - shared)
@@ -129,6 +319,29 @@ def verify(a: Features, b: Features, config: DedupConfig) -> PairScore:
     containment = common(shorter.shingles, opening) / max(1, len(shorter.shingles))
     length_ratio = min(na, nb) / max(1, max(na, nb))
     gap = abs((a.published - b.published).days)
+    titles = title_similarity(a.title, b.title)
+    scores = (jaccard, containment, length_ratio, gap)
+
+    def verdict(
+        similar: str | None,
+        conflict: str | None = None,
+        kind: str | None = None,
+        subs: tuple[Substitution, ...] = (),
+        cover: float | None = None,
+    ) -> PairScore:
+        return PairScore(*scores, similar, conflict, kind, subs, cover, titles, same_url)
+
+    if not (a.words.letters and b.words.letters):
+        return verdict(None, "a text without letters is no evidence of a copy", "no-letters")
+    if same_url:
+        if jaccard < config.url_reuse_floor and containment < config.bridge_containment:
+            return verdict(
+                None,
+                f"one URL, two texts sharing almost nothing (jaccard {jaccard:.2f}): a scraper "
+                "stored another article's body under it",
+                "url-reused",
+            )
+        return verdict("revised")
 
     similar: str | None = None
     if (
@@ -138,43 +351,55 @@ def verify(a: Features, b: Features, config: DedupConfig) -> PairScore:
         similar = "contained"
     elif jaccard >= config.near_threshold:
         similar = "near"
+    # a page has no URL: one outlet's two texts of one day under near-identical titles are a
+    # revision in place when they share enough and substitute nothing
+    revision = (
+        a.source == b.source
+        and gap == 0
+        and titles >= config.title_near
+        and jaccard >= config.revision_floor
+    )
     if (
         similar is None
+        and not revision
         and jaccard < config.bridge_floor
-        and (containment < config.bridge_containment)
+        and containment < config.bridge_containment
     ):
-        # too different to merge or to bridge: the numbers and names need not be read
-        return PairScore(jaccard, containment, length_ratio, gap, (), (), None, None)
-    # a text much shorter than the other is compared one way: it may lack the other's tail
-    one_sided = length_ratio < 0.95
-    numbers, names, names_seen = _differing(shorter, longer, one_sided)
-
-    conflict: str | None = None
-    kind: str | None = None
-    n = min(na, nb)
-    allowed_numbers = n // config.number_tolerance_tokens
+        # too different to merge or to bridge: the alignment need not be made
+        return verdict(None)
     if gap > config.window_days:
-        kind, conflict = (
-            "outside-window",
+        return verdict(
+            similar,
             f"published {gap} days apart (window_days={config.window_days})",
+            "outside-window",
         )
-    elif len(numbers) > allowed_numbers:
-        kind = "numbers-differ"
-        conflict = f"{len(numbers)} numbers/dates differ (allowed {allowed_numbers})"
-    elif a.tokens.normal_case and b.tokens.normal_case:
-        allowed_names = int(config.name_tolerance * names_seen) + n // config.name_tolerance_tokens
-        if len(names) > allowed_names:
-            kind, conflict = "names-differ", f"{len(names)} names differ (allowed {allowed_names})"
-    return PairScore(
-        jaccard, containment, length_ratio, gap, numbers, names, similar, conflict, kind
-    )
+    subs = substitutions(a, b)
+    if subs:
+        shown = "; ".join(f"{x!r} / {y!r}" for x, y in subs[:3])
+        return verdict(similar, f"{len(subs)} substitution(s): {shown}", "substitution", subs)
+    cover: float | None = None
+    if min(na, nb) < config.short_text_words:
+        cover = coverage(a.words, b.words)
+        if cover < config.short_text_coverage and titles < config.title_near:
+            return verdict(
+                similar,
+                f"a short text ({min(na, nb)} words) needs near-identical text or titles: "
+                f"coverage {cover:.2f} < {config.short_text_coverage}, title similarity "
+                f"{titles:.2f} < {config.title_near}",
+                "short-text",
+                cover=cover,
+            )
+    if revision and similar is None:
+        similar = "revised"
+    return verdict(similar, cover=cover)
 
 
 def bridgeable(to_center: PairScore, config: DedupConfig) -> bool:
     """May a copy that matched a cluster member join that member's statement?
 
-    Only if nothing sets it apart from the statement's canonical copy (no window, number or name
-    conflict) and it still shares text with it: so A~B, B~C cannot merge two statements.
+    Only if nothing sets it apart from the statement's canonical copy (no window, substitution
+    or short-text conflict) and it still shares text with it: so A~B, B~C cannot merge two
+    statements.
     """
     return to_center.conflict is None and (
         to_center.jaccard >= config.bridge_floor

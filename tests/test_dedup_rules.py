@@ -1,0 +1,399 @@
+"""The rules of docs/DEDUP.md, one test each, in each script; exact groupings asserted.
+
+The texts here are written for these tests (the benchmark corpus in bench/ has its own), so a
+rule cannot pass because it was tuned on the texts it is judged by.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+from test_dedup import REGISTRY, copy, groups, make, real
+
+from kcna_dataset.config import DedupConfig
+from kcna_dataset.dedup import deduplicate
+from kcna_dataset.dedup.align import opcodes
+from kcna_dataset.dedup.candidates import candidate_pairs
+from kcna_dataset.dedup.sketch import sketch_bodies, unit_features
+from kcna_dataset.dedup.tokens import text_tokens
+from kcna_dataset.dedup.verify import verify
+from kcna_dataset.language import detected_language
+
+DAY = date(2024, 10, 7)
+
+# ---- English: a long greeting (about 170 words), and a short report (about 60) ----------------
+
+GREETING_EN = (
+    "Kim Jong Un, general secretary of the WPK and president of the State Affairs of the DPRK, "
+    "sent a message of greeting to the {adj} president on October 7.\n"
+    "The message said that on the occasion of the national day the Korean people extend warm "
+    "congratulations to the {adj} people, who have achieved great successes in the struggle to "
+    "defend the sovereignty of their country and build a prosperous nation.\n"
+    "It expressed the belief that the traditional relations of friendship and cooperation "
+    "between the two countries, forged in the common struggle against imperialism and for "
+    "independence, would grow stronger in the future as required by the new era.\n"
+    "It sincerely wished the president and the friendly people bigger successes in their work "
+    "for the peace and prosperity of the country, and good health and happiness to the "
+    "president, and said that the Workers' Party of Korea and the government of the DPRK would "
+    "always stand by their friends in the struggle for a just cause."
+)
+
+
+def greeting(adj: str) -> str:
+    return GREETING_EN.format(adj=adj)
+
+
+def test_rule1_the_same_thing_written_another_way_merges() -> None:
+    """Oct./October, WPK spelled out, DPRK spelled out, a weekday added, `Kim Jong Un` with
+    honorifics: a cross-outlet copy (no URL identity) still merges."""
+    a = make("kcna-kp", greeting("Syrian"), DAY, path="kcna.txt", title="Message to Syria")
+    rewritten = (
+        greeting("Syrian")
+        .replace("Kim Jong Un, general", "The respected Comrade Kim Jong Un, general")
+        .replace("of the WPK and", "of the Workers' Party of Korea and")
+        .replace("on October 7.", "on Monday, Oct. 7.")
+        .replace(
+            "government of the DPRK", "government of the Democratic People's Republic of Korea"
+        )
+    )
+    b = make("rodong", rewritten, DAY, path="rodong.txt", title="Message Sent to Syria")
+    assert groups([a, b]) == [["kcna.txt", "rodong.txt"]]
+
+
+def test_rule1_numbers_written_as_words_or_ordinals_are_the_same() -> None:
+    x = text_tokens("the Eighth Congress on the 8th, the eighth day of Sept. 17")
+    y = text_tokens("the 8th Congress on the 8, the 8 day of September 17")
+    assert [op for op in opcodes(x.tokens, y.tokens) if op[0] != "equal"] == []
+    assert x.tokens[1] == "8" and x.tokens[-2] == "month:9"
+
+
+def test_rule2_one_substituted_country_in_a_long_text_separates() -> None:
+    """~170 words, one adjective differs (twice): two statements at any length."""
+    a = make("kcna-kp", greeting("Syrian"), DAY, path="syria.txt", title="Message")
+    b = make("rodong", greeting("Lao"), DAY, path="lao.txt", title="Message")
+    result = deduplicate([a, b], REGISTRY)
+    assert groups([a, b]) == [["lao.txt"], ["syria.txt"]]
+    assert result.verified == {"substitution": 1}
+
+
+def test_rule2_a_name_dropped_or_added_is_an_edit() -> None:
+    a = make("kcna-kp", greeting("Syrian"), DAY, path="a.txt", title="Message")
+    dropped = greeting("Syrian").replace("to the Syrian people, who", "to the people, who")
+    added = greeting("Syrian").replace("the Korean people", "the Korean people in Pyongyang")
+    b = make("rodong", dropped, DAY, path="b.txt", title="Message")
+    c = make("mfa", added, DAY, path="c.txt", title="Message")
+    assert groups([a, b, c]) == [["a.txt", "b.txt", "c.txt"]]
+
+
+def test_rule2_a_substituted_name_or_number_in_the_title_separates() -> None:
+    # the bodies are the same; only the titles tell the statements apart
+    body = greeting("friendly")
+    a = make("kcna-kp", body, DAY, path="a.txt", title="Greetings on 75th Anniversary")
+    b = make("rodong", body, DAY, path="b.txt", title="Greetings on 76th Anniversary")
+    # a sentence-case title shows its names by their capitals
+    c = make("mfa", body, DAY, path="c.txt", title="Message of greeting sent to Syria")
+    d = make("naenara", body, DAY, path="d.txt", title="Message of greeting sent to Laos")
+    # a title reworded without a substitution is no conflict
+    e = make("voice-of-korea", body, DAY, path="e.txt", title="Anniversary Greetings Sent")
+    assert groups([a, b, c, d, e]) == [["a.txt", "e.txt"], ["b.txt"], ["c.txt"], ["d.txt"]]
+
+
+def test_rule2_a_substituted_number_separates() -> None:
+    a = make("kcna-kp", greeting("Syrian"), DAY, path="a.txt")
+    b = make("rodong", greeting("Syrian").replace("October 7", "October 9"), DAY, path="b.txt")
+    assert groups([a, b]) == [["a.txt"], ["b.txt"]]
+
+
+def test_rule3_a_revision_under_one_url_merges_whatever_its_similarity() -> None:
+    url = "http://www.kcna.kp/en/article/q/0123456789abcdef.kcmsf"
+    first = make("kcna-kp", greeting("Syrian"), DAY, path="v1.txt", url=url)
+    # a retranslation: half the wording redone, one name swapped for a title
+    second_text = (
+        greeting("Syrian")
+        .replace("Kim Jong Un", "The General Secretary")
+        .replace(
+            "The message said that on the occasion of the national day",
+            "In his message he noted that marking the national holiday",
+        )
+    )
+    second_text = second_text.replace(
+        "It expressed the belief that the traditional relations",
+        "He voiced confidence that the time-honoured ties",
+    )
+    second = make("kcna-kp", second_text, DAY, path="v2.txt", url=url.replace("http:", "https:"))
+    other_day = make("kcna-kp", second_text, date(2024, 10, 8), path="v3.txt", url=url)
+    result = deduplicate([first, second], REGISTRY)
+    [statement] = result.statements
+    assert statement.canonical_article_id == second.article_id  # the longer text
+    assert result.membership[first.article_id].match == "revised"
+    assert statement.revision_count == 1
+    # the same URL on another day is not a revision in place
+    assert deduplicate([first, other_day], REGISTRY).verified.get("revised") is None
+
+
+def test_rule3_another_articles_body_under_one_url_stays_apart() -> None:
+    url = "http://www.kcna.kp/en/article/q/0123456789abcdef.kcmsf"
+    first = make("kcna-kp", greeting("Syrian"), DAY, path="a.txt", url=url)
+    mixed_up = make("kcna-kp", real("Foreign Delegation Leaves").body, DAY, path="b.txt", url=url)
+    result = deduplicate([first, mixed_up], REGISTRY)
+    assert len(result.statements) == 2
+    assert result.verified == {"url-reused": 1}
+
+
+def test_rule3_a_page_revision_same_outlet_date_and_title_merges() -> None:
+    # pages carry no URL: one outlet, one date, the same title, a moderately similar text
+    text = greeting("Syrian")
+    retranslated = (
+        text.replace(
+            "The message said that on the occasion of the national day the Korean people extend "
+            "warm congratulations to the Syrian people, who have achieved great successes in the "
+            "struggle to defend",
+            "On the national holiday, the message noted, the Korean people send their heartfelt "
+            "felicitations to the Syrian people, who have scored big achievements in their fight "
+            "for",
+        )
+        .replace(
+            "It expressed the belief that the traditional relations of friendship and cooperation "
+            "between the two countries, forged in the common struggle against imperialism and for "
+            "independence, would grow stronger in the future as required by the new era.",
+            "It voiced the conviction that the time-honoured ties of amity and collaboration "
+            "between both nations, born in their shared fight against imperialism and for "
+            "independence, would be further cemented in keeping with the demands of the new age.",
+        )
+        .replace("It sincerely wished", "The message heartily wished")
+        .replace("bigger successes in their work", "greater achievements in their endeavours")
+    )
+    a = make("kcna-kp", text, DAY, path="a.txt", title="Kim Jong Un Sends Message to President")
+    b = make(
+        "kcna-kp", retranslated, DAY, path="b.txt", title="Kim Jong Un Sends Message to President"
+    )
+    score = verify(_features(a), _features(b), DedupConfig())
+    assert score.jaccard < DedupConfig().near_threshold  # not similar enough as a copy
+    assert score.match == "revised"
+    assert groups([a, b]) == [["a.txt", "b.txt"]]
+
+
+SHORT_EN = (
+    "A delegation of the Ministry of Culture led by Minister Kim Il Guk left here by air on "
+    "Monday to take part in the celebrations of World Day of Teachers. It was seen off at the "
+    "airport by officials of the ministry and members of the embassy staff in Pyongyang."
+)
+SHORT_RETURN_EN = (
+    "The delegation of the Ministry of Culture led by Minister Kim Il Guk returned home by air "
+    "on Monday after taking part in the celebrations of World Day of Teachers. It was greeted at "
+    "the airport by officials of the ministry."
+)
+
+
+def test_rule4_short_reports_a_week_apart_stay_apart() -> None:
+    leaves = make(
+        "kcna-kp", SHORT_EN, DAY, path="leaves.txt", title="Cultural Delegation Leaves for Moscow"
+    )
+    back = make(
+        "kcna-kp",
+        SHORT_RETURN_EN,
+        date(2024, 10, 14),
+        path="back.txt",
+        title="Cultural Delegation Back Home from Moscow",
+    )
+    result = deduplicate([leaves, back], REGISTRY)
+    assert groups([leaves, back]) == [["back.txt"], ["leaves.txt"]]
+    assert result.verified == {"short-text": 1}
+
+
+def test_rule4_a_short_copy_with_a_few_edits_merges() -> None:
+    text = SHORT_EN
+    edited = (
+        text.replace("World Day of Teachers", "also Day of Teachers")
+        .replace("by air", "by plane")
+        .replace("officials of the ministry", "officials of the Ministry")
+    )
+    a = make("kcna-kp", text, DAY, path="a.txt", title="Delegation Leaves")
+    b = make("rodong", edited, DAY, path="b.txt", title="Cultural Delegation Leaves Pyongyang")
+    assert groups([a, b]) == [["a.txt", "b.txt"]]
+
+
+def test_rule4_a_short_truncated_copy_with_its_title_merges() -> None:
+    text = SHORT_EN
+    a = make("kcna-kp", text, DAY, path="a.txt", title="Cultural Delegation Leaves")
+    b = make(
+        "rodong",
+        text[: int(len(text) * 0.7)],
+        DAY,
+        path="b.txt",
+        title="Cultural Delegation Leaves",
+    )
+    assert groups([a, b]) == [["a.txt", "b.txt"]]
+
+
+def test_rule5_bodies_without_letters_are_not_copies() -> None:
+    a = make("kcna-kp", "... --- ...", DAY, path="a.txt", title="Photo: Parade")
+    b = make("rodong", "... --- ...", DAY, path="b.txt", title="Photo: Exhibition")
+    c = make("kcna-kp", "- - -", DAY, path="c.txt", title="Video")
+    same_record = copy(a, path="a-again.txt", url="https://www.kcna.kp/en/x")
+    assert groups([a, b, c, same_record]) == [["a-again.txt", "a.txt"], ["b.txt"], ["c.txt"]]
+
+
+# ---- Korean, Chinese, Russian -----------------------------------------------------------------
+
+GREETING_KO = (
+    "조선민주주의인민공화국 국무위원장 김정은동지께서 {country} 대통령에게 축전을 보내시였다.\n"
+    "축전에서는 {country} 창건 75돐에 즈음하여 조선민주주의인민공화국 정부와 인민의 이름으로 "
+    "대통령과 정부, 인민에게 열렬한 축하와 따뜻한 인사를 보낸다고 하였다.\n"
+    "축전은 두 나라 사이의 전통적인 친선협조관계가 앞으로 더욱 강화발전되리라는 확신을 "
+    "표명하고 대통령이 나라의 번영을 위한 사업에서 보다 큰 성과를 거둘것을 축원하였다.\n"
+    "축전은 또한 두 나라 인민들이 자주와 정의를 위한 공동의 투쟁에서 언제나 굳게 손잡고 "
+    "나아갈것이라고 강조하였다."
+)
+GREETING_ZH = (
+    "朝鲜劳动党总书记、国务委员长金正恩同志向{country}总统致贺电，祝贺{country}国庆七十五周年。"
+    "贺电说，值此{country}国庆之际，我谨代表朝鲜政府和人民，向总统阁下并通过您向贵国政府和"
+    "人民致以热烈的祝贺和良好的祝愿。\n"
+    "贺电表示，相信两国之间的传统友好合作关系将得到进一步加强和发展，祝愿总统阁下在为国家"
+    "繁荣所进行的工作中取得更大成就。"
+)
+GREETING_RU = (
+    "Председатель Госсовета КНДР Ким Чен Ын направил поздравительную телеграмму Президенту "
+    "{country} по случаю 75-й годовщины основания государства.\n"
+    "В телеграмме говорится, что от имени правительства и народа КНДР он тепло поздравляет "
+    "Президента, правительство и народ {country}. Выражается уверенность в том, что "
+    "традиционные отношения дружбы и сотрудничества между двумя странами будут и впредь "
+    "укрепляться и развиваться в соответствии с требованиями новой эпохи.\n"
+    "В телеграмме выражается пожелание Президенту больших успехов в работе во имя "
+    "процветания страны и благополучия народа."
+)
+
+
+def test_rule5_korean_greetings_to_two_countries_stay_apart_and_copies_merge() -> None:
+    cuba = make(
+        "kcna-kp-ko",
+        GREETING_KO.format(country="꾸바공화국"),
+        DAY,
+        path="ko-cuba.txt",
+        title="김정은동지께서 꾸바공화국 대통령에게 축전",
+    )
+    vietnam = make(
+        "kcna-kp-ko",
+        GREETING_KO.format(country="윁남사회주의공화국"),
+        DAY,
+        path="ko-vietnam.txt",
+        title="김정은동지께서 윁남사회주의공화국 대통령에게 축전",
+    )
+    # Rodong's copy: a particle changed, a word added, a paragraph joined
+    reprint = (
+        GREETING_KO.format(country="꾸바공화국")
+        .replace("대통령에게 축전을", "대통령께 축전을")
+        .replace("보다 큰 성과를", "보다 큰 새로운 성과를")
+        .replace("하였다.\n축전은 두", "하였다. 축전은 두")
+    )
+    copy_ = make(
+        "rodong-ko", reprint, DAY, path="ko-cuba-rodong.txt", title="꾸바공화국 대통령에게 축전"
+    )
+    assert groups([cuba, vietnam, copy_]) == [
+        ["ko-cuba-rodong.txt", "ko-cuba.txt"],
+        ["ko-vietnam.txt"],
+    ]
+
+
+def test_rule5_chinese_greetings_to_two_countries_stay_apart_and_copies_merge() -> None:
+    cuba = make(
+        "kcna-kp-zh",
+        GREETING_ZH.format(country="古巴"),
+        DAY,
+        path="zh-cuba.txt",
+        title="金正恩同志向古巴总统致贺电",
+    )
+    laos = make(
+        "kcna-kp-zh",
+        GREETING_ZH.format(country="老挝"),
+        DAY,
+        path="zh-laos.txt",
+        title="金正恩同志向老挝总统致贺电",
+    )
+    truncated = GREETING_ZH.format(country="古巴").split("\n")[0]  # the first paragraph, 60%
+    copy_ = make(
+        "kcna-kp-zh", truncated, DAY, path="zh-cuba-page.txt", title="金正恩同志向古巴总统致贺电"
+    )
+    assert groups([cuba, laos, copy_]) == [["zh-cuba-page.txt", "zh-cuba.txt"], ["zh-laos.txt"]]
+    # characters are the tokens: the substitution is found there
+    score = verify(_features(cuba), _features(laos), DedupConfig())
+    # three places in the body, one in the title
+    assert score.substitutions == (("古 巴", "老 挝"),) * 4
+
+
+def test_rule5_russian_greetings_to_two_countries_stay_apart_and_copies_merge() -> None:
+    cuba = make(
+        "kcna-kp-ru",
+        GREETING_RU.format(country="Кубы"),
+        DAY,
+        path="ru-cuba.txt",
+        title="Поздравительная телеграмма Президенту Кубы",
+    )
+    laos = make(
+        "kcna-kp-ru",
+        GREETING_RU.format(country="Лаоса"),
+        DAY,
+        path="ru-laos.txt",
+        title="Поздравительная телеграмма Президенту Лаоса",
+    )
+    edited = GREETING_RU.format(country="Кубы").replace("тепло поздравляет", "сердечно поздравляет")
+    edited = edited.replace(
+        "Председатель Госсовета КНДР Ким Чен Ын", "Уважаемый товарищ Ким Чен Ын"
+    )
+    copy_ = make(
+        "kcna-kp-ru", edited, DAY, path="ru-cuba-2.txt", title="Телеграмма Президенту Кубы"
+    )
+    assert groups([cuba, laos, copy_]) == [["ru-cuba-2.txt", "ru-cuba.txt"], ["ru-laos.txt"]]
+
+
+def test_rule5_a_record_in_another_language_is_detected() -> None:
+    assert detected_language(GREETING_KO) == "ko"
+    assert detected_language(GREETING_ZH) == "zh"
+    assert detected_language(GREETING_RU) == "ru"
+    assert detected_language(greeting("Syrian")) == "en"
+    assert detected_language("El presidente de la República y los ministros del gobierno") == "es"
+    assert detected_language("... ---") is None
+
+
+# ---- Rule 6: bounded cost ---------------------------------------------------------------------
+
+
+def test_rule6_a_crowd_of_one_template_costs_near_linear_pairs() -> None:
+    """600 texts of one template on one date, each with another number: every pair would be a
+    candidate (179,700); the crowd is split by names and numbers, none is merged."""
+    base = greeting("Syrian")
+    crowd = [
+        make("kcna-kp", base.replace("October 7", f"October 7, item {k}"), DAY, path=f"{k}.txt")
+        for k in range(600)
+    ]
+    twin = copy(crowd[5], source="rodong", path="5-rodong.txt")  # one real copy among them
+    result = deduplicate([*crowd, twin], REGISTRY)
+    assert len(result.statements) == 600
+    assert result.membership[twin.article_id].statement_id == (
+        result.membership[crowd[5].article_id].statement_id
+    )
+    config = DedupConfig()
+    sketches = sketch_bodies([a.body for a in crowd], config)
+    rows = list(range(600))
+    bounded = candidate_pairs(
+        sketches.bands, rows, [], config, lambda r: [crowd[i].body for i in r]
+    )
+    unbounded = candidate_pairs(
+        sketches.bands, rows, [], replace(config, crowd_size=1000), lambda r: []
+    )
+    assert len(unbounded) == 600 * 599 // 2
+    assert len(bounded) < 600  # near linear: what the split leaves together
+    assert result.candidates == len(bounded)
+
+
+def test_alignment_is_bounded_on_repetitive_text() -> None:
+    a = ["the", "and"] * 20_000
+    b = ["and", "the"] * 20_000
+    ops = opcodes(a, b)  # difflib without autojunk would take minutes here
+    assert ops[0][0] in ("insert", "delete", "replace", "equal")
+    assert sum(i2 - i1 for tag, i1, i2, _, _ in ops if tag != "insert") == len(a)
+
+
+def _features(a):  # type: ignore[no-untyped-def]
+    return unit_features(a.body, a.title, a.published_date, a.source, DedupConfig().shingle_size)
