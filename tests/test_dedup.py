@@ -611,11 +611,11 @@ def test_key_bytes_is_the_match_key_encoded(text: str) -> None:
     [
         (
             'The DPRK\'s Kim Jong Un met "Li Qiang" on 3rd May 2024, the eighth time.',
-            ({"3", "month:5", "2024", "8"}, {"dprk's", "kim", "jong", "un", "li", "qiang"}),
+            ({"3", "month:5", "2024", "8"}, {"dprk", "kim", "jong", "un", "li", "qiang"}),
         ),
         (
             "He said: Rodong Sinmun's 12km road. Pyongyang (KCNA) may march on.",
-            ({"12"}, {"sinmun's", "kcna"}),
+            ({"12"}, {"sinmun", "kcna"}),  # possessives folded
         ),
     ],
 )

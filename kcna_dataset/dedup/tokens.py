@@ -138,7 +138,7 @@ class TextTokens:
 
 def _canonical(word: str) -> tuple[str, int]:
     """A word's canonical form and kind (NUMBER, or PLAIN/NAME/CASELESS decided by the caller)."""
-    low = word.lower()
+    low = word.lower().removesuffix("'s")  # `Party's` is `Party`
     if any(c.isdigit() for c in word):
         return _NUMBER_SUFFIX.sub("", low), NUMBER
     if word[0].isupper():

@@ -150,13 +150,40 @@ def _names(x: TextTokens, y: TextTokens) -> set[str]:
     return (set(x.names) | (x.initials & (x.names | y.names))) - y.lower
 
 
-def _equivalent(a: str, b: str) -> bool:
-    """Two key words that are one thing (rule 1): a month and its number; a name and its
-    adjective or plural (`Syria`/`Syrian`, `Lao`/`Laos`)."""
+# what the comparison text folds `Democratic People's Republic of Korea` into (normalize.py)
+BUILTIN_ALIASES = {"dprk": frozenset(["democratic", "people", "republic", "korea"])}
+# a name in another form shares a stem of this many letters, and differs by short endings
+# (`Economy`/`Economic`, `Korea`/`Korean`); `Austria`/`Australia` end in 2 and 4 letters
+STEM = 5
+ENDING = 3
+
+
+def _equivalent(a: str, b: str, aliases: dict[str, set[str]]) -> bool:
+    """Two key words that are one thing (rule 1): a month and its number; a name in another
+    form (`Syria`/`Syrian`, `Lao`/`Laos`, `Economy`/`Economic`); an acronym and a word of its
+    expansion (`WPK`/`Party` where either text spells WPK out, `DPRK`/`Republic`)."""
     if a.startswith("month:") or b.startswith("month:"):
         return a.removeprefix("month:") == b.removeprefix("month:")
+    if b in aliases.get(a, ()) or a in aliases.get(b, ()):
+        return True
     short, long = (a, b) if len(a) <= len(b) else (b, a)
-    return len(short) >= 3 and long.startswith(short) and len(long) - len(short) <= 1
+    if len(short) >= 3 and long.startswith(short) and len(long) - len(short) <= 1:
+        return True
+    stem = 0
+    while stem < len(short) and short[stem] == long[stem]:
+        stem += 1
+    return stem >= STEM and len(long) - stem <= ENDING
+
+
+def _aliases(a: TextTokens, b: TextTokens) -> dict[str, set[str]]:
+    """Each acronym of either text, with the words that spell it out in either text."""
+    out: dict[str, set[str]] = {k: set(v) for k, v in BUILTIN_ALIASES.items()}
+    acronyms = {t for x in (a, b) for t, flag in zip(x.tokens, x.acronym, strict=True) if flag}
+    for acronym in acronyms:
+        for x in (a, b):
+            if words := _spelled_out(acronym, x.tokens):
+                out.setdefault(acronym, set()).update(words)
+    return out
 
 
 def _spelled_out(acronym: str, words: Sequence[str]) -> set[str] | None:
@@ -198,6 +225,7 @@ def _substitutions_in(
     orphans_a: set[str],
     orphans_b: set[str],
     caseless: set[str],
+    aliases: dict[str, set[str]],
 ) -> list[Substitution]:
     out: list[Substitution] = []
     for tag, i1, i2, j1, j2 in ops:
@@ -216,7 +244,7 @@ def _substitutions_in(
                     removed = [t for t in removed if t != x.tokens[k] and t not in words]
                     added = [t for t in added if t != x.tokens[k] and t not in words]
         for r in list(removed):
-            match = next((x for x in added if _equivalent(r, x)), None)
+            match = next((x for x in added if _equivalent(r, x, aliases)), None)
             if match is not None:
                 removed.remove(r)
                 added.remove(match)
@@ -246,17 +274,19 @@ def substitutions(a: Features, b: Features) -> tuple[Substitution, ...]:
     wa, wb = a.words, b.words
     names_a, names_b = _names(wa, wb), _names(wb, wa)
     caseless = set(wa.caseless | wb.caseless)
-    # a key word is an orphan where its text has it more often than the other: only orphans on
-    # both sides of one aligned place can be a substitution (a moved or repeated name is not)
+    # only orphans on both sides of one aligned place can be a substitution: a name (or a word
+    # of a caseless script) the other text does not have at all, a number the other text has
+    # fewer times (a name moved, repeated or referred to again is not substituted; a number
+    # is exact)
     ca, cb = a.counts, b.counts
-    keys_a = names_a | wa.numbers | wa.caseless
-    keys_b = names_b | wb.numbers | wb.caseless
-    orphans_a = {t for t in keys_a if ca[t] > cb[t]}
-    orphans_b = {t for t in keys_b if cb[t] > ca[t]}
+    orphans_a = {t for t in names_a | wa.caseless if cb[t] == 0}
+    orphans_a |= {t for t in wa.numbers if ca[t] > cb[t]}
+    orphans_b = {t for t in names_b | wb.caseless if ca[t] == 0}
+    orphans_b |= {t for t in wb.numbers if cb[t] > ca[t]}
     found: list[Substitution] = []
     if orphans_a and orphans_b:
         ops = opcodes(wa.tokens, wb.tokens)
-        found += _substitutions_in(ops, wa, wb, orphans_a, orphans_b, caseless)
+        found += _substitutions_in(ops, wa, wb, orphans_a, orphans_b, caseless, _aliases(wa, wb))
     return tuple(found) + title_substitutions(a, b, names_a | names_b)
 
 
@@ -282,6 +312,7 @@ def title_substitutions(a: Features, b: Features, body_names: set[str]) -> tuple
             orphans_a,
             orphans_b,
             set(ta.caseless | tb.caseless),
+            _aliases(a.words, b.words),
         )
     )
 
