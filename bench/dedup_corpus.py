@@ -1,8 +1,11 @@
 """A labelled dedup corpus made from the real texts in raw/, with ground truth.
 
-Every real statement becomes one cluster. Copies are added with the transformations the
-deduplicator must see through (each a `case`), and hard negatives are added that it must keep
-apart. Pairwise precision / recall / F1 are computed against the labels, overall and per case.
+Every real statement becomes one cluster (the real revisions in place, one URL with two texts,
+are labelled by their URL). Copies are added with the transformations outlets apply (each a
+`case`), and hard negatives are added that must stay apart. The transformations are written
+from what outlets do (reprints, retranslations, truncations, templates), not from the rules of
+kcna_dataset/dedup/verify.py: a case is a way the data arrives, whatever rule decides it.
+Pairwise precision / recall / F1 are computed against the labels, overall and per case.
 
     from bench.dedup_corpus import generate, pairwise_scores
 """
@@ -14,32 +17,16 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
+from bench.multiscript_texts import COUNTRIES, GREETINGS, REPORTS, SOURCES
 from kcna_dataset.dedup import match_key
 from kcna_dataset.records import Article, article_id_for
+from kcna_dataset.sources import SourceRegistry
 from kcna_dataset.validate import validate_paths
 
 RAW = Path(__file__).resolve().parent.parent / "raw"
-
-# Real pairs in raw/ that are one statement re-published with edits (checked by reading their
-# token diffs: a revised translation of the same text, same day, same link or same event).
-REAL_SAME_STATEMENT = [
-    ("Ceremony for Celebrating Transfer of New-Type", "Ceremony for Celebrating Transfer and"),
-    (
-        "Ceremony of Paektusan Hero Youth Shock Brigade's Departure for Rehabilitation",
-        "Ceremony of Paektusan Hero Youth Shock Brigade's Departure for Flood-hit",
-    ),
-    (
-        "Respected Comrade Kim Jong Un Inspects Regional-Industry",
-        "Respected Comrade Kim Jong Un Inspects Construction of Regional",
-    ),
-    (
-        "Respected Comrade Kim Jong Un Oversees Test-firing",
-        "Respected Comrade Kim Jong Un Oversees Test-fire",
-    ),
-]
 
 MERGE_CASES = (
     "recapture",
@@ -55,8 +42,27 @@ MERGE_CASES = (
     "truncated",
     "days-apart",
     "cross-source",
+    "revision-url",
+    "rewritten",
+    "page-revision",
+    "short-edited",
+    "truncated-edited",
+    "ko-copy",
+    "zh-copy",
+    "ru-copy",
 )
-NEGATIVE_CASES = ("template", "daily-series", "same-day-statements", "reprint-after-window")
+NEGATIVE_CASES = (
+    "template",
+    "template-one-name",
+    "daily-series",
+    "same-day-statements",
+    "reprint-after-window",
+    "departure-return",
+    "ko-template",
+    "zh-template",
+    "ru-template",
+    "no-letters",
+)
 
 _STOP = frozenset(
     [
@@ -143,12 +149,14 @@ def _with(
     title: str | None = None,
     days: int = 0,
     tag: str,
+    url: str | None = "",
 ) -> Article:
     source = source or a.source
     published = a.published_date + timedelta(days=days)
     title = title or a.title
     body = body if body is not None else a.body
-    url = f"https://example.org/{source}/{tag}"
+    if url == "":  # another copy: a URL of its own
+        url = f"https://example.org/{source}/{tag}"
     return replace(
         a,
         article_id=article_id_for(source, url, title, published, None, None, body),
@@ -194,6 +202,75 @@ def _case(body: str, rng: random.Random) -> str:
     for i in rng.sample(range(len(words)), max(1, len(words) // 20)):
         words[i] = words[i].upper() if rng.random() < 0.5 else words[i].lower()
     return " ".join(words)
+
+
+# Wording a retranslation changes (each pair seen between revised kcna.kp texts or between
+# outlets' translations of one statement), applied in either direction.
+_REWORDINGS = (
+    ("congratulations", "greetings"),
+    ("weapons-grade", "weapon-grade"),
+    ("splendour", "splendor"),
+    ("took place", "was held"),
+    ("courageous", "vigorous"),
+    ("stressed", "underscored"),
+    ("noted", "pointed out"),
+    ("expressed", "voiced"),
+    ("firmly", "resolutely"),
+    ("great", "big"),
+    ("important", "significant"),
+    ("further", "more"),
+    ("strengthen", "consolidate"),
+    ("development", "progress"),
+    ("people", "masses"),
+    ("officials", "functionaries"),
+    ("said", "stated"),
+    ("also", "besides"),
+    ("successes", "achievements"),
+    ("struggle", "fight"),
+)
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December")  # fmt: skip
+
+
+def _same_thing_another_way(body: str, rng: random.Random) -> str:
+    """What a retranslation writes another way: month abbreviations, the Party's name spelled
+    out, an honorific, a weekday beside a date, an ordinal in words."""
+    for month in _MONTHS[:4] + _MONTHS[7:]:
+        if rng.random() < 0.7:
+            body = re.sub(rf"\b{month} (\d)", f"{month[:3]}. \\1", body)
+    if rng.random() < 0.7:
+        body = body.replace("WPK", "Workers' Party of Korea", 1)
+    if rng.random() < 0.5:
+        body = body.replace("Kim Jong Un", "the respected Comrade Kim Jong Un", 1)
+    if rng.random() < 0.5:
+        body = re.sub(r"\bon (\w+\.? \d{1,2})\b", r"on Monday, \1", body, count=1)
+    if rng.random() < 0.5:
+        body = re.sub(r"\b8th\b", "eighth", body)
+    return body
+
+
+def _retranslate(body: str, rng: random.Random, share: float) -> str:
+    """A revised translation: the rewordings above and `share` of the remaining lower-case
+    words swapped for near-synonyms (another word of the text), paragraphs re-cut."""
+    body = _same_thing_another_way(body, rng)
+    for old, new in _REWORDINGS:
+        if rng.random() < 0.6:
+            body = body.replace(old, new) if rng.random() < 0.5 else body.replace(new, old)
+    words = body.split(" ")
+    plain = [i for i, w in enumerate(words) if w.isalpha() and w.islower() and w not in _STOP]
+    pool = [words[i] for i in plain]
+    for i in rng.sample(plain, int(len(plain) * share)):
+        words[i] = rng.choice(pool)
+    return _paragraphs(" ".join(words), rng)
+
+
+def _edits_with_a_dropped_name(body: str, rng: random.Random, vocabulary: Sequence[str]) -> str:
+    """Three or four edited words, one of them a capitalised word (`World Day` -> `also Day`)."""
+    words = body.split(" ")
+    caps = [i for i, w in enumerate(words[1:], 1) if w[:1].isupper() and w.isalpha()]
+    if caps:
+        words[rng.choice(caps)] = "also"
+    return _edit_words(" ".join(words), rng, rng.randint(2, 3), vocabulary)
 
 
 def copy_for(
@@ -250,6 +327,21 @@ def copy_for(
                 title=a.title + " Issued",
                 tag=tag,
             )
+        case "revision-url":  # the outlet revises its text in place: same URL, same day
+            return _with(a, body=_retranslate(a.body, rng, 0.25), tag=tag, url=a.url)
+        case "rewritten":  # another outlet's translation: written another way, a few edits
+            return _with(a, source=other, body=_retranslate(a.body, rng, 0.04), tag=tag)
+        case "page-revision":  # a revision in place saved as a page: no URL, same title
+            return _with(a, body=_retranslate(a.body, rng, 0.15), tag=tag, url=None)
+        case "short-edited":
+            return _with(
+                a, source=other, body=_edits_with_a_dropped_name(a.body, rng, vocabulary), tag=tag
+            )
+        case "truncated-edited":
+            words = a.body.split(" ")
+            keep = " ".join(words[: max(1, int(len(words) * rng.uniform(0.65, 0.85)))])
+            body = _edit_words(keep, rng, rng.randint(2, 3), vocabulary).rstrip(",;:") + "."
+            return _with(a, source=other, body=body, tag=tag)
     raise ValueError(case)
 
 
@@ -288,18 +380,164 @@ def _is_message(a: Article) -> bool:
 
 
 def base_articles(raw: Path = RAW) -> list[Labelled]:
-    """The real texts, one per comparison key, labelled with the real same-statement pairs."""
+    """The real texts, one per comparison key; the real revisions in place (one outlet, one
+    URL, one date, two texts) labelled as one statement by their URL."""
     report = validate_paths([raw])
     seen: dict[str, Article] = {}
     for a in sorted(report.articles, key=lambda a: a.article_id):
         seen.setdefault(match_key(a.body), a)
     articles = sorted(seen.values(), key=lambda a: (a.published_date, a.article_id))
     cluster = {a.article_id: a.article_id for a in articles}
-    for x, y in REAL_SAME_STATEMENT:
-        [ax] = [a for a in articles if a.title.startswith(x)]
-        [ay] = [a for a in articles if a.title.startswith(y)]
-        cluster[ay.article_id] = cluster[ax.article_id]
+    first_at: dict[tuple[str, str, object], str] = {}
+    for a in articles:
+        if a.url:
+            key = (a.source, a.url, a.published_date)
+            cluster[a.article_id] = first_at.setdefault(key, a.article_id)
     return [Labelled(a, cluster[a.article_id], "real") for a in articles]
+
+
+def _script_article(
+    body: str, title: str, source: str, tag: str, published: date, registry: SourceRegistry
+) -> Article:
+    url = f"https://example.org/{source}/{tag}"
+    return Article(
+        article_id=article_id_for(source, url, title, published, None, None, body),
+        source=source,
+        source_label=registry.by_slug(source).label,
+        title=title,
+        published_date=published,
+        listed_date=None,
+        dateline=None,
+        body=body,
+        end_mark=False,
+        stamp=None,
+        topic=None,
+        url=url,
+        raw_path=f"generated/{tag}",
+        raw_sha256="0" * 64,
+    )
+
+
+def _script_copies(
+    a: Article,
+    n: int,
+    tag: str,
+    outlets: Sequence[str],
+    rng: random.Random,
+    registry: SourceRegistry,
+) -> list[Article]:
+    """Copies as a reprint makes them: a sentence (paragraph) dropped, paragraphs joined, the
+    opening 70%; 0-2 days later, from the language's outlets."""
+    paras = a.body.split("\n")
+    made = []
+    for k in range(n):
+        kind = k % 3
+        if kind == 0 and len(paras) > 2:
+            body = "\n".join(paras[:-2] + paras[-1:])
+        elif kind == 1:
+            body = " ".join(paras)
+        else:
+            body = a.body[: int(len(a.body) * 0.7)]
+        published = a.published_date + timedelta(days=rng.randint(0, 2))
+        made.append(
+            _script_article(body, a.title, rng.choice(outlets), f"{tag}-{k}", published, registry)
+        )
+    return made
+
+
+def _multiscript(rng: random.Random, copies: int, day: date) -> list[Labelled]:
+    """Korean, Chinese and Russian: greetings to several countries on one day (each a statement
+    of its own, `<lang>-template`) and copies of news reports and of one greeting
+    (`<lang>-copy`)."""
+    out: list[Labelled] = []
+    registry = SourceRegistry.load()
+    for lang in ("ko", "zh", "ru"):
+        outlets = SOURCES[lang]
+        n = max(1, copies // 4)
+        for r, report in enumerate(REPORTS[lang]):
+            title, body = report.split("\n", 1)
+            original = _script_article(body, title, outlets[0], f"{lang}-report-{r}", day, registry)
+            out.append(Labelled(original, original.article_id, f"{lang}-copy"))
+            for c in _script_copies(original, n, f"{lang}-report-{r}-copy", outlets, rng, registry):
+                out.append(Labelled(c, original.article_id, f"{lang}-copy"))
+        number = rng.randint(2, 28)
+        greetings = []
+        for country in rng.sample(COUNTRIES[lang], 4):
+            text = GREETINGS[lang].format(country=country, number=number)
+            if lang == "ko":
+                title, text = text.split("\n", 1)
+            else:
+                title = f"{country} {number}"
+            tag = f"{lang}-greeting-{country}"
+            greetings.append(_script_article(text, title, outlets[0], tag, day, registry))
+        for g in greetings:
+            out.append(Labelled(g, g.article_id, f"{lang}-template"))
+        first = greetings[0]
+        for c in _script_copies(first, n, f"{lang}-greeting-copy", outlets, rng, registry):
+            out.append(Labelled(c, first.article_id, f"{lang}-copy"))
+    return out
+
+
+# demonyms and countries a real message's one name is swapped for (template-one-name)
+_NAMES = ("Syrian", "Lao", "Cuban", "Vietnamese", "Nigerian", "Mongolian", "Belarusian",
+          "Iranian", "Nicaraguan", "Venezuelan", "Cambodian", "Indonesian", "Egyptian")  # fmt: skip
+# delegations a short report sends out and brings home (departure-return)
+_DELEGATIONS = ("Ministry of Culture", "Ministry of Public Health", "Kim Il Sung University",
+                "Korean Journalists Union", "Ministry of External Economic Relations",
+                "Central Committee of the Korean Children's Union")  # fmt: skip
+_DESTINATIONS = ("Moscow", "Beijing", "Hanoi", "Vientiane", "Havana", "Minsk", "Tehran")
+
+
+def _departure_and_return(rng: random.Random, k: int, day: date) -> list[Labelled]:
+    # one delegation to one city at a time: pair k takes its own combination
+    who = _DELEGATIONS[k % len(_DELEGATIONS)]
+    where = _DESTINATIONS[(k // len(_DELEGATIONS) + k) % len(_DESTINATIONS)]
+    event = rng.choice(("an international festival", "a scientific symposium", "talks"))
+    leaves = (
+        f"A delegation of the {who} led by its head left here by air to take part in {event} "
+        f"in {where}. It was seen off at the airport by officials concerned and members of the "
+        f"foreign embassy in Pyongyang."
+    )
+    back = (
+        f"The delegation of the {who} returned home by air after taking part in {event} in "
+        f"{where}. It was greeted at the airport by officials concerned."
+    )
+    base = Article(
+        article_id="",
+        source="kcna-kp",
+        source_label="KCNA.kp (En)",
+        title="",
+        published_date=day,
+        listed_date=None,
+        dateline=None,
+        body="",
+        end_mark=False,
+        stamp=None,
+        topic=None,
+        url=None,
+        raw_path="",
+        raw_sha256="0" * 64,
+    )
+    x = _with(base, body=leaves, title=f"Delegation Leaves for {where}", tag=f"leaves-{k}")
+    y = _with(
+        base, body=back, title="Delegation Back Home", days=rng.randint(5, 7), tag=f"back-{k}"
+    )
+    return [
+        Labelled(x, x.article_id, "departure-return"),
+        Labelled(y, y.article_id, "departure-return"),
+    ]
+
+
+def _one_name_swapped(a: Article, rng: random.Random, tag: str) -> Article | None:
+    """The same long message with one name (every occurrence of it) another: the template sent
+    to another country."""
+    present = [n for n in _NAMES if re.search(rf"\b{n}\b", a.body)]
+    if not present:
+        return None
+    old = present[0]
+    new = rng.choice([n for n in _NAMES if n != old and n not in a.body])
+    body = re.sub(rf"\b{old}\b", new, a.body)
+    return _with(a, body=body, title=a.title.replace(old, new), tag=tag, url=None)
 
 
 def generate(copies_per_case: int = 40, seed: int = 0, raw: Path = RAW) -> list[Labelled]:
@@ -314,13 +552,21 @@ def generate(copies_per_case: int = 40, seed: int = 0, raw: Path = RAW) -> list[
             if w.isalpha() and w.islower() and w not in _STOP and len(w) > 3
         }
     )
+    label_of = {b.article.article_id: b.cluster for b in base}
+    pools = {
+        "revision-url": [a for a in real if a.url],
+        "short-edited": [a for a in real if 20 <= len(a.body.split()) < 100],
+    }
     out = list(base)
     n = 0
     for case in MERGE_CASES:
-        for a in rng.sample(real, copies_per_case):
+        if case.endswith("-copy"):
+            continue  # the other scripts' copies come with their texts below
+        pool = pools.get(case, real)
+        for a in rng.sample(pool, min(len(pool), copies_per_case)):
             n += 1
-            label = next(b.cluster for b in base if b.article is a)
-            out.append(Labelled(copy_for(case, a, rng, vocabulary, f"{case}-{n}"), label, case))
+            copied = copy_for(case, a, rng, vocabulary, f"{case}-{n}")
+            out.append(Labelled(copied, label_of[a.article_id], case))
     messages = [a for a in real if _is_message(a)]
     for k, a in enumerate(rng.sample(messages, min(len(messages), max(1, copies_per_case // 5)))):
         variants = _template_variants(a, rng, 5, f"template-{k}")
@@ -329,6 +575,16 @@ def generate(copies_per_case: int = 40, seed: int = 0, raw: Path = RAW) -> list[
         # a cross-source copy of one variant must still join that variant
         twin = copy_for("quotes", variants[0], rng, vocabulary, f"template-{k}-copy")
         out.append(Labelled(twin, variants[0].article_id, "template"))
+    # a long real text with a demonym, sent again with another one: its copy joins the first
+    named = [
+        a
+        for a in real
+        if len(a.body.split()) >= 150 and any(re.search(rf"\b{n}\b", a.body) for n in _NAMES)
+    ]
+    for k, a in enumerate(rng.sample(named, min(len(named), max(1, copies_per_case // 4)))):
+        swapped = _one_name_swapped(a, rng, f"one-name-{k}")
+        if swapped is not None:
+            out.append(Labelled(swapped, swapped.article_id, "template-one-name"))
     series = [b for b in base if b.article.title in ("Press Review", "Review of Rodong Sinmun")]
     out = [replace(b, case="daily-series") if b in series else b for b in out]
     # the negatives that re-date real texts draw disjoint texts, so that no two re-dated
@@ -349,6 +605,13 @@ def generate(copies_per_case: int = 40, seed: int = 0, raw: Path = RAW) -> list[
     for k, a in enumerate(reprinted):
         later = _with(a, days=rng.randint(30, 400), tag=f"reprint-{k}")
         out.append(Labelled(later, later.article_id, "reprint-after-window"))
+    first_day = min(a.published_date for a in real)
+    for k in range(max(1, copies_per_case // 4)):
+        out += _departure_and_return(rng, k, first_day + timedelta(days=3 * k))
+    out += _multiscript(rng, copies_per_case, first_day)
+    for k, title in enumerate(("Photo: Parade", "Photo: Exhibition", "Video: Concert")):
+        blank = _with(real[0], body="* * *", title=title, tag=f"no-letters-{k}")
+        out.append(Labelled(blank, blank.article_id, "no-letters"))
     return out
 
 
