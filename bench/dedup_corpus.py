@@ -265,12 +265,14 @@ def _retranslate(body: str, rng: random.Random, share: float) -> str:
 
 
 def _edits_with_a_dropped_name(body: str, rng: random.Random, vocabulary: Sequence[str]) -> str:
-    """Three or four edited words, one of them a capitalised word (`World Day` -> `also Day`)."""
+    """About one edited word in 30 (three or four in 100), one of them a capitalised word
+    (`World Day` -> `also Day`)."""
     words = body.split(" ")
     caps = [i for i, w in enumerate(words[1:], 1) if w[:1].isupper() and w.isalpha()]
     if caps:
         words[rng.choice(caps)] = "also"
-    return _edit_words(" ".join(words), rng, rng.randint(2, 3), vocabulary)
+    more = max(0, round(len(words) / 30) - 1)
+    return _edit_words(" ".join(words), rng, more, vocabulary) if more else " ".join(words)
 
 
 def copy_for(
@@ -340,7 +342,8 @@ def copy_for(
         case "truncated-edited":
             words = a.body.split(" ")
             keep = " ".join(words[: max(1, int(len(words) * rng.uniform(0.65, 0.85)))])
-            body = _edit_words(keep, rng, rng.randint(2, 3), vocabulary).rstrip(",;:") + "."
+            edits = max(1, round(len(words) / 40))  # about one in 40 words, as a reprint edits
+            body = _edit_words(keep, rng, edits, vocabulary).rstrip(",;:") + "."
             return _with(a, source=other, body=body, tag=tag)
     raise ValueError(case)
 
@@ -557,12 +560,21 @@ def generate(copies_per_case: int = 40, seed: int = 0, raw: Path = RAW) -> list[
         "revision-url": [a for a in real if a.url],
         "short-edited": [a for a in real if 20 <= len(a.body.split()) < 100],
     }
+    # the long real texts a one-name variant is made of get no copies: a copy that lacks the
+    # swapped name (a truncation) would fit both, and no label could say which
+    named = [
+        a
+        for a in real
+        if len(a.body.split()) >= 150 and any(re.search(rf"\b{n}\b", a.body) for n in _NAMES)
+    ]
+    swapped_bases = rng.sample(named, min(len(named), max(1, copies_per_case // 4)))
+    real_for_copies = [a for a in real if a not in swapped_bases]
     out = list(base)
     n = 0
     for case in MERGE_CASES:
         if case.endswith("-copy"):
             continue  # the other scripts' copies come with their texts below
-        pool = pools.get(case, real)
+        pool = [a for a in pools.get(case, real) if a not in swapped_bases]
         for a in rng.sample(pool, min(len(pool), copies_per_case)):
             n += 1
             copied = copy_for(case, a, rng, vocabulary, f"{case}-{n}")
@@ -575,13 +587,8 @@ def generate(copies_per_case: int = 40, seed: int = 0, raw: Path = RAW) -> list[
         # a cross-source copy of one variant must still join that variant
         twin = copy_for("quotes", variants[0], rng, vocabulary, f"template-{k}-copy")
         out.append(Labelled(twin, variants[0].article_id, "template"))
-    # a long real text with a demonym, sent again with another one: its copy joins the first
-    named = [
-        a
-        for a in real
-        if len(a.body.split()) >= 150 and any(re.search(rf"\b{n}\b", a.body) for n in _NAMES)
-    ]
-    for k, a in enumerate(rng.sample(named, min(len(named), max(1, copies_per_case // 4)))):
+    # a long real text with a demonym, sent again with another one
+    for k, a in enumerate(swapped_bases):
         swapped = _one_name_swapped(a, rng, f"one-name-{k}")
         if swapped is not None:
             out.append(Labelled(swapped, swapped.article_id, "template-one-name"))
@@ -589,7 +596,7 @@ def generate(copies_per_case: int = 40, seed: int = 0, raw: Path = RAW) -> list[
     out = [replace(b, case="daily-series") if b in series else b for b in out]
     # the negatives that re-date real texts draw disjoint texts, so that no two re-dated
     # copies of one text land within a week of each other
-    picked = rng.sample(real, 2 * copies_per_case)
+    picked = rng.sample(real_for_copies, 2 * copies_per_case)
     same_day, reprinted = picked[:copies_per_case], picked[copies_per_case:]
     for k, (a, b) in enumerate(zip(same_day[::2], same_day[1::2], strict=True)):
         title = "Press Statement of Spokesperson for DPRK Foreign Ministry"

@@ -439,3 +439,33 @@ def test_rule1_other_forms_of_one_name() -> None:
     assert not _equivalent("austria", "australia", aliases)
     assert not _equivalent("iran", "iraq", aliases)
     assert not _equivalent("syrian", "lao", aliases)
+
+
+def test_rule1_digits_glued_to_a_word_are_two_tokens() -> None:
+    # the sites' markup glues footnote digits to names; a number keeps its ordinal or unit
+    assert text_tokens("the 4Kim Jong Un, 240mm, 8th and MiG29").tokens == (
+        "the", "4", "kim", "jong", "un", "240", "8", "and", "mig", "29",
+    )  # fmt: skip
+
+
+def test_rule2_a_chinese_name_sharing_a_character_is_a_substitution() -> None:
+    mongolia = make("kcna-kp-zh", GREETING_ZH.format(country="蒙古"), DAY, path="mn.txt",
+                    title="金正恩同志向蒙古总统致贺电")  # fmt: skip
+    cuba = make("kcna-kp-zh", GREETING_ZH.format(country="古巴"), DAY, path="cu.txt",
+                title="金正恩同志向古巴总统致贺电")  # fmt: skip
+    assert groups([mongolia, cuba]) == [["cu.txt"], ["mn.txt"]]
+
+
+def test_rule4_a_short_truncated_copy_with_edits_measured_by_alignment() -> None:
+    """A 45-word text cut to 25 words with two edited words: the edits spoil six of its
+    shingles (containment below 0.8); the alignment still finds 23 of its 25 words in the
+    longer text."""
+    words = SHORT_EN.split(" ")[:25]
+    words[1], words[20] = "group", "have"
+    cut = " ".join(words)
+    a = make("kcna-kp", SHORT_EN, DAY, path="a.txt", title="Cultural Delegation Leaves")
+    b = make("mfa", cut, DAY, path="b.txt", title="Cultural Delegation Leaves")  # rule 4
+    score = verify(_features(b), _features(a), DedupConfig())
+    assert score.containment < DedupConfig().containment_threshold
+    assert score.match == "contained"
+    assert groups([a, b]) == [["a.txt", "b.txt"]]

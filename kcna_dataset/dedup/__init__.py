@@ -6,7 +6,7 @@ It reads as its stages, in order, each timed (DedupResult.seconds):
    outlet's copies under one URL on one date; crowds split, so the pairs stay near linear;
 3. verification (`verify.py`): every candidate pair judged on the real texts by the rules of
    docs/DEDUP.md (substitutions by alignment, revisions in place, short texts, every script);
-4. clustering (`cluster.py`): star clustering in rank order, guarded against chaining;
+4. clustering (`clustering.py`): star clustering in rank order, guarded against chaining;
 5. statements (`_statements` below): one Statement per cluster, a Membership per article.
 Verification runs interleaved with clustering, a block of units ahead (in the pool's workers).
 """
@@ -29,7 +29,7 @@ import pyarrow.compute as pc
 from kcna_dataset.article_table import ArticleTable
 from kcna_dataset.config import DedupConfig
 from kcna_dataset.dedup.candidates import candidate_pairs, url_key
-from kcna_dataset.dedup.cluster import Clusters, cluster
+from kcna_dataset.dedup.clustering import Clusters, cluster
 from kcna_dataset.dedup.minhash import neighbours
 from kcna_dataset.dedup.normalize import comparison_text, match_key
 from kcna_dataset.dedup.sketch import Sketches, sketch_bodies, unit_features

@@ -159,6 +159,19 @@ def _canonical(word: str) -> tuple[str, int]:
     return low, PLAIN
 
 
+_NUMBER_WORD = re.compile(r"\d+(?:st|nd|rd|th|mm|cm|km|kg|m|s)?", re.IGNORECASE)
+_DIGIT_RUNS = re.compile(r"\d+|\D+")
+
+
+def _pieces(word: str) -> list[str]:
+    """A word with digits glued to letters (`4Kim` from the sites' markup, `MiG29`, `10월`) is
+    its runs of digits and of letters; a number with its ordinal or unit (`8th`, `240mm`) stays
+    one token."""
+    if word.isdigit() or not any(c.isdigit() for c in word) or _NUMBER_WORD.fullmatch(word):
+        return [word]
+    return _DIGIT_RUNS.findall(word)
+
+
 def text_tokens(text: str) -> TextTokens:
     """Tokens of a comparison text (kcna_dataset.dedup.normalize.comparison_text)."""
     if "," in text:
@@ -170,25 +183,26 @@ def text_tokens(text: str) -> TextTokens:
     upper_words = lower_words = 0
     end = 0
     for m in TOKEN.finditer(text):
-        word = m.group()
         start = m.start()
         initial = end == 0 or any(c in _SENTENCE_END for c in text[end:start])
         end = m.end()
-        canon, kind = _canonical(word)
-        first = word[0]
-        if kind == PLAIN:
-            if first.isupper():
-                kind = INITIAL if initial else NAME
-            elif not first.islower() and first.isalpha():
-                kind = CASELESS  # a letter with no case: Hangul, Han, Kana, Arabic, ...
-        if word.isupper() and len(word) > 1:
-            upper_words += 1
-        elif word.islower():
-            lower_words += 1
-        tokens.append(canon)
-        words.append(word)
-        kinds.append(kind)
-        acronym.append(len(word) > 1 and word.isupper())
+        for word in _pieces(m.group()):
+            canon, kind = _canonical(word)
+            first = word[0]
+            if kind == PLAIN:
+                if first.isupper():
+                    kind = INITIAL if initial else NAME
+                elif not first.islower() and first.isalpha():
+                    kind = CASELESS  # a letter with no case: Hangul, Han, Kana, Arabic, ...
+            initial = False
+            if word.isupper() and len(word) > 1:
+                upper_words += 1
+            elif word.islower():
+                lower_words += 1
+            tokens.append(canon)
+            words.append(word)
+            kinds.append(kind)
+            acronym.append(len(word) > 1 and word.isupper())
     n = len(tokens)
     # all-capitals or all-lower-case text: letter case says nothing about names
     normal_case = upper_words + lower_words > 0 and upper_words < 0.5 * n and lower_words < 0.98 * n

@@ -107,6 +107,7 @@ class PairScore:
     coverage: float | None = None  # aligned tokens / the longer text's (short texts only)
     title_similarity: float = 0.0  # word Jaccard of the titles
     same_url: bool = False  # one outlet, one URL, one date
+    b_shorter: bool = False  # the second text verified is the shorter (a truncated center)
 
     @property
     def match(self) -> str | None:
@@ -115,6 +116,12 @@ class PairScore:
     @property
     def similarity(self) -> float:
         return self.containment if self.similar == "contained" else self.jaccard
+
+    @property
+    def explains(self) -> float:
+        """How much of the first text the second accounts for: a truncated second text (the
+        opening of the first) accounts for its share only, measured by Jaccard."""
+        return self.jaccard if self.b_shorter and self.similar == "contained" else self.similarity
 
     @property
     def verdict(self) -> str:
@@ -204,10 +211,11 @@ def _spelled_out(acronym: str, words: Sequence[str]) -> set[str] | None:
     return None
 
 
-def _caseless_substitution(removed: list[str], added: list[str]) -> bool:
-    """In a script without case a name cannot be seen: a changed word is a substitution when
-    what differs, past a shared beginning and ending (a particle, a stem), is two or more
-    characters on both sides (`대통령에게`/`대통령께` is an edit, `수리아`/`라오스` is not)."""
+def _caseless_substitution(removed: Sequence[str], added: Sequence[str]) -> bool:
+    """In a script without case a name cannot be seen: a changed place is a substitution when
+    what differs, past a shared beginning and ending (a particle, a stem, a character both
+    names have), is two or more characters on both sides (`대통령에게`/`대통령께` is an edit,
+    `수리아`/`라오스` and `蒙古`/`古巴` are not)."""
     x, y = "".join(removed), "".join(added)
     start = 0
     while start < min(len(x), len(y)) and x[start] == y[start]:
@@ -216,6 +224,31 @@ def _caseless_substitution(removed: list[str], added: list[str]) -> bool:
     while end < min(len(x), len(y)) - start and x[-1 - end] == y[-1 - end]:
         end += 1
     return len(x) - start - end >= 2 and len(y) - start - end >= 2
+
+
+# a shared run of this many tokens (a shingle) bounds a place; shorter runs ("to", "of the")
+# are what two different passages share by chance, not an alignment of them
+ANCHOR_TOKENS = 3
+
+
+def places(ops: list[Opcode]) -> list[tuple[int, int, int, int]]:
+    """The changed places of an alignment, (a[i1:i2], b[j1:j2]) each: what lies between two
+    shared runs of at least ANCHOR_TOKENS tokens (or the texts' ends)."""
+    out: list[tuple[int, int, int, int]] = []
+    current: list[int] | None = None
+    for tag, i1, i2, j1, j2 in ops:
+        if tag == "equal" and i2 - i1 >= ANCHOR_TOKENS:
+            if current is not None:
+                out.append((current[0], current[1], current[2], current[3]))
+                current = None
+            continue
+        if current is None:
+            current = [i1, i2, j1, j2]
+        else:
+            current[1], current[3] = i2, j2
+    if current is not None:
+        out.append((current[0], current[1], current[2], current[3]))
+    return out
 
 
 def _substitutions_in(
@@ -228,9 +261,9 @@ def _substitutions_in(
     aliases: dict[str, set[str]],
 ) -> list[Substitution]:
     out: list[Substitution] = []
-    for tag, i1, i2, j1, j2 in ops:
-        if tag != "replace":
-            continue
+    for i1, i2, j1, j2 in places(ops):
+        if i1 == i2 or j1 == j2:
+            continue  # only dropped or only added: an edit
         removed = [t for t in a.tokens[i1:i2] if t in orphans_a]
         added = [t for t in b.tokens[j1:j2] if t in orphans_b]
         if not removed or not added:
@@ -251,7 +284,8 @@ def _substitutions_in(
         if not removed or not added:
             continue
         in_caseless_script = set(removed) <= caseless and set(added) <= caseless
-        if in_caseless_script and not _caseless_substitution(removed, added):
+        # the whole place, not its orphans only: a character both names share is no edit
+        if in_caseless_script and not _caseless_substitution(a.tokens[i1:i2], b.tokens[j1:j2]):
             continue
         # shown as written: the words of this place that are the substituted ones
         kept_a, kept_b = set(removed), set(added)
@@ -328,9 +362,12 @@ def _title_names(title: TextTokens) -> set[str]:
 
 def coverage(a: TextTokens, b: TextTokens) -> float:
     """The share of the longer text that an alignment matches with the other."""
-    ops = opcodes(a.tokens, b.tokens)
-    matched = sum(i2 - i1 for tag, i1, i2, _, _ in ops if tag == "equal")
-    return matched / max(1, len(a), len(b))
+    return aligned(a, b) / max(1, len(a), len(b))
+
+
+def aligned(a: TextTokens, b: TextTokens) -> int:
+    """How many tokens an alignment of the two texts matches."""
+    return sum(i2 - i1 for tag, i1, i2, _, _ in opcodes(a.tokens, b.tokens) if tag == "equal")
 
 
 def title_similarity(a: TextTokens, b: TextTokens) -> float:
@@ -360,7 +397,7 @@ def verify(a: Features, b: Features, config: DedupConfig, same_url: bool = False
         subs: tuple[Substitution, ...] = (),
         cover: float | None = None,
     ) -> PairScore:
-        return PairScore(*scores, similar, conflict, kind, subs, cover, titles, same_url)
+        return PairScore(*scores, similar, conflict, kind, subs, cover, titles, same_url, nb < na)
 
     if not (a.words.letters and b.words.letters):
         return verdict(None, "a text without letters is no evidence of a copy", "no-letters")
@@ -410,7 +447,17 @@ def verify(a: Features, b: Features, config: DedupConfig, same_url: bool = False
         return verdict(similar, f"{len(subs)} substitution(s): {shown}", "substitution", subs)
     cover: float | None = None
     if min(na, nb) < config.short_text_words:
-        cover = coverage(a.words, b.words)
+        # a few edits weigh heavily in a short text's shingles: the alignment measures it
+        matched = aligned(a.words, b.words)
+        cover = matched / max(1, na, nb)
+        if similar is None and cover >= config.short_text_coverage:
+            similar = "near"  # near-identical
+        elif (
+            similar is None
+            and matched / max(1, min(na, nb)) >= config.short_text_coverage
+            and length_ratio >= config.min_truncated_fraction
+        ):
+            similar = "contained"  # the shorter is (nearly) all in the longer
         if cover < config.short_text_coverage and titles < config.title_near:
             return verdict(
                 similar,

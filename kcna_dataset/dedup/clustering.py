@@ -50,7 +50,7 @@ def cluster(
         if not near[i]:  # most units: no candidate, a center of its own
             center_of.append(i)
             continue
-        best: tuple[tuple[float, int, float, int], int, int, PairScore] | None = None
+        best: tuple[tuple[bool, float, int, float, int], int, int, PairScore] | None = None
         options: dict[int, tuple[float, int]] = {}  # center -> best (similarity, date gap)
         tried: dict[int, PairScore] = {}
         for j in near[i]:
@@ -69,13 +69,14 @@ def cluster(
                 if not (via_revision or bridgeable(to_center, config)):
                     out.verdicts["bridge-refused"] += 1
                     continue
-            # best evidence wins; a tie (a short opening of two texts) goes to the nearer date,
-            # then to the text it is closest to as a whole
-            key = (score.similarity, -score.date_gap_days, score.jaccard, -c)
-            options[c] = max(options.get(c, (0.0, 0)), key[:2])
+            # best evidence wins: one URL first (a revision in place), then similarity (a
+            # truncated member explains only its share of a longer copy); a tie goes to the
+            # nearer date, then to the text it is closest to as a whole
+            key = (score.same_url, score.explains, -score.date_gap_days, score.jaccard, -c)
+            options[c] = max(options.get(c, (0.0, 0)), (score.explains, -score.date_gap_days))
             if best is None or key > best[0]:
                 best = (key, c, j, score)
-        if best is not None and _ambiguous(best[1], options, config):
+        if best is not None and not best[3].same_url and _ambiguous(best[1], options, config):
             # the copy fits two different statements equally (the shared part of two
             # templates): no text decides it, so it is attributed to neither
             out.verdicts["ambiguous"] += 1
