@@ -97,13 +97,13 @@ class DuplicatesReport:
         score = verify(fa, fb, self.config, same_url)
         subs = substitutions(fa, fb)
         c = self.config
-        short = min(len(fa.words), len(fb.words)) < c.short_text_words
+        short = min(fa.n_words, fb.n_words) < c.short_text_words
         cover = coverage(fa.words, fb.words)
         same_statement = (
             self.dedup.membership[a.article_id].statement_id
             == self.dedup.membership[b.article_id].statement_id
         )
-        letters = fa.words.letters and fb.words.letters
+        letters = fa.letters and fb.letters
         rules = {
             "similarity": (
                 f"jaccard {score.jaccard:.4f} (near at {c.near_threshold}), containment in the "
@@ -120,7 +120,7 @@ class DuplicatesReport:
                 else "no: other outlet or date"
             ),
             "4 short text": (
-                f"{min(len(fa.words), len(fb.words))} words: coverage {cover:.2f} (needs "
+                f"{min(fa.n_words, fb.n_words)} words: coverage {cover:.2f} (needs "
                 f"{c.short_text_coverage}) or title similarity {score.title_similarity:.2f} "
                 f"(needs {c.title_near})"
                 if short

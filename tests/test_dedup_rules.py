@@ -469,3 +469,91 @@ def test_rule4_a_short_truncated_copy_with_edits_measured_by_alignment() -> None
     assert score.containment < DedupConfig().containment_threshold
     assert score.match == "contained"
     assert groups([a, b]) == [["a.txt", "b.txt"]]
+
+
+# ---- attacks on the rules (an independent review's reproducers) --------------------------------
+
+FILL = (
+    "\nThe two sides exchanged views on the expansion of exchange and cooperation in various "
+    "fields including the economy, culture and education, and on the regional situation."
+)
+
+
+def _pair(x: str, y: str, **kw: str) -> list[list[str]]:
+    a = make("kcna-kp", x + FILL, DAY, path="a.txt", **kw)
+    b = make("rodong", y + FILL, DAY, path="b.txt", **kw)
+    return groups([a, b])
+
+
+APART = [["a.txt"], ["b.txt"]]
+TOGETHER = [["a.txt", "b.txt"]]
+
+
+def test_numbers_are_exact_and_names_keep_their_endings_apart() -> None:
+    ship = "The DPRK supplied {} tons of fertilizer to the farms of the region last year."
+    assert _pair(ship.format("1,000"), ship.format("10,000")) == APART
+    assert _pair(ship.format("100"), ship.format("1000")) == APART
+    niger = "It sent a message to the president of {} on the national day of the country."
+    assert _pair(niger.format("Niger"), niger.format("Nigeria")) == APART
+    assert _pair(niger.format("Malay"), niger.format("Malaysia")) == APART
+    assert _pair(niger.format("Syria"), niger.format("Syrian Arab Republic")) == TOGETHER
+
+
+def test_one_character_substitutions_in_scripts_without_case() -> None:
+    ko = "조선로동당 총비서이신 {} 동지께서 현지지도하시였다. 인민들은 열렬히 환영하였다."
+    assert _pair(ko.format("김정은"), ko.format("김정일")) == APART
+    zh = "{}政府代表团应邀访问朝鲜，双方就发展两国关系交换了意见。"
+    assert _pair(zh.format("中国"), zh.format("泰国")) == APART
+    ja = "{}の代表団が平壌に到着した。代表団は各地を参観する予定である。"
+    assert _pair(ja.format("イラン"), ja.format("イラク")) == APART
+    # a particle for another is an edit
+    assert _pair(ko.format("김정은"), ko.format("김정은").replace("동지께서", "동지가")) == TOGETHER
+
+
+def test_a_name_phrase_is_one_name() -> None:
+    """`Kim Jong Il` for `Kim Jong Un`, though `Il` occurs in `Kim Il Sung` in both."""
+    text = "A floral basket in the name of {} was laid before the statue of President Kim Il Sung."
+    assert _pair(text.format("Kim Jong Un"), text.format("Kim Jong Il")) == APART
+
+
+def test_names_or_numbers_the_other_way_round_are_a_substitution() -> None:
+    sent = "{} sent a message of greeting to {} on the occasion of the anniversary."
+    x = sent.format("Kim Jong Un", "Vladimir Putin")
+    y = sent.format("Vladimir Putin", "Kim Jong Un")
+    assert _pair(x, y) == APART
+    medals = "The team won {} gold and {} silver medals at the international championships."
+    assert _pair(medals.format(3, 5), medals.format(5, 3)) == APART
+
+
+def test_a_text_in_capitals_still_shows_its_substituted_name() -> None:
+    a = make("kcna-kp", greeting("Syrian").upper(), DAY, path="a.txt")
+    b = make("rodong", greeting("Lao"), DAY, path="b.txt")
+    assert groups([a, b]) == APART
+
+
+def test_a_substitution_under_one_url_is_a_scraper_mix_up() -> None:
+    url = "http://www.kcna.kp/en/article/q/0123456789abcdef.kcmsf"
+    a = make("kcna-kp", greeting("Syrian"), DAY, path="a.txt", url=url)
+    b = make("kcna-kp", greeting("Lao"), DAY, path="b.txt", url=url)
+    result = deduplicate([a, b], REGISTRY)
+    assert groups([a, b]) == APART
+    assert result.verified == {"url-reused": 1}
+
+
+def test_a_revision_does_not_let_in_a_copy_that_conflicts_with_the_canonical_copy() -> None:
+    url = "http://www.kcna.kp/en/article/q/0123456789abcdef.kcmsf"
+    a = make("kcna-kp", greeting("Syrian"), DAY, path="a.txt", url=url)
+    revision = greeting("Syrian").replace("to the Syrian people, who", "to the people, who")
+    revision = revision.replace("Syrian president", "president")
+    b = make("kcna-kp", revision, DAY, path="b.txt", url=url)
+    c = make("rodong", greeting("Lao"), DAY, path="c.txt")
+    assert groups([a, b, c]) == [["a.txt", "b.txt"], ["c.txt"]]
+
+
+def test_rule1_compound_numbers_acronym_possessives_and_juche_years() -> None:
+    day = "It marked the {} anniversary of the founding of the {} on a grand scale this year."
+    assert _pair(day.format("twenty-first", "KPA"), day.format("21st", "KPA")) == TOGETHER
+    army = "The {} units displayed their might at the parade in the capital city of Pyongyang."
+    assert _pair(army.format("KPA's"), army.format("Korean People's Army's")) == TOGETHER
+    year = "The congress held in Juche {} reviewed the work of the year in all fields."
+    assert _pair(year.format(113), year.format(2024)) == TOGETHER

@@ -28,7 +28,7 @@ import pyarrow.compute as pc
 
 from kcna_dataset.article_table import ArticleTable
 from kcna_dataset.config import DedupConfig
-from kcna_dataset.dedup.candidates import candidate_pairs, url_key
+from kcna_dataset.dedup.candidates import candidate_pairs
 from kcna_dataset.dedup.clustering import Clusters, cluster
 from kcna_dataset.dedup.minhash import neighbours
 from kcna_dataset.dedup.normalize import comparison_text, match_key
@@ -312,11 +312,13 @@ def deduplicate(
     return DedupResult(statements, membership, evidence, stats, len(pairs), verdicts, seconds)
 
 
-def _split_titles(table: ArticleTable, config: DedupConfig, rows: list[int]) -> list[list[int]]:
-    """Copies of one text (rows in rank order) parted where their titles substitute a name or
-    number: each joins the first part whose title it does not conflict with."""
-    titles = table.values("title", rows)
-    if len({t.casefold() for t in titles}) == 1:  # nearly always: one title
+def _split_titles(
+    table: ArticleTable, config: DedupConfig, rows: list[int], titles: list[str]
+) -> list[list[int]]:
+    """Copies of one text (rows in rank order, with their titles) parted where their titles
+    substitute a name or number: each joins the first part whose title it does not conflict
+    with."""
+    if len({t.casefold() for t in titles}) == 1:  # one title, written another way
         return [rows]
     body = table.values("body", rows[:1])[0]
     dates = table.values("published_date", rows)
@@ -340,15 +342,36 @@ def _lap(start: float) -> float:
 def _unit_urls(
     table: ArticleTable, units: Sequence[Unit], sources: Sequence[str], dates: Sequence[date]
 ) -> dict[int, frozenset[str]]:
-    """unit -> the url_keys of its copies, for the units that share a url_key with another."""
-    urls = table.column("url")
+    """unit -> the url_keys of its copies, for the units that share a url_key with another.
+    The keys are made in Arrow (url_key's rule) and only repeated ones are looked at: at a
+    million records a Python url_key per row would cost seconds."""
+    data = table.table
+    parts = pc.extract_regex(
+        data.column("url"),
+        r"^\s*(?:[A-Za-z][A-Za-z0-9+.\-]*://)?(?:www\.)?(?P<host>[^/#]*)/?(?P<rest>[^#]*)",
+    )
+    keys = pc.binary_join_element_wise(
+        data.column("source"),
+        pc.cast(data.column("published_date"), arrow.string()),
+        pc.binary_join_element_wise(
+            pc.utf8_lower(pc.struct_field(parts, "host")),
+            pc.utf8_rtrim(pc.struct_field(parts, "rest"), characters="/"),
+            "/",
+        ),
+        " ",
+    )
+    counts = pc.value_counts(keys)
+    repeated = pc.filter(counts.field("values"), pc.greater(counts.field("counts"), 1))
+    rows = np.flatnonzero(pc.is_in(keys, value_set=repeated).to_numpy(zero_copy_only=False))
+    if len(rows) == 0:
+        return {}
     unit_of = {}
     for i, u in enumerate(units):
         for r in u.members:
             unit_of[r] = i
     by_key: dict[str, set[int]] = defaultdict(set)
-    for r, url in enumerate(urls):
-        if url and (key := url_key(sources[r], dates[r], url)) is not None:
+    for r, key in zip(rows.tolist(), pc.take(keys, arrow.array(rows)).to_pylist(), strict=True):
+        if key is not None:
             by_key[key].add(unit_of[r])
     out: dict[int, set[str]] = defaultdict(set)
     for key, group in by_key.items():

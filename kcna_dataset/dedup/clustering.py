@@ -5,7 +5,8 @@ each joins the statement of the best verified candidate, or starts a statement (
 canonical copy). Joining through a member that is not the canonical copy (a bridge) needs the
 unit to have no conflict with the canonical copy and to share text with it (`bridgeable`), so
 A~B and B~C never merge A and C unless C matches A itself; a member that joined as `revised`
-(one outlet's other version of the canonical text) is bridged through on its own verdict.
+(one outlet's other version of the canonical text) is bridged through when the unit has no
+conflict with the canonical copy, whatever text they share.
 """
 
 from __future__ import annotations
@@ -66,7 +67,11 @@ def cluster(
                 via_revision = out.joined_by[j].match == "revised"
                 to_center = tried.get(c) or score_of(i, c)
                 tried[c] = to_center
-                if not (via_revision or bridgeable(to_center, config)):
+                # through a revision: no conflict with the canonical copy is enough (the
+                # revision's text, not the canonical one, is what the copy shares)
+                if not (
+                    bridgeable(to_center, config) or (via_revision and to_center.conflict is None)
+                ):
                     out.verdicts["bridge-refused"] += 1
                     continue
             # best evidence wins: one URL first (a revision in place), then similarity (a

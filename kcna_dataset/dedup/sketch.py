@@ -18,8 +18,13 @@ import numpy as np
 
 from kcna_dataset.config import DedupConfig
 from kcna_dataset.dedup.minhash import MinHasher, TokenHasher, band_keys, shingle_hashes
-from kcna_dataset.dedup.normalize import clean_title, comparison_text, key_bytes, word_keys
-from kcna_dataset.dedup.tokens import text_tokens
+from kcna_dataset.dedup.normalize import (
+    clean_title,
+    comparison_text,
+    key_bytes,
+    word_keys,
+    words_as_written,
+)
 from kcna_dataset.dedup.verify import Features
 
 KEY_BYTES = 16
@@ -89,11 +94,12 @@ def unit_features(
 ) -> Features:
     """What verification compares, for one text in a candidate pair."""
     text = comparison_text(body)
+    written, words = words_as_written(text)
     return Features(
         text,
-        text_tokens(text),
-        text_tokens(clean_title(title)),
-        shingle_hashes(_HASHER(word_keys(text)), shingle_size),
+        written,
+        clean_title(title),
+        shingle_hashes(_HASHER(words), shingle_size),
         published,
         source,
     )

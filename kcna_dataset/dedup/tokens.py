@@ -11,8 +11,12 @@ verification treats a substituted word there as it treats a substituted name.
 
 from __future__ import annotations
 
+import operator
 import re
 from dataclasses import dataclass
+from itertools import compress
+
+import numpy as np
 
 # Han ideographs, Hiragana, Katakana (and their extensions): one token per character
 CJK = (
@@ -25,6 +29,39 @@ _CJK_CHAR = re.compile(rf"[{CJK}]")
 _SENTENCE_END = frozenset(".!?:;\n。！？：；")
 # `1,000` and `1,000,000`: one number, as `1000` is
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+# `twenty-first`, `seventy-fifth`: one number written as two words
+_COMPOUND_NUMBER = re.compile(
+    r"\b(twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)-(one|two|three|four|five|six|"
+    r"seven|eight|nine|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth)\b",
+    re.IGNORECASE,
+)
+_UNITS = {
+    w: n
+    for n, w in enumerate(
+        ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine"], 1
+    )
+}
+_UNITS.update(
+    {
+        w: n
+        for n, w in enumerate(
+            ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth"],
+            1,
+        )
+    }
+)
+_TENS_OF = {
+    w: 10 * n
+    for n, w in enumerate(
+        ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"], 2
+    )
+}
+
+
+def _compound(m: re.Match[str]) -> str:
+    return str(_TENS_OF[m.group(1).lower()] + _UNITS[m.group(2).lower()])
+
+
 _NUMBER_SUFFIX = re.compile(r"(?<=\d)(?:st|nd|rd|th|mm|cm|km|kg|m|s)$")
 
 _EN_MONTHS = {
@@ -139,7 +176,7 @@ class TextTokens:
 def _canonical(word: str) -> tuple[str, int]:
     """A word's canonical form and kind (NUMBER, or PLAIN/NAME/CASELESS decided by the caller)."""
     low = word.lower().removesuffix("'s")  # `Party's` is `Party`
-    if any(c.isdigit() for c in word):
+    if not word.isalpha() and _DIGIT.search(word):
         return _NUMBER_SUFFIX.sub("", low), NUMBER
     if word[0].isupper():
         if low in _EN_MONTHS:
@@ -159,6 +196,7 @@ def _canonical(word: str) -> tuple[str, int]:
     return low, PLAIN
 
 
+_DIGIT = re.compile(r"\d")
 _NUMBER_WORD = re.compile(r"\d+(?:st|nd|rd|th|mm|cm|km|kg|m|s)?", re.IGNORECASE)
 _DIGIT_RUNS = re.compile(r"\d+|\D+")
 
@@ -167,42 +205,120 @@ def _pieces(word: str) -> list[str]:
     """A word with digits glued to letters (`4Kim` from the sites' markup, `MiG29`, `10월`) is
     its runs of digits and of letters; a number with its ordinal or unit (`8th`, `240mm`) stays
     one token."""
-    if word.isdigit() or not any(c.isdigit() for c in word) or _NUMBER_WORD.fullmatch(word):
+    if word.isalpha() or word.isdigit() or not _DIGIT.search(word) or _NUMBER_WORD.fullmatch(word):
         return [word]
     return _DIGIT_RUNS.findall(word)
 
 
-def text_tokens(text: str) -> TextTokens:
-    """Tokens of a comparison text (kcna_dataset.dedup.normalize.comparison_text)."""
+# lower-case words that are numbers or months: the only ones the fast path must look up
+_LOWER_NUMBERS = {
+    **_NUMBER_WORDS,
+    **{w: month_token(m) for w, m in _ES_MONTHS.items()},
+    **dict.fromkeys(_RU_MAY, month_token(5)),
+}
+
+
+_SENTENCES = re.compile("[" + re.escape("".join(sorted(_SENTENCE_END))) + "]")
+_CYRILLIC = re.compile("[\u0400-\u04ff]")
+
+
+def raw_tokens(text: str) -> list[str]:
+    """The words of a comparison text as written (numbers' thousands separators dropped): what
+    a quick look at a title compares (see `key_candidates`)."""
     if "," in text:
         text = _THOUSANDS.sub("", text)
+    return TOKEN.findall(text)
+
+
+_LOWER_NUMBER_BYTES = frozenset(w.encode() for w in _LOWER_NUMBERS)
+
+
+def key_candidates(raw: list[str] | list[bytes], cyrillic: bool) -> list[str] | list[bytes]:
+    """The words as written that text_tokens may make a name, number or caseless word of: all
+    but lower-case words of letters (and of those, the number words, and in a text with
+    Cyrillic every word: a Russian month is a lower-case word). A superset: two texts whose
+    candidates the other has as often cannot differ in a name or number."""
+    if cyrillic:
+        return raw
+    if not raw:
+        return raw
+    # C-level iterators: this looks at every word of every text in a candidate pair
+    kind = type(raw[0])
+    lower = map(kind.islower, raw)  # type: ignore[arg-type]
+    alpha = map(kind.isalpha, raw)  # type: ignore[arg-type]
+    out = list(compress(raw, map(operator.not_, map(operator.and_, lower, alpha))))
+    number_words = _LOWER_NUMBER_BYTES if kind is bytes else _LOWER_NUMBERS.keys()
+    if numbers := number_words & set(raw):
+        out += [w for w in raw if w in numbers]
+    return out  # type: ignore[return-value]
+
+
+def has_cyrillic(text: str) -> bool:
+    return _CYRILLIC.search(text) is not None
+
+
+def text_tokens(text: str) -> TextTokens:
+    """Tokens of a comparison text (kcna_dataset.dedup.normalize.comparison_text).
+
+    Most words are lower case and need nothing but themselves: they are copied a run at a
+    time, and only the others (capitalised, digits, apostrophes, scripts without case, number
+    words) are looked at one by one; a sentence's first word is found by splitting the text
+    into sentences first (no token holds a sentence end)."""
+    if "," in text:
+        text = _THOUSANDS.sub("", text)
+    if "-" in text:
+        text = _COMPOUND_NUMBER.sub(_compound, text)
+    raw: list[str] = []
+    first_of_sentence: set[int] = set()
+    for sentence in _SENTENCES.split(text):
+        found = TOKEN.findall(sentence)
+        if found:
+            first_of_sentence.add(len(raw))
+            raw += found
+    n_raw = len(raw)
+    plain = np.fromiter(map(str.islower, raw), bool, count=n_raw)
+    lower_words = int(plain.sum())
+    plain &= np.fromiter(map(str.isalpha, raw), bool, count=n_raw)
+    lowered = list(map(str.lower, raw))
+    if _CYRILLIC.search(text) is not None:  # a Russian month is a lower-case word
+        plain[:] = False
+    elif number_words := _LOWER_NUMBERS.keys() & set(lowered):
+        plain &= np.fromiter((w not in number_words for w in lowered), bool, count=n_raw)
     tokens: list[str] = []
     words: list[str] = []
     kinds = bytearray()
     acronym: list[bool] = []
-    upper_words = lower_words = 0
-    end = 0
-    for m in TOKEN.finditer(text):
-        start = m.start()
-        initial = end == 0 or any(c in _SENTENCE_END for c in text[end:start])
-        end = m.end()
-        for word in _pieces(m.group()):
-            canon, kind = _canonical(word)
-            first = word[0]
+    upper_words = 0
+    done = 0  # raw[:done] is in the output
+    for i in np.flatnonzero(~plain).tolist():  # the words that need a look
+        word = raw[i]
+        tokens += lowered[done:i]
+        words += raw[done:i]
+        kinds += bytes(i - done)  # PLAIN
+        acronym += [False] * (i - done)
+        done = i + 1
+        initial = i in first_of_sentence
+        for piece in _pieces(word):
+            canon, kind = _canonical(piece)
+            first = piece[0]
             if kind == PLAIN:
                 if first.isupper():
                     kind = INITIAL if initial else NAME
                 elif not first.islower() and first.isalpha():
                     kind = CASELESS  # a letter with no case: Hangul, Han, Kana, Arabic, ...
             initial = False
-            if word.isupper() and len(word) > 1:
-                upper_words += 1
-            elif word.islower():
-                lower_words += 1
+            bare = piece.removesuffix("'s")
+            big = len(bare) > 1 and bare.isupper()
+            upper_words += big
             tokens.append(canon)
-            words.append(word)
+            words.append(piece)
             kinds.append(kind)
-            acronym.append(len(word) > 1 and word.isupper())
+            acronym.append(big)
+    tail = len(raw) - done
+    tokens += lowered[done:]
+    words += raw[done:]
+    kinds += bytes(tail)
+    acronym += [False] * tail
     n = len(tokens)
     # all-capitals or all-lower-case text: letter case says nothing about names
     normal_case = upper_words + lower_words > 0 and upper_words < 0.5 * n and lower_words < 0.98 * n

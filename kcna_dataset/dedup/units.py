@@ -46,17 +46,19 @@ def make_units(
     window_days: int,
     letterless: Callable[[list[int]], list[bool]],
     title_of: Callable[[list[int]], list[str]],
-    split_titles: Callable[[list[int]], list[list[int]]],
+    split_titles: Callable[[list[int], list[str]], list[list[int]]],
 ) -> list[Unit]:
     """Units in rank order (of their heads). `letterless(rows)` says which rows' texts have no
-    letter (asked once per key shared by several copies); `title_of(rows)` their titles;
-    `split_titles(rows)` parts rows of one text (rank order) whose titles substitute a name or
-    number, the head's part first."""
+    letter (asked once per key shared by several copies); `title_of(rows)` their titles (asked
+    once for all copies of shared keys); `split_titles(rows, titles)` parts rows of one text
+    (rank order) whose titles substitute a name or number, the head's part first."""
     by_key: dict[bytes, list[int]] = defaultdict(list)
     for i, key in enumerate(keys.tolist()):
         by_key[key].append(i)
     shared = [key for key, copies in by_key.items() if len(copies) > 1]
     no_letters = letterless([by_key[key][0] for key in shared])
+    shared_rows = [row for key in shared for row in by_key[key]]
+    title_at = dict(zip(shared_rows, title_of(shared_rows), strict=True))
     units = []
     for key, copies in by_key.items():
         if len(copies) == 1:  # most texts: nothing to split or order
@@ -67,17 +69,19 @@ def make_units(
         if empty:
             # the title is the text here: it is part of the key (and so of the statement id)
             groups = defaultdict(list)
-            for row, title in zip(copies, title_of(copies), strict=True):
+            for row in copies:
+                title = title_at[row]
                 title_key = hashlib.blake2b(key + title.casefold().encode(), digest_size=len(key))
                 groups[title_key.digest()].append(row)
         for group_key, group in groups.items():
             for part in split_by_window(group, dates, ids, window_days):
                 part.sort(key=rank_of.__getitem__)
-                parts = split_titles(part) if len(part) > 1 else [part]
+                titles = [title_at[row] for row in part]
+                parts = split_titles(part, titles) if len(set(titles)) > 1 else [part]
                 units.append(Unit(group_key, parts[0]))
                 for other in parts[1:]:
                     # another statement with the same text: its title is part of its key
-                    title = title_of(other[:1])[0].casefold().encode()
+                    title = title_at[other[0]].casefold().encode()
                     other_key = hashlib.blake2b(group_key + title, digest_size=len(group_key))
                     units.append(Unit(other_key.digest(), other))
     units.sort(key=lambda u: rank_of[u.members[0]])

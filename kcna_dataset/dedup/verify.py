@@ -18,6 +18,7 @@ The rules (docs/DEDUP.md states them with their reasons):
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,34 +30,83 @@ import numpy as np
 from kcna_dataset.config import DedupConfig
 from kcna_dataset.dedup.align import Opcode, opcodes
 from kcna_dataset.dedup.minhash import sorted_unique
-from kcna_dataset.dedup.tokens import ACRONYM_GLUE, NAME, PLAIN, TextTokens
+from kcna_dataset.dedup.tokens import (
+    ACRONYM_GLUE,
+    NAME,
+    NUMBER,
+    PLAIN,
+    TextTokens,
+    has_cyrillic,
+    key_candidates,
+    raw_tokens,
+    text_tokens,
+)
 
 
 class Features:
-    """What verification needs of one text. The shingle set is built on first use: most
-    texts are never in a candidate pair. Sets are sorted numpy arrays, not frozensets: a
-    frozenset of 300 Python ints takes ~25 kB, the array 2.4 kB, and the dedup stage holds one
-    per text until the text's last candidate pair."""
+    """What verification needs of one text. The shingle set and the tokens are built on first
+    use: most texts are never in a candidate pair, and most pairs are told by their shingles
+    and a quick look at their capitalised words and numbers (`may_differ_in_keys`). Sets are
+    sorted numpy arrays, not frozensets: a frozenset of 300 Python ints takes ~25 kB, the
+    array 2.4 kB, and the dedup stage holds one per text until its last candidate pair."""
 
-    __slots__ = ("_counts", "_shingles", "ordered", "published", "source", "text", "title", "words")
+    __slots__ = (
+        "_counts",
+        "_key_counts",
+        "_raw_counts",
+        "_shingles",
+        "_title",
+        "_words",
+        "letters",
+        "n_words",
+        "ordered",
+        "published",
+        "raw",
+        "source",
+        "text",
+        "title_raw",
+        "title_text",
+        "title_words",
+    )
 
     def __init__(
         self,
         text: str,
-        words: TextTokens,
-        title: TextTokens,
+        raw: list[str] | list[bytes],
+        title_text: str,
         ordered: np.ndarray,
         published: date,
         source: str,
     ) -> None:
         self.text = text  # the comparison text
-        self.words = words
-        self.title = title
+        self.raw = raw  # its words as written (bytes for an ASCII text)
+        self.n_words = len(raw)
+        self.title_text = title_text  # the title as compared (clean_title)
+        self.title_raw = raw_tokens(title_text)
+        self.title_words = frozenset(map(str.lower, self.title_raw))
+        self.letters = _LETTER.search(text) is not None
         self.ordered = ordered  # shingle hashes in text order
         self.published = published
         self.source = source
         self._shingles: np.ndarray | None = None
+        self._words: TextTokens | None = None
+        self._title: TextTokens | None = None
         self._counts: Counter[str] | None = None
+        self._key_counts: Counter[str] | None = None
+        self._raw_counts: Counter[str] | None = None
+
+    @property
+    def title(self) -> TextTokens:
+        if self._title is None:
+            self._title = text_tokens(self.title_text)
+        return self._title
+
+    @property
+    def words(self) -> TextTokens:
+        """The text's tokens (rule 1's canonical forms, each word's kind)."""
+        if self._words is None:
+            self._words = text_tokens(self.text)
+        return self._words
 
     @property
     def shingles(self) -> np.ndarray:
@@ -78,6 +128,34 @@ class Features:
                 if k != 0  # not a PLAIN word
             )
         return self._counts
+
+    @property
+    def key_counts(self) -> Counter[str]:
+        if self._key_counts is None:
+            self._key_counts = Counter(key_candidates(self.raw, has_cyrillic(self.text)))
+        return self._key_counts
+
+    @property
+    def raw_counts(self) -> Counter[str]:
+        if self._raw_counts is None:
+            self._raw_counts = Counter(self.raw)
+        return self._raw_counts
+
+
+# a letter of any script (a word character that is not a digit or the underscore)
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def may_differ_in_keys(x: Features, y: Features) -> bool:
+    """False when every word of x that could be a name or number occurs in y at least as often
+    (as written): then x has no name or number the other lacks, and no substitution is
+    possible. Cheap: the words as written, no tokens."""
+    if type(x.raw[:1]) is not type(y.raw[:1]) or (
+        x.raw and y.raw and type(x.raw[0]) is not type(y.raw[0])
+    ):
+        return True  # one text is ASCII, the other not: look at the tokens
+    counts = y.raw_counts
+    return any(n > counts[w] for w, n in x.key_counts.items())
 
 
 def common(a: np.ndarray, b: np.ndarray) -> int:
@@ -153,77 +231,187 @@ class PairScore:
 
 def _names(x: TextTokens, y: TextTokens) -> set[str]:
     """x's proper names, read with the other text: capitalised inside a sentence (or at its start
-    when it is a name elsewhere in either text) and never written in lower case in either."""
+    when it is a name elsewhere in either text) and never written in lower case in either. A
+    word that only opens sentences is not known to be a name (`Underlining ...` is not). In a
+    text all in capitals (or all in lower case) case shows no name: each of its words the
+    other text does not write in lower case may be one."""
+    if not x.normal_case:
+        return {
+            t
+            for t, k in zip(x.tokens, x.kinds, strict=True)
+            if k != NUMBER and len(t) > 1 and t not in y.lower
+        }
     return (set(x.names) | (x.initials & (x.names | y.names))) - y.lower
 
 
 # what the comparison text folds `Democratic People's Republic of Korea` into (normalize.py)
 BUILTIN_ALIASES = {"dprk": frozenset(["democratic", "people", "republic", "korea"])}
-# a name in another form shares a stem of this many letters, and differs by short endings
-# (`Economy`/`Economic`, `Korea`/`Korean`); `Austria`/`Australia` end in 2 and 4 letters
-STEM = 5
-ENDING = 3
+# a name in another form: a shared stem and endings that make nouns, adjectives and plurals
+# (`Syria`/`Syrian`, `Economy`/`Economic`, `Vietnam`/`Vietnamese`); `Niger`/`Nigeria`,
+# `Malay`/`Malaysia`, `Chongju`/`Chongjin`, `Austria`/`Australia` end otherwise
+FORM_ENDINGS = frozenset(["", "n", "an", "ian", "s", "es", "ese", "i", "ic", "y", "ical", "ish"])
+STEM = 5  # letters a stem has when both words have an ending (`econom`)
+# the Juche calendar (Juche 1 = 1912): `Juche 113` is 2024
+JUCHE_OFFSET = 1911
+# Korean and Japanese particles: a place whose only change is one of these for another is an
+# edit (`대통령에게`/`대통령께`), whatever script shows no names
+PARTICLES = frozenset(
+    [
+        "은",
+        "는",
+        "이",
+        "가",
+        "을",
+        "를",
+        "에",
+        "에게",
+        "께",
+        "께서",
+        "에서",
+        "의",
+        "와",
+        "과",
+        "도",
+        "로",
+        "으로",
+        "만",
+        "부터",
+        "까지",
+        "보다",
+        "처럼",
+        "한테",
+        "이며",
+        "며",
+        "は",
+        "が",
+        "を",
+        "に",
+        "の",
+        "で",
+        "と",
+        "も",
+        "へ",
+        "や",
+        "から",
+        "まで",
+        "より",
+    ]
+)
+# titles and honorifics that stand before a name, in the outlets' English
+TITLES = frozenset(
+    [
+        "comrade",
+        "comrades",
+        "marshal",
+        "president",
+        "vice",
+        "chairman",
+        "chairwoman",
+        "general",
+        "secretary",
+        "premier",
+        "minister",
+        "leader",
+        "respected",
+        "dear",
+        "beloved",
+        "supreme",
+        "commander",
+        "mr",
+        "mrs",
+        "ms",
+        "madame",
+        "dr",
+        "his",
+        "her",
+        "excellency",
+        "prime",
+        "first",
+        "deputy",
+        "director",
+    ]
+)
+MAX_PLACE_PAIRS = 10_000  # a place with more key pairs than this is a different passage
 
 
 def _equivalent(a: str, b: str, aliases: dict[str, set[str]]) -> bool:
-    """Two key words that are one thing (rule 1): a month and its number; a name in another
-    form (`Syria`/`Syrian`, `Lao`/`Laos`, `Economy`/`Economic`); an acronym and a word of its
-    expansion (`WPK`/`Party` where either text spells WPK out, `DPRK`/`Republic`)."""
+    """Two key words (or name phrases) that are one thing (rule 1): a month and its number; a
+    year and its Juche year; an acronym and a word of its expansion (`WPK`/`Party` where either
+    text spells WPK out, `DPRK`/`Republic`); a one-word name in another form."""
+    if a == b:
+        return True
     if a.startswith("month:") or b.startswith("month:"):
         return a.removeprefix("month:") == b.removeprefix("month:")
+    if a.isdigit() or b.isdigit():  # numbers are exact
+        return a.isdigit() and b.isdigit() and abs(int(a) - int(b)) == JUCHE_OFFSET
     if b in aliases.get(a, ()) or a in aliases.get(b, ()):
         return True
+    if " " in a or " " in b:
+        # a phrase is one name: `Economic Commission` / `Economy Commission` word by word,
+        # `Syria` / `Syrian Arab Republic` as part of it; `Kim Jong Un` / `Kim Jong Il` not
+        x, y = a.split(" "), b.split(" ")
+        short, long = (x, y) if len(x) <= len(y) else (y, x)
+        if len(x) == len(y):
+            return all(_equivalent(p, q, aliases) for p, q in zip(x, y, strict=True))
+        return all(any(_equivalent(p, q, aliases) for q in long) for p in short)
     short, long = (a, b) if len(a) <= len(b) else (b, a)
-    if len(short) >= 3 and long.startswith(short) and len(long) - len(short) <= 1:
-        return True
     stem = 0
     while stem < len(short) and short[stem] == long[stem]:
         stem += 1
-    return stem >= STEM and len(long) - stem <= ENDING
+    endings = (short[stem:], long[stem:])
+    if not all(e in FORM_ENDINGS for e in endings):
+        return False
+    return stem >= (3 if not endings[0] else STEM)
+
+
+def _initials(tokens: Sequence[str]) -> tuple[str, list[int]]:
+    """The first letters of a text's words, function words left out, and where each came from:
+    an acronym's expansion is then a substring search (bounded, in C)."""
+    positions = [i for i, t in enumerate(tokens) if t not in ACRONYM_GLUE and t[:1].isalpha()]
+    return "".join(tokens[i][0] for i in positions), positions
+
+
+def _spelled_out(acronym: str, tokens: Sequence[str]) -> set[str] | None:
+    """The words of `tokens` whose initials spell `acronym` (`WPK`: Workers' Party of Korea),
+    function words allowed between them; None when none do."""
+    letters, positions = _initials(tokens)
+    at = letters.find(acronym)
+    if at < 0 or len(acronym) < 2:
+        return None
+    return {tokens[i] for i in positions[at : at + len(acronym)]}
 
 
 def _aliases(a: TextTokens, b: TextTokens) -> dict[str, set[str]]:
     """Each acronym of either text, with the words that spell it out in either text."""
     out: dict[str, set[str]] = {k: set(v) for k, v in BUILTIN_ALIASES.items()}
     acronyms = {t for x in (a, b) for t, flag in zip(x.tokens, x.acronym, strict=True) if flag}
-    for acronym in acronyms:
-        for x in (a, b):
-            if words := _spelled_out(acronym, x.tokens):
+    spelled = [_initials(x.tokens) for x in (a, b)]
+    for acronym in sorted(acronyms)[:64]:  # bounded: a text of acronyms is a list, not prose
+        for x, (letters, positions) in zip((a, b), spelled, strict=True):
+            at = letters.find(acronym)
+            if at >= 0:
+                words = {x.tokens[i] for i in positions[at : at + len(acronym)]}
                 out.setdefault(acronym, set()).update(words)
     return out
 
 
-def _spelled_out(acronym: str, words: Sequence[str]) -> set[str] | None:
-    """The words of `words` whose initials spell `acronym` (`WPK`: Workers' Party of Korea),
-    function words allowed between them; None when none do."""
-    for start in range(len(words)):
-        spelled = ""
-        used: list[str] = []
-        for w in words[start:]:
-            if w in ACRONYM_GLUE and spelled:
-                continue
-            spelled += w[0]
-            used.append(w)
-            if not acronym.startswith(spelled):
-                break
-            if spelled == acronym:
-                return set(used)
-    return None
-
-
-def _caseless_substitution(removed: Sequence[str], added: Sequence[str]) -> bool:
-    """In a script without case a name cannot be seen: a changed place is a substitution when
-    what differs, past a shared beginning and ending (a particle, a stem, a character both
-    names have), is two or more characters on both sides (`대통령에게`/`대통령께` is an edit,
-    `수리아`/`라오스` and `蒙古`/`古巴` are not)."""
-    x, y = "".join(removed), "".join(added)
+def _cores(x: str, y: str) -> tuple[str, str]:
+    """What differs between two strings past their shared beginning and ending."""
     start = 0
     while start < min(len(x), len(y)) and x[start] == y[start]:
         start += 1
     end = 0
     while end < min(len(x), len(y)) - start and x[-1 - end] == y[-1 - end]:
         end += 1
-    return len(x) - start - end >= 2 and len(y) - start - end >= 2
+    return x[start : len(x) - end], y[start : len(y) - end]
+
+
+def _caseless_substitution(removed: Sequence[str], added: Sequence[str]) -> bool:
+    """In a script without case a name cannot be seen: a changed place is a substitution when,
+    past a shared beginning and ending, both sides still differ, unless one particle stands for
+    another (`대통령에게`/`대통령께` is an edit; `김정은`/`김정일`, `中国`/`泰国` are not)."""
+    x, y = _cores("".join(removed), "".join(added))
+    return bool(x and y) and not (x in PARTICLES and y in PARTICLES)
 
 
 # a shared run of this many tokens (a shingle) bounds a place; shorter runs ("to", "of the")
@@ -251,104 +439,176 @@ def places(ops: list[Opcode]) -> list[tuple[int, int, int, int]]:
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class _Side:
+    """One text as a substitution check reads it."""
+
+    tokens: TextTokens
+    names: set[str]
+    counts: Counter[str]  # of its names, numbers and caseless words
+    joined: str  # " a b c ": where a name phrase is looked for
+
+
+def _side(f: Features, names: set[str]) -> _Side:
+    return _Side(f.words, names, f.counts, " " + " ".join(f.words.tokens) + " ")
+
+
+def _items(x: _Side, lo: int, hi: int) -> list[tuple[str, str, str]]:
+    """The key items of x.tokens[lo:hi], in order: (kind, key, as written), a number one token,
+    a name the run of its words (`kim jong un`)."""
+    out: list[tuple[str, str, str]] = []
+    start = -1
+    tokens, kinds, words = x.tokens.tokens, x.tokens.kinds, x.tokens.words
+
+    def name_ending(k: int) -> None:
+        # the whole name, where the place cuts it (`Kim Jong` shared, `Un` / `Il` changed)
+        first, last = start, k
+        while first > 0 and tokens[first - 1] in x.names and kinds[first - 1] != NUMBER:
+            first -= 1
+        while last < len(tokens) and tokens[last] in x.names and kinds[last] != NUMBER:
+            last += 1
+        # a title before a name is not the name (`Marshal` / `Comrade Kim Jong Un`)
+        core = first
+        while core < last - 1 and tokens[core] in TITLES:
+            core += 1
+        out.append(("name", " ".join(tokens[core:last]), " ".join(words[first:last])))
+
+    for k in range(lo, hi):
+        if tokens[k] in x.names and kinds[k] != NUMBER:
+            if start < 0:
+                start = k
+            continue
+        if start >= 0:
+            name_ending(k)
+            start = -1
+        if kinds[k] == NUMBER:
+            out.append(("number", tokens[k], words[k]))
+    if start >= 0:
+        name_ending(hi)
+    return out
+
+
+def _orphan(kind: str, key: str, mine: _Side, other: _Side) -> bool:
+    """A number the other text has fewer times; a name the other text does not have at all."""
+    if kind == "number":
+        return mine.counts[key] > other.counts[key]
+    return f" {key} " not in other.joined
+
+
 def _substitutions_in(
-    ops: list[Opcode],
-    a: TextTokens,
-    b: TextTokens,
-    orphans_a: set[str],
-    orphans_b: set[str],
-    caseless: set[str],
-    aliases: dict[str, set[str]],
+    ops: list[Opcode], a: _Side, b: _Side, aliases: dict[str, set[str]]
 ) -> list[Substitution]:
     out: list[Substitution] = []
+    swaps: dict[tuple[str, str], tuple[str, str]] = {}  # (key, key) -> as written
+    caseless = a.tokens.caseless | b.tokens.caseless
     for i1, i2, j1, j2 in places(ops):
         if i1 == i2 or j1 == j2:
             continue  # only dropped or only added: an edit
-        removed = [t for t in a.tokens[i1:i2] if t in orphans_a]
-        added = [t for t in b.tokens[j1:j2] if t in orphans_b]
+        if (
+            caseless
+            and any(t in caseless for t in a.tokens.tokens[i1:i2])
+            and any(t in caseless for t in b.tokens.tokens[j1:j2])
+        ):
+            x, y = a.tokens.tokens[i1:i2], b.tokens.tokens[j1:j2]
+            if _caseless_substitution(x, y):
+                out.append(_shown(a.tokens.words[i1:i2], b.tokens.words[j1:j2]))
+            continue
+        mine, theirs = _items(a, i1, i2), _items(b, j1, j2)
+        if not mine or not theirs:
+            continue
+        # a swap: what one place says the other way round here or at another place
+        for (_, r, r_written), (_, x, x_written) in zip(mine, theirs, strict=False):
+            if not _equivalent(r, x, aliases):
+                swaps[r, x] = (r_written, x_written)
+        removed = {key: w for kind, key, w in mine if _orphan(kind, key, a, b)}
+        added = {key: w for kind, key, w in theirs if _orphan(kind, key, b, a)}
         if not removed or not added:
             continue
+        if len(removed) * len(added) > MAX_PLACE_PAIRS:
+            out.append(_shown(list(removed.values()), list(added.values())))
+            continue
         # an acronym on one side spelled out on the other (WPK / Workers' Party of Korea)
-        for x, lo, hi, y, other_lo, other_hi in ((a, i1, i2, b, j1, j2), (b, j1, j2, a, i1, i2)):
-            for k in range(lo, hi):
-                if x.acronym[k] and (
-                    words := _spelled_out(x.tokens[k], y.tokens[other_lo:other_hi])
-                ):
-                    removed = [t for t in removed if t != x.tokens[k] and t not in words]
-                    added = [t for t in added if t != x.tokens[k] and t not in words]
+        for acronym in [k for k in [*removed, *added] if k in aliases]:
+            expansion = aliases[acronym]
+            for side in (removed, added):
+                for k in [k for k in side if k == acronym or set(k.split()) <= expansion]:
+                    del side[k]
         for r in list(removed):
             match = next((x for x in added if _equivalent(r, x, aliases)), None)
             if match is not None:
-                removed.remove(r)
-                added.remove(match)
-        if not removed or not added:
-            continue
-        in_caseless_script = set(removed) <= caseless and set(added) <= caseless
-        # the whole place, not its orphans only: a character both names share is no edit
-        if in_caseless_script and not _caseless_substitution(a.tokens[i1:i2], b.tokens[j1:j2]):
-            continue
-        # shown as written: the words of this place that are the substituted ones
-        kept_a, kept_b = set(removed), set(added)
-        out.append(
-            (
-                " ".join(
-                    w for t, w in zip(a.tokens[i1:i2], a.words[i1:i2], strict=True) if t in kept_a
-                ),
-                " ".join(
-                    w for t, w in zip(b.tokens[j1:j2], b.words[j1:j2], strict=True) if t in kept_b
-                ),
-            )
-        )
+                del removed[r], added[match]
+        if removed and added:
+            out.append(_shown(list(removed.values()), list(added.values())))
+    out += [
+        _shown([w[0]], [w[1]]) for (x, y), w in sorted(swaps.items()) if (y, x) in swaps and x < y
+    ]
     return out
+
+
+def _shown(removed: Sequence[str], added: Sequence[str], most: int = 8) -> Substitution:
+    """A substitution as an explanation shows it: the first few words of each side."""
+
+    def words(side: Sequence[str]) -> str:
+        return " ".join(side[:most]) + (" ..." if len(side) > most else "")
+
+    return words(removed), words(added)
 
 
 def substitutions(a: Features, b: Features) -> tuple[Substitution, ...]:
     """Rule 2: the places where a name or number of one text stands in for a different one of
     the other, in the bodies and in the titles."""
+    if not (may_differ_in_keys(a, b) and may_differ_in_keys(b, a)):
+        # neither body has a name or number the other lacks (a swap needs both texts to have
+        # both); a title's key word that the other text has anywhere is a rewording, so the
+        # titles are looked at only when both have a word the other text lacks
+        found: list[Substitution] = []
+        if _may_swap(a, b):
+            found = _body_substitutions(a, b)
+        if _titles_may_differ(a, b) and _titles_may_differ(b, a):
+            found += title_substitutions(a, b, _names(a.words, b.words) | _names(b.words, a.words))
+        return tuple(found)
+    found = _body_substitutions(a, b)
+    names = _names(a.words, b.words) | _names(b.words, a.words)
+    return tuple(found + title_substitutions(a, b, names))
+
+
+def _may_swap(a: Features, b: Features) -> bool:
+    """Could two texts with the same names and numbers have two of them the other way round?
+    Only if their key words as written come in another order."""
+    return key_candidates(a.raw, False) != key_candidates(b.raw, False)
+
+
+def _body_substitutions(a: Features, b: Features) -> list[Substitution]:
     wa, wb = a.words, b.words
-    names_a, names_b = _names(wa, wb), _names(wb, wa)
-    caseless = set(wa.caseless | wb.caseless)
-    # only orphans on both sides of one aligned place can be a substitution: a name (or a word
-    # of a caseless script) the other text does not have at all, a number the other text has
-    # fewer times (a name moved, repeated or referred to again is not substituted; a number
-    # is exact)
-    ca, cb = a.counts, b.counts
-    orphans_a = {t for t in names_a | wa.caseless if cb[t] == 0}
-    orphans_a |= {t for t in wa.numbers if ca[t] > cb[t]}
-    orphans_b = {t for t in names_b | wb.caseless if ca[t] == 0}
-    orphans_b |= {t for t in wb.numbers if cb[t] > ca[t]}
-    found: list[Substitution] = []
-    if orphans_a and orphans_b:
-        ops = opcodes(wa.tokens, wb.tokens)
-        found += _substitutions_in(ops, wa, wb, orphans_a, orphans_b, caseless, _aliases(wa, wb))
-    return tuple(found) + title_substitutions(a, b, names_a | names_b)
+    side_a, side_b = _side(a, _names(wa, wb)), _side(b, _names(wb, wa))
+    return _substitutions_in(opcodes(wa.tokens, wb.tokens), side_a, side_b, _aliases(wa, wb))
 
 
-def title_substitutions(a: Features, b: Features, body_names: set[str]) -> tuple[Substitution, ...]:
+def _titles_may_differ(x: Features, y: Features) -> bool:
+    """Can x's title hold a key word that y (title and body) lacks? Cheap, as written."""
+    mine = key_candidates(x.title_raw, has_cyrillic(x.title_text))
+    body = y.raw_counts
+    as_bytes = bool(y.raw) and isinstance(y.raw[0], bytes)
+    return any(
+        (w.encode() if as_bytes and w.isascii() else w) not in body and w not in y.title_raw
+        for w in mine
+    )
+
+
+def title_substitutions(a: Features, b: Features, body_names: set[str]) -> list[Substitution]:
     """Rule 2 on the titles. In Title Case every word is capitalised, so a title's names are
     the bodies' names (and, in a title written in sentence case, its own capitalised words); a
     title's key word that the other text has anywhere (title or body) is a rewording."""
     ta, tb = a.title, b.title
     if ta.tokens == tb.tokens:
-        return ()
+        return []
     names = body_names | _title_names(ta) | _title_names(tb)
-    keys_a = {t for t in ta.tokens if t in names or t in ta.numbers or t in ta.caseless}
-    keys_b = {t for t in tb.tokens if t in names or t in tb.numbers or t in tb.caseless}
-    orphans_a = keys_a - set(tb.tokens) - set(b.words.tokens)
-    orphans_b = keys_b - set(ta.tokens) - set(a.words.tokens)
-    if not (orphans_a and orphans_b):
-        return ()
-    return tuple(
-        _substitutions_in(
-            opcodes(ta.tokens, tb.tokens),
-            ta,
-            tb,
-            orphans_a,
-            orphans_b,
-            set(ta.caseless | tb.caseless),
-            _aliases(a.words, b.words),
-        )
-    )
+    # a title's words are looked for in the other text's title and body
+    joined_a = " " + " ".join(ta.tokens) + " " + " ".join(a.words.tokens) + " "
+    joined_b = " " + " ".join(tb.tokens) + " " + " ".join(b.words.tokens) + " "
+    side_a = _Side(ta, names, Counter(ta.tokens) + a.counts, joined_a)
+    side_b = _Side(tb, names, Counter(tb.tokens) + b.counts, joined_b)
+    return _substitutions_in(opcodes(ta.tokens, tb.tokens), side_a, side_b, _aliases(ta, tb))
 
 
 def _title_names(title: TextTokens) -> set[str]:
@@ -370,15 +630,15 @@ def aligned(a: TextTokens, b: TextTokens) -> int:
     return sum(i2 - i1 for tag, i1, i2, _, _ in opcodes(a.tokens, b.tokens) if tag == "equal")
 
 
-def title_similarity(a: TextTokens, b: TextTokens) -> float:
-    x, y = set(a.tokens), set(b.tokens)
+def _jaccard(x: frozenset[str], y: frozenset[str]) -> float:
+    """Word Jaccard of two titles (1 for two empty ones)."""
     return len(x & y) / len(x | y) if x or y else 1.0
 
 
 def verify(a: Features, b: Features, config: DedupConfig, same_url: bool = False) -> PairScore:
     """The verdict on one pair. `same_url`: both are one outlet's copies under one URL on one
     date (rule 3)."""
-    na, nb = len(a.words), len(b.words)
+    na, nb = a.n_words, b.n_words
     shorter, longer = (a, b) if na <= nb else (b, a)
     shared = common(a.shingles, b.shingles)
     jaccard = shared / max(1, len(a.shingles) + len(b.shingles) - shared)
@@ -387,7 +647,7 @@ def verify(a: Features, b: Features, config: DedupConfig, same_url: bool = False
     containment = common(shorter.shingles, opening) / max(1, len(shorter.shingles))
     length_ratio = min(na, nb) / max(1, max(na, nb))
     gap = abs((a.published - b.published).days)
-    titles = title_similarity(a.title, b.title)
+    titles = _jaccard(a.title_words, b.title_words)
     scores = (jaccard, containment, length_ratio, gap)
 
     def verdict(
@@ -399,7 +659,7 @@ def verify(a: Features, b: Features, config: DedupConfig, same_url: bool = False
     ) -> PairScore:
         return PairScore(*scores, similar, conflict, kind, subs, cover, titles, same_url, nb < na)
 
-    if not (a.words.letters and b.words.letters):
+    if not (a.letters and b.letters):
         return verdict(None, "a text without letters is no evidence of a copy", "no-letters")
     if same_url:
         if jaccard < config.url_reuse_floor and containment < config.bridge_containment:
@@ -408,6 +668,17 @@ def verify(a: Features, b: Features, config: DedupConfig, same_url: bool = False
                 f"one URL, two texts sharing almost nothing (jaccard {jaccard:.2f}): a scraper "
                 "stored another article's body under it",
                 "url-reused",
+            )
+        # a revision rewords, it does not send the text to another country: a substitution
+        # under one URL is a scraper that stored a sibling article (a template's other copy)
+        if gap <= config.window_days and (subs := substitutions(a, b)):
+            shown = "; ".join(f"{x!r} / {y!r}" for x, y in subs[:3])
+            return verdict(
+                None,
+                f"one URL, two texts that substitute {shown}: a scraper stored another "
+                "article's body under it",
+                "url-reused",
+                subs,
             )
         return verdict("revised")
 
