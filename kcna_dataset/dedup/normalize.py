@@ -101,18 +101,26 @@ def words_of(text: str) -> tuple[str, ...]:
     return tuple(map(str.lower, TOKEN.findall(text)))
 
 
+def _spaced(text: str) -> bytes:
+    """An ASCII text's word tokens (_WORD's), in their case, separated by spaces."""
+    spaced = text.encode("ascii").translate(_TO_SPACES)
+    if b"'" in spaced:
+        spaced = _LOOSE_APOSTROPHE.sub(b" ", spaced)
+    return spaced
+
+
 def word_keys(text: str) -> list[bytes]:
     """words_of(text), UTF-8 encoded: what token hashes are taken of."""
-    return words_as_written(text)[1]
+    if text.isascii():  # O(1): CPython knows a string's widest character
+        return _spaced(text).lower().split()
+    return [w.encode() for w in words_of(text)]
 
 
 def words_as_written(text: str) -> tuple[list[bytes] | list[str], list[bytes]]:
     """The words of a comparison text as written (bytes for an ASCII text, where they are
     split without a regular expression), and word_keys(text)."""
-    if text.isascii():  # O(1): CPython knows a string's widest character
-        spaced = text.encode("ascii").translate(_TO_SPACES)
-        if b"'" in spaced:
-            spaced = _LOOSE_APOSTROPHE.sub(b" ", spaced)
+    if text.isascii():
+        spaced = _spaced(text)
         return spaced.split(), spaced.lower().split()
     written = TOKEN.findall(text)
     return written, [w.lower().encode() for w in written]

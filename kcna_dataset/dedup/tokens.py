@@ -231,6 +231,10 @@ def raw_tokens(text: str) -> list[str]:
 
 
 _LOWER_NUMBER_BYTES = frozenset(w.encode() for w in _LOWER_NUMBERS)
+# words whose case makes them a number (a month, a weekday) or not (`May` / `may`)
+CASE_MATTERS = frozenset(
+    [*_EN_MONTHS, *_EN_WEEKDAYS, *(w.encode() for w in (*_EN_MONTHS, *_EN_WEEKDAYS))]
+)
 
 
 def key_candidates(raw: list[str] | list[bytes], cyrillic: bool) -> list[str] | list[bytes]:

@@ -32,6 +32,7 @@ from kcna_dataset.dedup.align import Opcode, opcodes
 from kcna_dataset.dedup.minhash import sorted_unique
 from kcna_dataset.dedup.tokens import (
     ACRONYM_GLUE,
+    CASE_MATTERS,
     NAME,
     NUMBER,
     PLAIN,
@@ -52,6 +53,7 @@ class Features:
 
     __slots__ = (
         "_counts",
+        "_folded",
         "_key_counts",
         "_raw_counts",
         "_shingles",
@@ -93,6 +95,7 @@ class Features:
         self._title: TextTokens | None = None
         self._counts: Counter[str] | None = None
         self._key_counts: Counter[str] | None = None
+        self._folded: list[str] | list[bytes] | None = None
         self._raw_counts: Counter[str] | None = None
 
     @property
@@ -131,15 +134,38 @@ class Features:
 
     @property
     def key_counts(self) -> Counter[str]:
+        """How often each word that may be a name or number occurs, case folded (see
+        `folded`)."""
         if self._key_counts is None:
-            self._key_counts = Counter(key_candidates(self.raw, has_cyrillic(self.text)))
+            candidates = key_candidates(self.raw, has_cyrillic(self.text))
+            self._key_counts = Counter(folded_words(candidates))
         return self._key_counts
 
     @property
     def raw_counts(self) -> Counter[str]:
+        """How often each word occurs, case folded."""
         if self._raw_counts is None:
-            self._raw_counts = Counter(self.raw)
+            self._raw_counts = Counter(self.folded)
         return self._raw_counts
+
+    @property
+    def folded(self) -> list[str] | list[bytes]:
+        """The words as written, case folded (see `folded_words`)."""
+        if self._folded is None:
+            self._folded = folded_words(self.raw)
+        return self._folded
+
+
+def folded_words(words: list[str] | list[bytes]) -> list[str] | list[bytes]:
+    """Words as the cheap check compares them: in lower case (a name in capitals is the name;
+    a name the other text writes in lower case is no name there), but a month or weekday
+    keeps its case (`May` is a month, `may` a verb). In C but for those few words."""
+    if not words:
+        return words
+    low = list(map(type(words[0]).lower, words))  # type: ignore[arg-type]
+    if hits := CASE_MATTERS.intersection(low):
+        low = [w if f in hits else f for w, f in zip(words, low, strict=True)]
+    return low
 
 
 # a letter of any script (a word character that is not a digit or the underscore)
@@ -574,8 +600,13 @@ def substitutions(a: Features, b: Features) -> tuple[Substitution, ...]:
 
 def _may_swap(a: Features, b: Features) -> bool:
     """Could two texts with the same names and numbers have two of them the other way round?
-    Only if their key words as written come in another order."""
-    return key_candidates(a.raw, False) != key_candidates(b.raw, False)
+    Looked at cheaply: do the key words both texts have first appear in another order?"""
+    common = a.key_counts.keys() & b.key_counts.keys()
+
+    def first_seen(f: Features) -> list[str | bytes]:
+        return [w for w in dict.fromkeys(f.folded) if w in common]
+
+    return first_seen(a) != first_seen(b)
 
 
 def _body_substitutions(a: Features, b: Features) -> list[Substitution]:
