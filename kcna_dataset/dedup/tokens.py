@@ -121,6 +121,9 @@ _RU_MONTH_STEMS = (
     ("декабр", 12),
 )
 _RU_MAY = frozenset(["май", "мая", "мае"])
+# words whose case makes them a month or not (`May` / `may`, `March` / `march`): the only
+# month and weekday names that are other English words in lower case
+_AMBIGUOUS = ("may", "march", "mar")
 _EN_WEEKDAYS = frozenset(
     ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 )
@@ -178,11 +181,11 @@ def _canonical(word: str) -> tuple[str, int]:
     low = word.lower().removesuffix("'s")  # `Party's` is `Party`
     if not word.isalpha() and _DIGIT.search(word):
         return _NUMBER_SUFFIX.sub("", low), NUMBER
-    if word[0].isupper():
-        if low in _EN_MONTHS:
-            return month_token(_EN_MONTHS[low]), NUMBER
-        if low in _EN_WEEKDAYS:
-            return low, NUMBER
+    # a month or weekday in any case, but `may`, `march`, `mar` only with a capital
+    if low in _EN_MONTHS and (word[0].isupper() or low not in _AMBIGUOUS):
+        return month_token(_EN_MONTHS[low]), NUMBER
+    if low in _EN_WEEKDAYS:
+        return low, NUMBER
     if low in _NUMBER_WORDS:
         return _NUMBER_WORDS[low], NUMBER
     if low in _ES_MONTHS:
@@ -213,6 +216,8 @@ def _pieces(word: str) -> list[str]:
 # lower-case words that are numbers or months: the only ones the fast path must look up
 _LOWER_NUMBERS = {
     **_NUMBER_WORDS,
+    **{w: month_token(m) for w, m in _EN_MONTHS.items() if w not in _AMBIGUOUS},
+    **{w: w for w in _EN_WEEKDAYS},
     **{w: month_token(m) for w, m in _ES_MONTHS.items()},
     **dict.fromkeys(_RU_MAY, month_token(5)),
 }
@@ -231,10 +236,7 @@ def raw_tokens(text: str) -> list[str]:
 
 
 _LOWER_NUMBER_BYTES = frozenset(w.encode() for w in _LOWER_NUMBERS)
-# words whose case makes them a number (a month, a weekday) or not (`May` / `may`)
-CASE_MATTERS = frozenset(
-    [*_EN_MONTHS, *_EN_WEEKDAYS, *(w.encode() for w in (*_EN_MONTHS, *_EN_WEEKDAYS))]
-)
+CASE_MATTERS = frozenset([*_AMBIGUOUS, *(w.encode() for w in _AMBIGUOUS)])
 
 
 def key_candidates(raw: list[str] | list[bytes], cyrillic: bool) -> list[str] | list[bytes]:

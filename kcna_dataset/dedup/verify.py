@@ -591,7 +591,7 @@ def substitutions(a: Features, b: Features) -> tuple[Substitution, ...]:
         if _may_swap(a, b):
             found = _body_substitutions(a, b)
         if _titles_may_differ(a, b) and _titles_may_differ(b, a):
-            found += title_substitutions(a, b, _names(a.words, b.words) | _names(b.words, a.words))
+            found += title_substitutions(a, b, _written_names(a) | _written_names(b))
         return tuple(found)
     found = _body_substitutions(a, b)
     names = _names(a.words, b.words) | _names(b.words, a.words)
@@ -600,8 +600,11 @@ def substitutions(a: Features, b: Features) -> tuple[Substitution, ...]:
 
 def _may_swap(a: Features, b: Features) -> bool:
     """Could two texts with the same names and numbers have two of them the other way round?
-    Looked at cheaply: do the key words both texts have first appear in another order?"""
-    common = a.key_counts.keys() & b.key_counts.keys()
+    Looked at cheaply: with the same key words as often, do they first appear in another
+    order? (A swap beside an added name is not looked for.)"""
+    if a.key_counts != b.key_counts:
+        return False
+    common = a.key_counts.keys()
 
     def first_seen(f: Features) -> list[str | bytes]:
         return [w for w in dict.fromkeys(f.folded) if w in common]
@@ -634,12 +637,32 @@ def title_substitutions(a: Features, b: Features, body_names: set[str]) -> list[
     if ta.tokens == tb.tokens:
         return []
     names = body_names | _title_names(ta) | _title_names(tb)
-    # a title's words are looked for in the other text's title and body
-    joined_a = " " + " ".join(ta.tokens) + " " + " ".join(a.words.tokens) + " "
-    joined_b = " " + " ".join(tb.tokens) + " " + " ".join(b.words.tokens) + " "
-    side_a = _Side(ta, names, Counter(ta.tokens) + a.counts, joined_a)
-    side_b = _Side(tb, names, Counter(tb.tokens) + b.counts, joined_b)
+    # a title's words are looked for in the other text's title and body (its words as written,
+    # case folded: a title's key word the body has in any form is a rewording)
+    body_a, body_b = _folded_text(a), _folded_text(b)
+    joined_a = " " + " ".join(ta.tokens) + " " + " ".join(body_a) + " "
+    joined_b = " " + " ".join(tb.tokens) + " " + " ".join(body_b) + " "
+    side_a = _Side(ta, names, Counter(ta.tokens) + Counter(body_a), joined_a)
+    side_b = _Side(tb, names, Counter(tb.tokens) + Counter(body_b), joined_b)
     return _substitutions_in(opcodes(ta.tokens, tb.tokens), side_a, side_b, _aliases(ta, tb))
+
+
+def _folded_text(f: Features) -> list[str]:
+    """A body's words as written, case folded, as str."""
+    words = f.folded
+    if words and isinstance(words[0], bytes):
+        return [w.decode() for w in words]  # type: ignore[union-attr]
+    return list(words)  # type: ignore[arg-type]
+
+
+def _written_names(f: Features) -> set[str]:
+    """A body's names read from its words as written (no tokens): capitalised words that the
+    body never writes in lower case. Enough to tell which of a title's words are names."""
+    words = _folded_text(f)
+    raw = f.raw
+    capital = {w for w, r in zip(words, raw, strict=True) if r[:1].isupper()}
+    lower = {w for w, r in zip(words, raw, strict=True) if r.islower()}
+    return capital - lower
 
 
 def _title_names(title: TextTokens) -> set[str]:
