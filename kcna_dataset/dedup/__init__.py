@@ -112,9 +112,12 @@ def statement_id_for(key: bytes, first: date) -> str:
 
 
 # units whose candidate pairs are verified together (one task in the pool), and how many such
-# blocks are in the pool ahead of the clustering (enough to keep two workers busy)
-VERIFY_BLOCK = 4096
-LOOKAHEAD = 4
+# blocks are in the pool ahead of the clustering (enough to keep two workers busy). Copies rank
+# after the canonical copies, so the pairs gather in the last blocks: blocks of 1,024 units
+# share them between the workers (4,096 left one worker with nearly all of them; at 20,000
+# records the verification went from 1.2-1.3 s to 0.87-0.91 s with two jobs)
+VERIFY_BLOCK = 1024
+LOOKAHEAD = 8
 # map(function, iterable) -> iterable of results, in order: builtin map, or a process pool's
 MapFunction = Callable[..., Iterable[Any]]
 

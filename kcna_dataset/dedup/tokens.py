@@ -282,21 +282,31 @@ def text_tokens(text: str) -> TextTokens:
             first_of_sentence.add(len(raw))
             raw += found
     n_raw = len(raw)
-    plain = np.fromiter(map(str.islower, raw), bool, count=n_raw)
-    lower_words = int(plain.sum())
-    plain &= np.fromiter(map(str.isalpha, raw), bool, count=n_raw)
     lowered = list(map(str.lower, raw))
+    lower_words = sum(map(str.islower, raw))
+    look: list[int]  # the words that need a look, in order
     if _CYRILLIC.search(text) is not None:  # a Russian month is a lower-case word
-        plain[:] = False
-    elif number_words := _LOWER_NUMBERS.keys() & set(lowered):
-        plain &= np.fromiter((w not in number_words for w in lowered), bool, count=n_raw)
+        look = list(range(n_raw))
+    elif n_raw < 64:  # a title: numpy's setup costs more than the loop
+        number_words = _LOWER_NUMBERS.keys()
+        look = [
+            i
+            for i, w in enumerate(raw)
+            if not (w.islower() and w.isalpha()) or lowered[i] in number_words
+        ]
+    else:
+        plain = np.fromiter(map(str.islower, raw), bool, count=n_raw)
+        plain &= np.fromiter(map(str.isalpha, raw), bool, count=n_raw)
+        if number_words := _LOWER_NUMBERS.keys() & set(lowered):
+            plain &= np.fromiter((w not in number_words for w in lowered), bool, count=n_raw)
+        look = np.flatnonzero(~plain).tolist()
     tokens: list[str] = []
     words: list[str] = []
     kinds = bytearray()
     acronym: list[bool] = []
     upper_words = 0
     done = 0  # raw[:done] is in the output
-    for i in np.flatnonzero(~plain).tolist():  # the words that need a look
+    for i in look:
         word = raw[i]
         tokens += lowered[done:i]
         words += raw[done:i]

@@ -58,6 +58,7 @@ class Features:
         "_raw_counts",
         "_shingles",
         "_title",
+        "_title_keys",
         "_words",
         "letters",
         "n_words",
@@ -96,6 +97,7 @@ class Features:
         self._counts: Counter[str] | None = None
         self._key_counts: Counter[str] | None = None
         self._folded: list[str] | list[bytes] | None = None
+        self._title_keys: list[str] | list[bytes] | None = None
         self._raw_counts: Counter[str] | None = None
 
     @property
@@ -147,6 +149,13 @@ class Features:
         if self._raw_counts is None:
             self._raw_counts = Counter(self.folded)
         return self._raw_counts
+
+    @property
+    def title_keys(self) -> list[str]:
+        """The title's words that may be names or numbers (as written)."""
+        if self._title_keys is None:
+            self._title_keys = key_candidates(self.title_raw, has_cyrillic(self.title_text))
+        return self._title_keys  # type: ignore[return-value]
 
     @property
     def folded(self) -> list[str] | list[bytes]:
@@ -620,7 +629,7 @@ def _body_substitutions(a: Features, b: Features) -> list[Substitution]:
 
 def _titles_may_differ(x: Features, y: Features) -> bool:
     """Can x's title hold a key word that y (title and body) lacks? Cheap, as written."""
-    mine = key_candidates(x.title_raw, has_cyrillic(x.title_text))
+    mine = x.title_keys
     body = y.raw_counts
     as_bytes = bool(y.raw) and isinstance(y.raw[0], bytes)
     return any(
