@@ -32,6 +32,7 @@ class InputFile:
     location: str = ""  # the path on disk as the caller named it (root/name), for annotations
     outside_target: str | None = None  # a symbolic link that leads out of the input folder
     folder_link: bool = False  # a symbolic link to a folder: listed, never followed
+    unreadable: str | None = None  # a folder that could not be listed: why (a finding)
 
 
 def input_bytes(files: Iterable[InputFile]) -> int:
@@ -40,7 +41,7 @@ def input_bytes(files: Iterable[InputFile]) -> int:
     (`Spool.for_input`)."""
     total = 0
     for f in files:
-        if f.outside_target is not None or ignored_reason(f) is not None:
+        if f.outside_target is not None or f.unreadable or ignored_reason(f) is not None:
             continue
         try:
             total += f.path.stat().st_size
@@ -68,7 +69,17 @@ def discover(paths: Iterable[Path]) -> list[InputFile]:
             found.append(InputFile(root, root.as_posix(), root.as_posix()))
         elif root.is_dir():
             real_root = root.resolve()
-            for dirpath, dirnames, filenames in os.walk(root):  # never follows folder links
+
+            def unlisted(e: OSError, root: Path = root) -> None:
+                # a folder os.walk cannot list would be skipped without a word: its files are
+                # lost to the release, so it is an input of its own that fails to be read
+                where = Path(e.filename or root)
+                name = where.relative_to(root).as_posix() if where != root else root.as_posix()
+                reason = e.strerror or type(e).__name__
+                found.append(InputFile(where, name, where.as_posix(), unreadable=reason))
+
+            # never follows folder links
+            for dirpath, dirnames, filenames in os.walk(root, onerror=unlisted):
                 dirnames.sort()
                 for d in dirnames:
                     p = Path(dirpath, d)
@@ -94,6 +105,8 @@ def discover(paths: Iterable[Path]) -> list[InputFile]:
 
 
 def read_file(f: InputFile) -> RawFile | Finding:
+    if f.unreadable is not None:
+        return finding("file-unreadable", f.name, reason=f.unreadable)
     if f.outside_target is not None:
         return finding("symlink-outside", f.name, target=f.outside_target)
     suffix = Path(f.name).suffix.lower()

@@ -25,6 +25,10 @@ def parse_csv(raw: RawFile) -> list[ParsedRecord]:
     if text is None:
         return [ParsedRecord(raw.path, None, raw.sha256, None, tuple(found))]
     warnings: tuple[Finding, ...] = tuple(found)
+    # the csv module's own field limit (128 KiB) is below a record's: a longer field would
+    # stop the reader and lose every row after it; the record limit is checked per row below
+    if csv.field_size_limit() < MAX_RECORD_BYTES + 1:
+        csv.field_size_limit(MAX_RECORD_BYTES + 1)
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next(reader)

@@ -1,0 +1,76 @@
+"""Nothing lost silently (issue 18, first part): every input a build cannot read is a finding,
+and a record file's rows after a long field are read."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from conftest import TODAY, page, write
+
+from kcna_dataset import read
+from kcna_dataset.validate import validate_paths
+
+
+def _findings(root: Path) -> list[tuple[str, str]]:
+    report = validate_paths([root], today=TODAY)
+    return [(f.path, x.code) for f in report.files for x in f.findings]
+
+
+def test_a_folder_that_cannot_be_listed_is_a_finding(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """os.walk skips a folder it cannot list unless told what to do: it is reported as
+    `file-unreadable`, and the build that includes it is invalid. (As root, permissions do not
+    stop a listing, so the failure is made by os.walk's own error path.)"""
+    root = tmp_path / "raw"
+    write(root, "ok.txt", page())
+    write(root, "locked/lost.txt", page(title="Lost"))
+    real_walk = os.walk
+
+    def walk(top: Path, onerror=None):  # type: ignore[no-untyped-def]
+        for dirpath, dirnames, filenames in real_walk(top, onerror=onerror):
+            if "locked" in dirnames:
+                dirnames.remove("locked")
+                assert onerror is not None
+                locked = os.path.join(dirpath, "locked")
+                onerror(PermissionError(13, "Permission denied", locked))
+            yield dirpath, dirnames, filenames
+
+    monkeypatch.setattr(read.os, "walk", walk)
+    report = validate_paths([root], today=TODAY)
+    assert [(f.path, x.code, x.message) for f in report.files for x in f.findings] == [
+        ("locked", "file-unreadable", "cannot read the file: Permission denied")
+    ]
+    assert not report.valid
+    assert sorted(f.path for f in report.files) == ["locked", "ok.txt"]
+    assert len(report.articles) == 1
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root lists any folder: made above instead")
+def test_a_folder_without_permissions_is_a_finding(tmp_path: Path) -> None:
+    root = tmp_path / "raw"
+    write(root, "ok.txt", page())
+    write(root, "locked/lost.txt", page(title="Lost"))
+    (root / "locked").chmod(0)
+    try:
+        assert _findings(root) == [("locked", "file-unreadable")]
+    finally:
+        (root / "locked").chmod(0o755)
+
+
+def test_a_csv_field_over_128_kib_keeps_the_rows_after_it(tmp_path: Path) -> None:
+    """Python's csv reader stops at fields over 128 KiB by default, which rejected the row and
+    lost every row after it; the record limit (1 MiB) is the only limit."""
+    root = tmp_path / "raw"
+    long_text = "Pyongyang, January 31 (KCNA) -- " + "A long paragraph. " * 9000  # ~160 KiB
+    rows = ["headline,date,link,topic,story_text"]
+    for k, text in enumerate(["Short one.", long_text, "After the long one.", "And another."]):
+        link = f"http://www.kcna.kp/en/article/q/{k}.kcmsf"
+        rows.append(f'Headline {k},2024-01-31,{link},News,"{text}"')
+    write(root, "r.csv", "\n".join(rows) + "\n")
+    report = validate_paths([root], today=TODAY)
+    assert len(long_text.encode()) > 128 * 1024
+    assert (report.valid, len(report.articles)) == (True, 4)
+    assert _findings(root) == []
