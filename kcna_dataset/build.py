@@ -50,7 +50,7 @@ from kcna_dataset.schema import (
 )
 from kcna_dataset.sources import SourceRegistry
 from kcna_dataset.spool import SPOOL_ABOVE_BYTES, Spool, drop_pages
-from kcna_dataset.validate import Progress, validate_paths
+from kcna_dataset.validate import Progress, pyongyang_today, validate_paths
 from kcna_dataset.workers import FileRunner, FileSettings, default_jobs, file_runner
 
 
@@ -272,7 +272,7 @@ def pipeline_runtime(
             "Pass --raw DIR with the raw article files (default: raw/).",
         )
     registry = SourceRegistry.load()
-    settings = FileSettings(registry, today or date.today(), config)
+    settings = FileSettings(registry, today or pyongyang_today(), config)
     cache = None
     if cache_dir is not None:
         try:

@@ -129,8 +129,9 @@ CATALOGUE: dict[str, Code] = _catalogue(
     Code(
         "date-out-of-range",
         E,
-        "published date {value} is {reason}",
-        "Check the date: KCNA was founded on 1946-12-05 and no date lies in the future.",
+        "{which} date {value} is {reason}",
+        "Check the date: KCNA was founded on 1946-12-05 and no date lies in the future (today "
+        "is counted in Pyongyang time, UTC+9, the sources' own).",
     ),
     Code(
         "date-after-listing",

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import TODAY, page, write
+from conftest import TODAY, jsonl_line, page, write
 
 from kcna_dataset import read
 from kcna_dataset.validate import validate_paths
@@ -74,3 +74,21 @@ def test_a_csv_field_over_128_kib_keeps_the_rows_after_it(tmp_path: Path) -> Non
     assert len(long_text.encode()) > 128 * 1024
     assert (report.valid, len(report.articles)) == (True, 4)
     assert _findings(root) == []
+
+
+def test_a_nul_byte_in_one_jsonl_record_rejects_that_record_only(tmp_path: Path) -> None:
+    root = tmp_path / "raw"
+    lines = [
+        jsonl_line(headline=f"Headline {k}", link=f"http://www.kcna.kp/en/article/q/{k}.kcmsf")
+        for k in range(1000)
+    ]
+    lines[500] = lines[500].replace("A paragraph.", "A para\x00graph.")
+    write(root, "r.jsonl", ("\n".join(lines) + "\n").encode())
+    report = validate_paths([root], today=TODAY)
+    assert [(f.path, x.code, x.line) for f in report.files for x in f.findings] == [
+        ("r.jsonl", "jsonl-malformed", 501)
+    ]
+    assert len(report.articles) == 999
+    # a file of NUL bytes throughout is still a binary file
+    write(root, "b.jsonl", b"\x00\x01\x02\n\x00\x00\n")
+    assert ("b.jsonl", "file-binary") in _findings(root)

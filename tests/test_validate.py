@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
 
 import pytest
 from conftest import RAW, TODAY, jsonl_line, page, write
 
+from kcna_dataset import validate as validate_module
 from kcna_dataset.exceptions import UsageError
 from kcna_dataset.report import ValidationReport
 from kcna_dataset.validate import validate_paths
@@ -137,10 +139,47 @@ def test_future_date_is_rejected(tmp_path: Path) -> None:
         (
             "p.txt",
             "date-out-of-range",
+            1,
+            "listing date 2027-12-31 is in the future (today in Pyongyang is 2026-11-23)",
+        ),
+        (
+            "p.txt",
+            "date-out-of-range",
             6,
-            "published date 2027-12-01 is in the future (today is 2026-11-23)",
+            "published date 2027-12-01 is in the future (today in Pyongyang is 2026-11-23)",
+        ),
+    ]
+
+
+def test_a_listing_date_out_of_range_is_rejected(tmp_path: Path) -> None:
+    """Year 9999 on the listing line became the release's `created` and citation year."""
+    content = page(listing="December 31, 9999Dec 31, 9999")
+    report = validate_one(tmp_path, "p.txt", content)
+    assert errors(report) == [
+        (
+            "p.txt",
+            "date-out-of-range",
+            1,
+            "listing date 9999-12-31 is in the future (today in Pyongyang is 2026-11-23)",
         )
     ]
+
+
+def test_today_is_pyongyangs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """At 20:00 UTC on 2026-11-23 it is already 2026-11-24 in Pyongyang (UTC+9): an article
+    dated the 24th is not in the future."""
+
+    class Clock(datetime):
+        @classmethod
+        def now(cls, tz: tzinfo | None = None) -> datetime:  # type: ignore[override]
+            return datetime(2026, 11, 23, 20, 0, tzinfo=UTC).astimezone(tz)
+
+    monkeypatch.setattr(validate_module, "datetime", Clock)
+    assert validate_module.pyongyang_today() == date(2026, 11, 24)
+    root = tmp_path / "raw"
+    write(root, "p.txt", page(listing="November 24, 2026Nov 24, 2026", date_field="24/11/2026"))
+    report = validate_paths([root])  # today: the clock's, in Pyongyang
+    assert (report.valid, len(report.articles)) == (True, 1)
 
 
 def test_not_utf8_names_line_and_offset(tmp_path: Path) -> None:

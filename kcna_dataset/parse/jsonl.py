@@ -25,11 +25,19 @@ def _rejected(
     return ParsedRecord(f"{path}#L{n}", n, sha, None, (finding(code, path, n, column, **params),))
 
 
+def _mostly_nul(data: bytes) -> bool:
+    """Are NUL bytes in most of the file's lines (a binary or UTF-16 file), not a stray few?"""
+    lines = [line for line in data.split(b"\n") if line.strip()]
+    return 2 * sum(b"\x00" in line for line in lines) > len(lines)
+
+
 def parse_jsonl(raw: RawFile) -> list[ParsedRecord]:
     data = raw.data
     warnings = ()
-    if data[:2] in UTF16_BOMS or b"\x00" in data:
-        # UTF-16 (decoded, with a warning) or binary (rejected): decide on the whole file
+    if data[:2] in UTF16_BOMS or (b"\x00" in data and _mostly_nul(data)):
+        # UTF-16 (decoded, with a warning) or binary (rejected): decide on the whole file. A
+        # stray NUL byte in a few records is not a binary file: those lines are rejected below
+        # (JSON forbids a raw control character) and the other records kept
         text, found = decode_bytes(data, raw.path)
         if text is None:
             return [ParsedRecord(raw.path, None, raw.sha256, None, tuple(found))]
