@@ -152,7 +152,8 @@ def test_future_dated_file_is_not_cached(tmp_path: Path) -> None:
         )
     # the future-dated page is parsed again each time: tomorrow it may be valid
     assert result.work == {"cache_hits": 1, "processed": 2, "jobs": 1}
-    assert [r.code for r in result.report.rejections] == ["date-out-of-range"]
+    # both its dates are in the future: the listing date and the published date
+    assert [r.code for r in result.report.rejections] == ["date-out-of-range", "date-out-of-range"]
 
 
 def test_cli_jobs_must_be_positive(tmp_path: Path) -> None:
