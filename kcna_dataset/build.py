@@ -51,6 +51,7 @@ from kcna_dataset.schema import (
 from kcna_dataset.sources import SourceRegistry
 from kcna_dataset.spool import SPOOL_ABOVE_BYTES, Spool, drop_pages
 from kcna_dataset.validate import Progress, pyongyang_today, validate_paths
+from kcna_dataset.verify import VerifyReport, check_sums
 from kcna_dataset.workers import FileRunner, FileSettings, default_jobs, file_runner
 
 
@@ -342,7 +343,7 @@ def _build_locked(
     runner: FileRunner,
     spool: Spool,
 ) -> BuildResult:
-    previous = newest_release(out, before=version)
+    previous = trusted_previous(out, version)
     clock = time.perf_counter()
     dedup, id_changes = deduplicate_with_stable_ids(
         report.articles,
@@ -419,6 +420,28 @@ def _build_locked(
         progress("publish", 1, 1)
     seconds = {"dedup": dedup_seconds, "compare+publish": time.perf_counter() - clock}
     return BuildResult(release, version, report, dedup, tables, id_changes, changes, seconds)
+
+
+def trusted_previous(out: Path, before: str | None) -> Path | None:
+    """The newest release in `out` (below `before`), once its files match its SHA256SUMS.
+
+    A build takes statement ids and the version from it: a damaged or partial previous release
+    (ids rewritten, a stray folder, a file missing) would pass its damage into the new one."""
+    previous = newest_release(out, before=before)
+    if previous is None:
+        return None
+    report = VerifyReport(previous.as_posix())
+    check_sums(previous, report)
+    if report.problems:
+        first = report.problems[0]
+        raise BuildError(
+            f"the previous release {previous} is damaged ({len(report.problems)} problem(s); "
+            f"{first.file}: {first.message}); nothing was published",
+            f"Run `kcna-dataset verify {previous}` for every problem; restore the release from "
+            "a copy, or move it out of the releases folder to build without it (statement ids "
+            "are then derived anew).",
+        )
+    return previous
 
 
 def deduplicate_with_stable_ids(

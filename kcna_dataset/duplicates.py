@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kcna_dataset.build import deduplicate_with_stable_ids, pipeline_runtime
+from kcna_dataset.build import deduplicate_with_stable_ids, pipeline_runtime, trusted_previous
 from kcna_dataset.cache import PairScoreCache
 from kcna_dataset.config import DedupConfig
 from kcna_dataset.dedup import DedupResult
@@ -17,7 +17,6 @@ from kcna_dataset.dedup.normalize import comparison_text
 from kcna_dataset.dedup.sketch import unit_features
 from kcna_dataset.dedup.verify import coverage, substitutions, verify
 from kcna_dataset.exceptions import UsageError
-from kcna_dataset.publish import newest_release
 from kcna_dataset.records import Article
 from kcna_dataset.report import ValidationReport
 from kcna_dataset.validate import Progress, validate_paths
@@ -229,7 +228,7 @@ def find_duplicates(
             report.articles,
             registry,
             config,
-            newest_release(out),
+            trusted_previous(out, None),
             report.sketches,
             runner.map,
             progress,

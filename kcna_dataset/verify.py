@@ -77,6 +77,12 @@ def check_sums(release: Path, report: VerifyReport) -> dict[str, str]:
             continue
         listed.add(name)
         path = release / name
+        if Path(name).is_absolute() or ".." in Path(name).parts:
+            # a release names only its own files: never read a path it points elsewhere
+            report.problems.append(
+                Problem("checksum", "SHA256SUMS", f"line {n} names a file outside the release")
+            )
+            continue
         if not path.is_file():
             report.problems.append(Problem("missing", name, "listed in SHA256SUMS, not found"))
             continue

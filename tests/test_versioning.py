@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 import json
 import os
@@ -122,6 +123,16 @@ def test_schema_change_is_a_major_release(first: tuple[Path, Path]) -> None:
     [articles] = [r for r in package["resources"] if r["name"] == "articles"]
     articles["schema"]["fields"] = [f for f in articles["schema"]["fields"] if f["name"] != "topic"]
     package_path.write_text(json.dumps(package))
+    # as an older release would have it: its checksum matches (an edit alone is damage, which
+    # tests/test_previous_release.py shows stops the build)
+    sums = out / "1.0.0" / "SHA256SUMS"
+    digest = hashlib.sha256(package_path.read_bytes()).hexdigest()
+    sums.write_text(
+        "".join(
+            f"{digest}  datapackage.json\n" if line.endswith("  datapackage.json") else line + "\n"
+            for line in sums.read_text().splitlines()
+        )
+    )
     result = build(raw, out, today=TODAY)
     assert result.version == "2.0.0"
     assert changes_of(result.release)["schema"] == ["articles.topic added"]

@@ -1,0 +1,59 @@
+"""A build never trusts a damaged previous release (issue 18): it checks the release's files
+against its SHA256SUMS before taking statement ids or a version from it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import RAW, TODAY
+from typer.testing import CliRunner
+
+from kcna_dataset.build import build
+from kcna_dataset.cli import app
+from kcna_dataset.exceptions import BuildError
+from kcna_dataset.verify import verify_release
+
+
+@pytest.fixture
+def out(tmp_path: Path) -> Path:
+    out = tmp_path / "dist"
+    build(RAW, out, today=TODAY)
+    return out
+
+
+def test_rewritten_ids_in_the_previous_release_stop_the_build(out: Path, tmp_path: Path) -> None:
+    csv = out / "1.0.0" / "data" / "statements.csv"
+    csv.write_bytes(csv.read_bytes().replace(b"s-", b"s-f", 1))  # checksums not updated
+    with pytest.raises(BuildError) as raised:
+        build(RAW, out, "1.1.0", today=TODAY)
+    assert str(raised.value).startswith(
+        f"the previous release {out / '1.0.0'} is damaged (1 problem(s); data/statements.csv: "
+        "SHA-256 differs from SHA256SUMS: the file changed); nothing was published"
+    )
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [
+        "1.0.0",
+        "latest",
+    ]
+
+
+def test_a_stray_partial_release_is_an_error_not_a_crash(out: Path) -> None:
+    stray = out / "99.0.0" / "data"
+    stray.mkdir(parents=True)
+    (stray / "articles.parquet").write_bytes(b"not parquet")
+    result = CliRunner().invoke(app, ["build", "--raw", str(RAW), "--out", str(out)])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == (
+        f"Error: the previous release {out / '99.0.0'} is damaged (1 problem(s); SHA256SUMS: "
+        "no SHA256SUMS file); nothing was published"
+    )
+
+
+def test_sha256sums_naming_a_file_outside_the_release_is_damage(out: Path) -> None:
+    release = out / "1.0.0"
+    sums = release / "SHA256SUMS"
+    sums.write_text(sums.read_text() + f"{'0' * 64}  ../../etc/passwd\n")
+    report = verify_release(release)
+    assert [(p.check, p.file, p.message) for p in report.problems] == [
+        ("checksum", "SHA256SUMS", "line 14 names a file outside the release")
+    ]
