@@ -36,6 +36,7 @@ from kcna_dataset.publish import (
     created_timestamp,
     newest_release,
     release_schema,
+    update_latest,
     write_release,
 )
 from kcna_dataset.read import discover, input_bytes
@@ -343,6 +344,9 @@ def _build_locked(
     runner: FileRunner,
     spool: Spool,
 ) -> BuildResult:
+    # a build killed between renaming its release into place and naming it in `latest` left
+    # `latest` stale: name the newest release again before anything is compared with it
+    update_latest(out)
     previous = trusted_previous(out, version)
     clock = time.perf_counter()
     dedup, id_changes = deduplicate_with_stable_ids(

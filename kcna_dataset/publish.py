@@ -201,7 +201,7 @@ def build_lock(out: Path) -> Iterator[None]:
         lock.unlink(missing_ok=True)
 
 
-SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
+SEMVER = re.compile(r"\A(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)\Z")  # \Z: no trailing newline
 
 
 def version_key(version: str) -> tuple[int, ...]:
@@ -229,7 +229,12 @@ def update_latest(out: Path) -> None:
     if newest is None:
         return
     tmp = out / ".latest.tmp"
-    tmp.write_text(newest.name + "\n", encoding="utf-8")
+    # created exclusively and never through a link: a link planted at this name must not make
+    # the build write a file outside --out (unlink removes a link itself, not its target)
+    tmp.unlink(missing_ok=True)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    with os.fdopen(os.open(tmp, flags, 0o644), "w", encoding="utf-8") as f:
+        f.write(newest.name + "\n")
     os.replace(tmp, out / "latest")
 
 

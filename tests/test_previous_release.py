@@ -57,3 +57,35 @@ def test_sha256sums_naming_a_file_outside_the_release_is_damage(out: Path) -> No
     assert [(p.check, p.file, p.message) for p in report.problems] == [
         ("checksum", "SHA256SUMS", "line 14 names a file outside the release")
     ]
+
+
+def test_a_version_with_a_trailing_newline_is_refused(tmp_path: Path) -> None:
+    """`$` in the version pattern matched before a final newline: `1.0.0\\n` published a
+    second folder."""
+    result = CliRunner().invoke(
+        app, ["build", "--raw", str(RAW), "--out", str(tmp_path), "--version", "1.0.0\n"]
+    )
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[0] == "Error: version '1.0.0\\n' is not X.Y.Z"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_link_planted_at_the_latest_temporary_file_is_not_followed(
+    out: Path, tmp_path: Path
+) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me\n")
+    (out / ".latest.tmp").symlink_to(victim)
+    build(RAW, out, "1.0.1", today=TODAY, force=True)
+    assert victim.read_text() == "keep me\n"
+    assert (out / "latest").read_text() == "1.0.1\n"
+
+
+def test_a_stale_latest_is_repaired_by_the_next_build(out: Path) -> None:
+    """Killed after its release was renamed into place but before `latest` was written: the
+    next build names the newest release again, even when nothing changed."""
+    build(RAW, out, "1.1.0", today=TODAY, force=True)
+    (out / "latest").write_text("1.0.0\n")  # as the kill left it
+    result = build(RAW, out, today=TODAY)
+    assert result.release is None  # nothing changed since 1.1.0
+    assert (out / "latest").read_text() == "1.1.0\n"
