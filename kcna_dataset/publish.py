@@ -13,6 +13,7 @@ place, so a failed build leaves no partial release behind.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -171,34 +172,33 @@ LOCK_NAME = ".build.lock"
 
 @contextmanager
 def build_lock(out: Path) -> Iterator[None]:
-    """One build at a time per output folder; a lock left by a dead process is taken over."""
+    """One build at a time per output folder: an advisory lock on `<out>/.build.lock` that the
+    kernel releases when the holding process ends, however it ends (kill -9 included). No PID
+    file to go stale: an empty or garbled lock file means nothing. The file is left in place
+    (removing it while another build waits on it would let two builds in)."""
     out.mkdir(parents=True, exist_ok=True)
     lock = out / LOCK_NAME
-    for _ in range(2):
-        try:
-            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            break
-        except FileExistsError:
-            try:
-                pid = int(lock.read_text().strip() or 0)
-                os.kill(pid, 0)
-            except (ValueError, ProcessLookupError, FileNotFoundError):
-                lock.unlink(missing_ok=True)  # stale: its build is gone
-                continue
-            except PermissionError:
-                pass  # the process exists but belongs to someone else
-            raise BuildError(
-                f"another build (process {pid}) is writing to {out}",
-                f"Wait for it to finish; if no build is running, delete {lock}.",
-            ) from None
-    else:
-        raise BuildError(f"cannot take the build lock {lock}", f"Delete {lock} and retry.")
     try:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    except OSError as e:
+        raise BuildError(
+            f"cannot open the build lock {lock}: {e.strerror or e}",
+            f"Make {out} writable, or remove {lock} if it is not a regular file.",
+        ) from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 32).decode("ascii", "replace").strip() or "unknown"
+            raise BuildError(
+                f"another build (process {holder[:20]}) is writing to {out}",
+                "Wait for it to finish: its lock ends with its process.",
+            ) from None
+        os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
-        os.close(fd)
         yield
     finally:
-        lock.unlink(missing_ok=True)
+        os.close(fd)  # releases the lock
 
 
 SEMVER = re.compile(r"\A(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)\Z")  # \Z: no trailing newline

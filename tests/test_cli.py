@@ -96,7 +96,7 @@ def test_build_with_nothing_changed_publishes_nothing(raw_copy: Path, tmp_path: 
     assert runner.invoke(app, ["build", "--raw", str(raw_copy), "--out", str(out)]).exit_code == 0
     result = runner.invoke(app, ["build", "--raw", str(raw_copy), "--out", str(out)])
     assert (result.exit_code, result.output) == (0, "nothing changed since 1.0.0\n")
-    assert sorted(p.name for p in out.iterdir()) == ["1.0.0", "latest"]
+    assert sorted(p.name for p in out.iterdir()) == [".build.lock", "1.0.0", "latest"]
     # machines get the summary still: no release, no change level
     as_json = runner.invoke(app, ["build", "--raw", str(raw_copy), "--out", str(out), "--json"])
     summary = json.loads(as_json.output)

@@ -46,7 +46,12 @@ def files_of(folder: Path) -> list[str]:
 def test_layout(shipped_release: BuildResult) -> None:
     assert shipped_release.release.name == "1.0.0"
     assert files_of(shipped_release.release) == FILES
-    assert sorted(p.name for p in shipped_release.release.parent.iterdir()) == ["1.0.0", "latest"]
+    # the build lock's file stays (an flock, see publish.build_lock)
+    assert sorted(p.name for p in shipped_release.release.parent.iterdir()) == [
+        ".build.lock",
+        "1.0.0",
+        "latest",
+    ]
     assert (shipped_release.release.parent / "latest").read_text() == "1.0.0\n"
 
 
@@ -214,7 +219,7 @@ def test_existing_release_is_not_overwritten(tmp_path: Path) -> None:
     assert replaced.release is not None
     assert files_of(replaced.release) == FILES
     assert (tmp_path / "1.0.0" / "SHA256SUMS").read_bytes() == before  # same input, same bytes
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["1.0.0", "latest"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".build.lock", "1.0.0", "latest"]
 
 
 def test_strict_build_publishes_nothing_on_invalid_input(raw_copy: Path, tmp_path: Path) -> None:
@@ -261,7 +266,7 @@ def test_failed_write_leaves_no_partial_release(
     monkeypatch.setattr(publish, "write_csv", failing_write_csv)
     with pytest.raises(BuildError, match=r"cannot write release 1\.0\.0 to .*: No space left"):
         build(RAW, tmp_path, today=TODAY)
-    assert list(tmp_path.iterdir()) == []
+    assert [p.name for p in tmp_path.iterdir()] == [".build.lock"]
 
 
 @pytest.mark.parametrize("version", ["1.0", "v1.0.0", "01.0.0", "1.0.0-rc1"])

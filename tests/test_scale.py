@@ -211,7 +211,8 @@ def test_ctrl_c_exits_cleanly_and_publishes_nothing(
     assert result.output.splitlines() == [
         "Interrupted: nothing was published; existing releases are as they were."
     ]
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == []
+    # nothing published; only the build lock's file (an flock, left in place)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [".build.lock"]
     assert list(temporary.iterdir()) == []  # nor a spool left behind
 
 

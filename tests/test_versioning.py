@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import inspect
 import json
@@ -52,7 +53,8 @@ def test_nothing_changed_no_release(first: tuple[Path, Path]) -> None:
     raw, out = first
     result = build(raw, out, today=TODAY)
     assert (result.release, result.version, result.changes.level) == (None, "1.0.0", None)
-    assert sorted(p.name for p in out.iterdir()) == ["1.0.0", "latest"]
+    # the lock file stays (an flock; see publish.build_lock)
+    assert sorted(p.name for p in out.iterdir()) == [LOCK_NAME, "1.0.0", "latest"]
 
 
 def test_correction_is_a_patch(first: tuple[Path, Path]) -> None:
@@ -180,14 +182,20 @@ def test_latest_names_the_highest_version(first: tuple[Path, Path]) -> None:
 
 def test_one_build_at_a_time(first: tuple[Path, Path]) -> None:
     raw, out = first
-    (out / LOCK_NAME).write_text(f"{os.getpid()}\n")  # a live process holds the lock
-    with pytest.raises(BuildError, match=rf"another build \(process {os.getpid()}\) is writing"):
-        build(raw, out, "1.5.0", today=TODAY)
+    holder = os.open(out / LOCK_NAME, os.O_RDWR | os.O_CREAT)
+    os.write(holder, b"4242\n")
+    fcntl.flock(holder, fcntl.LOCK_EX)  # a live build holds the lock
+    try:
+        with pytest.raises(BuildError, match=r"another build \(process 4242\) is writing"):
+            build(raw, out, "1.5.0", today=TODAY)
+    finally:
+        os.close(holder)  # its process ends: the kernel releases the lock
     assert not (out / "1.5.0").exists()
-    (out / LOCK_NAME).write_text("999999999\n")  # a dead one: the lock is stale
-    result = build(raw, out, "1.5.0", today=TODAY)
-    assert result.release == out / "1.5.0"
-    assert not (out / LOCK_NAME).exists()
+    # what a dead build left (a number, nothing, a huge number) does not block the next one
+    for left in ("999999999\n", "", "9" * 5000):
+        (out / LOCK_NAME).write_text(left)
+        result = build(raw, out, "1.5.0", today=TODAY, force=True)
+        assert result.release == out / "1.5.0"
 
 
 def test_failed_build_leaves_an_existing_dist_as_it_was(
