@@ -78,7 +78,9 @@ CATALOGUE: dict[str, Code] = _catalogue(
     Code(
         "symlink-outside",
         E,
-        "symbolic link to {target}, outside the input folder",
+        # the target is not named: findings reach the release's rejections table, which must
+        # not publish the build machine's paths
+        "symbolic link to a file outside the input folder",
         "Copy the file into the folder instead of linking to it.",
     ),
     # KCNA Watch pages

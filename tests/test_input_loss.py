@@ -92,3 +92,17 @@ def test_a_nul_byte_in_one_jsonl_record_rejects_that_record_only(tmp_path: Path)
     # a file of NUL bytes throughout is still a binary file
     write(root, "b.jsonl", b"\x00\x01\x02\n\x00\x00\n")
     assert ("b.jsonl", "file-binary") in _findings(root)
+
+
+def test_rejections_do_not_publish_the_build_machines_paths(tmp_path: Path) -> None:
+    root = tmp_path / "raw"
+    write(root, "ok.txt", page())
+    secret = tmp_path / "secret" / "notes.txt"
+    write(secret.parent, "notes.txt", page(title="Secret"))
+    (root / "linked.txt").symlink_to(secret)
+    report = validate_paths([root], today=TODAY)
+    rows = [r.to_row() for r in report.rejections]
+    assert [(r["raw_path"], r["code"], r["message"]) for r in rows] == [
+        ("linked.txt", "symlink-outside", "symbolic link to a file outside the input folder")
+    ]
+    assert str(tmp_path) not in repr(rows)
