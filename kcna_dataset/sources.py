@@ -42,7 +42,10 @@ class SourceRegistry:
 
     def by_url(self, url: str) -> Source | None:
         """The outlet whose URL prefix matches (scheme and a leading `www.` ignored)."""
-        parts = urlsplit(url.strip())
+        try:
+            parts = urlsplit(url.strip())
+        except ValueError:  # `http://[::1/x`: not a URL the parser can split, no outlet's
+            return None
         host = parts.netloc.lower().removeprefix("www.")
         if not host:
             return None

@@ -106,3 +106,22 @@ def test_rejections_do_not_publish_the_build_machines_paths(tmp_path: Path) -> N
         ("linked.txt", "symlink-outside", "symbolic link to a file outside the input folder")
     ]
     assert str(tmp_path) not in repr(rows)
+
+
+def test_records_that_crashed_the_parser_are_located_findings(tmp_path: Path) -> None:
+    root = tmp_path / "raw"
+    lines = [
+        jsonl_line(),
+        "[" * 100_000 + "]" * 100_000,  # deeper than the parser's stack
+        '{"headline": ' + "9" * 5000 + "}",  # past Python's integer digits limit
+        jsonl_line(link="http://[::1/x", headline="Bad link"),
+        jsonl_line(headline="Still read"),
+    ]
+    write(root, "r.jsonl", "\n".join(lines) + "\n")
+    report = validate_paths([root], today=TODAY)
+    assert [(x.code, x.line) for f in report.files for x in f.findings] == [
+        ("jsonl-malformed", 2),
+        ("jsonl-malformed", 3),
+        ("source-unknown", 4),
+    ]
+    assert [a.title for a in report.articles] == ["Test Headline", "Still read"]

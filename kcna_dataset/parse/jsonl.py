@@ -75,6 +75,12 @@ def parse_jsonl(raw: RawFile) -> list[ParsedRecord]:
         except json.JSONDecodeError as e:
             records.append(_rejected(raw.path, n, sha, "jsonl-malformed", e.colno, reason=e.msg))
             continue
+        except (RecursionError, ValueError) as e:
+            # nesting deeper than the parser's stack, an integer past Python's 4,300 digits:
+            # valid JSON this tool cannot take, rejected like any other bad record
+            reason = "nested too deeply" if isinstance(e, RecursionError) else str(e)[:200]
+            records.append(_rejected(raw.path, n, sha, "jsonl-malformed", None, reason=reason))
+            continue
         draft, problems = parse_fields(raw.path, n, obj)
         records.append(ParsedRecord(raw_path, n, sha, draft, (*warnings, *problems)))
         warnings = ()  # a file-level warning is reported once
