@@ -176,7 +176,14 @@ def build_lock(out: Path) -> Iterator[None]:
     kernel releases when the holding process ends, however it ends (kill -9 included). No PID
     file to go stale: an empty or garbled lock file means nothing. The file is left in place
     (removing it while another build waits on it would let two builds in)."""
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:  # a file of that name, a read-only disk, no permission
+        reason = "it is a file" if out.is_file() else (e.strerror or type(e).__name__)
+        raise BuildError(
+            f"cannot use {out} as the releases folder: {reason}",
+            "Pass --out DIR with a folder the build can create and write.",
+        ) from None
     lock = out / LOCK_NAME
     try:
         fd = os.open(lock, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)

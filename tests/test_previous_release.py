@@ -89,3 +89,14 @@ def test_a_stale_latest_is_repaired_by_the_next_build(out: Path) -> None:
     result = build(RAW, out, today=TODAY)
     assert result.release is None  # nothing changed since 1.1.0
     assert (out / "latest").read_text() == "1.1.0\n"
+
+
+def test_a_file_given_as_out_is_an_error_not_a_traceback(tmp_path: Path) -> None:
+    out = tmp_path / "dist"
+    out.write_text("not a folder\n")
+    result = CliRunner().invoke(app, ["build", "--raw", str(RAW), "--out", str(out)])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"Error: cannot use {out} as the releases folder: it is a file",
+        "Hint: Pass --out DIR with a folder the build can create and write.",
+    ]
