@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,6 +97,11 @@ def discover(paths: Iterable[Path]) -> list[InputFile]:
                     found.append(
                         InputFile(p, p.relative_to(root).as_posix(), p.as_posix(), outside)
                     )
+        elif root.exists():
+            raise UsageError(
+                f"{root} is neither a regular file nor a folder (a FIFO, socket or device)",
+                "Pass a raw folder or a file of articles.",
+            )
         else:
             raise UsageError(
                 f"no such file or folder: {root}",
@@ -112,11 +118,20 @@ def read_file(f: InputFile) -> RawFile | Finding:
     suffix = Path(f.name).suffix.lower()
     limit = MAX_FILE_BYTES.get(suffix, MAX_OTHER_BYTES)
     try:
-        size = f.path.stat().st_size
-        if size > limit:
+        st = f.path.stat()
+        if not stat.S_ISREG(st.st_mode):
+            # a FIFO would block the read for ever, a device would never end: not read
+            return finding(
+                "file-unreadable", f.name, reason="not a regular file (a FIFO, socket or device)"
+            )
+        if st.st_size > limit:
             kind = suffix or "extensionless"
-            return finding("file-too-large", f.name, size=size, limit=limit, kind=kind)
-        data = f.path.read_bytes()
+            return finding("file-too-large", f.name, size=st.st_size, limit=limit, kind=kind)
+        with f.path.open("rb") as handle:
+            data = handle.read(limit + 1)  # bounded: the file may grow while it is read
+        if len(data) > limit:
+            kind = suffix or "extensionless"
+            return finding("file-too-large", f.name, size=len(data), limit=limit, kind=kind)
     except OSError as e:
         return finding("file-unreadable", f.name, reason=e.strerror or type(e).__name__)
     return RawFile(f.name, data, hashlib.sha256(data).hexdigest())

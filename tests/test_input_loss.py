@@ -10,6 +10,7 @@ import pytest
 from conftest import TODAY, jsonl_line, page, write
 
 from kcna_dataset import read
+from kcna_dataset.exceptions import UsageError
 from kcna_dataset.validate import validate_paths
 
 
@@ -125,3 +126,21 @@ def test_records_that_crashed_the_parser_are_located_findings(tmp_path: Path) ->
         ("source-unknown", 4),
     ]
     assert [a.title for a in report.articles] == ["Test Headline", "Still read"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
+def test_a_fifo_is_reported_not_read(tmp_path: Path) -> None:
+    """Opening a FIFO for reading blocks until a writer comes: validate and build hung."""
+    root = tmp_path / "raw"
+    write(root, "ok.txt", page())
+    os.mkfifo(root / "pipe.txt")
+    report = validate_paths([root], today=TODAY)
+    assert [(f.path, x.code, x.message) for f in report.files for x in f.findings] == [
+        (
+            "pipe.txt",
+            "file-unreadable",
+            "cannot read the file: not a regular file (a FIFO, socket or device)",
+        )
+    ]
+    with pytest.raises(UsageError, match="is neither a regular file nor a folder"):
+        validate_paths([root / "pipe.txt"], today=TODAY)
