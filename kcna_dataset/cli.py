@@ -7,6 +7,7 @@ KcnaDatasetError into `Error: ...` plus a hint (exit 1; 2 for usage errors).
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from contextlib import contextmanager
 from enum import StrEnum
@@ -187,6 +188,13 @@ def main(
     ] = False,
 ) -> None:
     """Validate, deduplicate and publish a versioned corpus of North Korean state media."""
+    # SIGTERM (a CI job cancelled, `kill`) stops a command as Ctrl-C does: cleanly, nothing
+    # half published
+    signal.signal(signal.SIGTERM, _interrupt)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 @app.command()

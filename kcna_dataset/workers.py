@@ -8,6 +8,7 @@ output does not depend on the number of jobs or on the cache.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 from collections import Counter
@@ -125,10 +126,22 @@ _settings: FileSettings | None = None
 _reader: CacheReader | None = None
 
 
+def _die_with_parent() -> None:
+    """Linux: the kernel kills this worker when the process that made it dies, however it dies
+    (kill -9 included): workers left behind held the terminal's output (`build | cat` hung)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the pool's own shutdown is what there is
+        pass
+
+
 def _init_worker(settings: FileSettings, in_pool: bool = True) -> None:
     global _settings, _reader
     if in_pool:
+        _die_with_parent()
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _settings = settings
     _reader = CacheReader(settings.cache_path) if settings.cache_path else None
 

@@ -1,0 +1,67 @@
+"""Workers die with their parent; SIGTERM stops a command as Ctrl-C does (issue 18)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import RAW
+from typer.testing import CliRunner
+
+from kcna_dataset import cli
+
+PARENT = """
+import os, sys, time
+from concurrent.futures import ProcessPoolExecutor
+from datetime import date
+from kcna_dataset.sources import SourceRegistry
+from kcna_dataset.workers import FileSettings, _init_worker
+settings = FileSettings(SourceRegistry.load(), date(2026, 1, 1), None)
+pool = ProcessPoolExecutor(2, initializer=_init_worker, initargs=(settings,))
+futures = [pool.submit(time.sleep, 60) for _ in range(2)]
+time.sleep(1.0)
+print(" ".join(str(p) for p in pool._processes), flush=True)
+time.sleep(60)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split()[2] != "Z"  # a zombie is dead
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_workers_die_with_their_parent_killed_by_sigkill(tmp_path: Path) -> None:
+    parent = subprocess.Popen(
+        [sys.executable, "-c", PARENT], stdout=subprocess.PIPE, text=True, cwd=tmp_path
+    )
+    assert parent.stdout is not None
+    workers = [int(p) for p in parent.stdout.readline().split()]
+    assert len(workers) == 2 and all(_alive(p) for p in workers)
+    parent.kill()  # SIGKILL: no cleanup runs in the parent
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while any(_alive(p) for p in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert [p for p in workers if _alive(p)] == []
+
+
+def test_sigterm_stops_a_command_as_ctrl_c_does(tmp_path: Path) -> None:
+    before = signal.getsignal(signal.SIGTERM)
+    try:
+        result = CliRunner().invoke(cli.app, ["validate", str(RAW)])
+        assert result.exit_code == 0
+        assert signal.getsignal(signal.SIGTERM) is cli._interrupt
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(1)  # the handler runs between bytecodes
+    finally:
+        signal.signal(signal.SIGTERM, before)
