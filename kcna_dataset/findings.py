@@ -208,6 +208,12 @@ CATALOGUE: dict[str, Code] = _catalogue(
         "Quote fields that hold commas, quotes or line breaks (RFC 4180).",
     ),
     Code(
+        "field-repeated",
+        W,
+        "field {field!r} appears {count} times; the last value is used",
+        "Give each field once per record (or once in the CSV header).",
+    ),
+    Code(
         "record-too-large",
         E,
         "record of {size} bytes exceeds the {limit}-byte limit",

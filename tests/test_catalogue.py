@@ -175,6 +175,10 @@ CASES: dict[str, tuple[Callable[[Path], object], Findings]] = {
         lambda r: write(r, "r.csv", 'headline,date,link,story_text\n"a,2024-01-01,x,y\n'),
         [("r.csv", "csv-malformed", 2, None)],
     ),
+    "field-repeated": (
+        lambda r: write(r, "r.jsonl", jsonl_line()[:-1] + ', "headline": "Again"}\n'),
+        [("r.jsonl", "field-repeated", 1, None)],
+    ),
     "record-too-large": (
         lambda r: write(r, "r.jsonl", jsonl_line(story_text="x " * MAX_RECORD_BYTES) + "\n"),
         [("r.jsonl", "record-too-large", 1, None)],

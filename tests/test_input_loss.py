@@ -144,3 +144,28 @@ def test_a_fifo_is_reported_not_read(tmp_path: Path) -> None:
     ]
     with pytest.raises(UsageError, match="is neither a regular file nor a folder"):
         validate_paths([root / "pipe.txt"], today=TODAY)
+
+
+def test_repeated_fields_and_a_broken_quote_are_said(tmp_path: Path) -> None:
+    root = tmp_path / "raw"
+    write(root, "r.jsonl", jsonl_line()[:-1] + ', "headline": "Second", "headline": "Third"}\n')
+    header = "headline,date,link,topic,story_text,topic"
+    row = 'Title,2024-01-31,http://www.kcna.kp/en/article/q/1.kcmsf,News,"Text.",News'
+    broken = 'Title 2,2024-01-31,http://www.kcna.kp/en/article/q/2.kcmsf,News,"Text.,News'
+    write(root, "r.csv", "\n".join([header, row, broken, row, row]) + "\n")
+    report = validate_paths([root], today=TODAY)
+    assert [(f.path, x.code, x.line, x.message) for f in report.files for x in f.findings] == [
+        ("r.csv", "field-repeated", 1, "field 'topic' appears 2 times; the last value is used"),
+        (
+            "r.csv",
+            "csv-malformed",
+            3,
+            "not valid CSV: ',' expected after '\"'; the 3 line(s) from here on were not read",
+        ),
+        (
+            "r.jsonl",
+            "field-repeated",
+            1,
+            "field 'headline' appears 3 times; the last value is used",
+        ),
+    ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+from collections import Counter
 
 from kcna_dataset.findings import Finding, finding
 from kcna_dataset.parse.decode import decode_bytes
@@ -36,6 +37,10 @@ def parse_csv(raw: RawFile) -> list[ParsedRecord]:
         f = finding("csv-malformed", raw.path, 1, reason=str(e))
         return [ParsedRecord(raw.path, None, raw.sha256, None, (*warnings, f))]
     columns = [c.strip() for c in header]
+    for column, count in Counter(columns).items():
+        if count > 1 and column:
+            f = finding("field-repeated", raw.path, 1, field=column, count=count)
+            warnings = (*warnings, f)
     missing = [c for c in REQUIRED if c not in columns]
     if missing:
         f = finding("field-missing", raw.path, 1, field=missing[0])
@@ -48,9 +53,12 @@ def parse_csv(raw: RawFile) -> list[ParsedRecord]:
         except StopIteration:
             break
         except csv.Error as e:
-            f = finding("csv-malformed", raw.path, start, reason=str(e))
+            # the reader cannot resynchronise after a broken quote: say what was not read
+            unread = text.count("\n", 0) - start + 1
+            reason = f"{e}; the {max(unread, 0)} line(s) from here on were not read"
+            f = finding("csv-malformed", raw.path, start, reason=reason)
             records.append(ParsedRecord(f"{raw.path}#L{start}", start, "", None, (f,)))
-            break  # the reader cannot resynchronise after a broken quote
+            break
         n, start = start, reader.line_num + 1
         if not any(cell.strip() for cell in row):
             continue

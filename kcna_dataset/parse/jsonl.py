@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
+from functools import partial
 
 from kcna_dataset.findings import finding
 from kcna_dataset.parse.decode import UTF16_BOMS, decode_bytes
@@ -23,6 +25,16 @@ def _rejected(
     path: str, n: int, sha: str, code: str, column: int | None = None, **params: object
 ) -> ParsedRecord:
     return ParsedRecord(f"{path}#L{n}", n, sha, None, (finding(code, path, n, column, **params),))
+
+
+def _object(repeated: list[str], pairs: list[tuple[str, object]]) -> dict[str, object]:
+    """A JSON object, noting each key given again (json.loads keeps the last in silence)."""
+    out: dict[str, object] = {}
+    for key, value in pairs:
+        if key in out:
+            repeated.append(key)
+        out[key] = value
+    return out
 
 
 def _mostly_nul(data: bytes) -> bool:
@@ -70,8 +82,9 @@ def parse_jsonl(raw: RawFile) -> list[ParsedRecord]:
                 _rejected(raw.path, n, sha, "encoding-invalid", e.start + 1, offset=e.start)
             )
             continue
+        repeated: list[str] = []
         try:
-            obj = json.loads(text)
+            obj = json.loads(text, object_pairs_hook=partial(_object, repeated))
         except json.JSONDecodeError as e:
             records.append(_rejected(raw.path, n, sha, "jsonl-malformed", e.colno, reason=e.msg))
             continue
@@ -82,6 +95,8 @@ def parse_jsonl(raw: RawFile) -> list[ParsedRecord]:
             records.append(_rejected(raw.path, n, sha, "jsonl-malformed", None, reason=reason))
             continue
         draft, problems = parse_fields(raw.path, n, obj)
+        for field, count in Counter(repeated).items():
+            problems.append(finding("field-repeated", raw.path, n, field=field, count=count + 1))
         records.append(ParsedRecord(raw_path, n, sha, draft, (*warnings, *problems)))
         warnings = ()  # a file-level warning is reported once
     if not records:  # nothing but blank lines (or a BOM): the file is accounted for as empty
