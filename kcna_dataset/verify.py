@@ -98,6 +98,16 @@ def check_sums(release: Path, report: VerifyReport) -> dict[str, str]:
     return digests
 
 
+def _same_rows(parquet_table: arrow.Table, csv_table: arrow.Table) -> bool:
+    """Do the Parquet and CSV files of one table hold the same rows (as the CSV reads back)?"""
+    if parquet_table.num_rows != csv_table.num_rows:
+        return False
+    try:
+        return parquet_table.select(csv_table.column_names).cast(csv_table.schema).equals(csv_table)
+    except (arrow.ArrowException, KeyError, ValueError):
+        return False
+
+
 def verify_release(release: Path) -> VerifyReport:
     if not (release / "datapackage.json").is_file():
         raise UsageError(
@@ -109,10 +119,22 @@ def verify_release(release: Path) -> VerifyReport:
     try:
         package = json.loads((release / "datapackage.json").read_text(encoding="utf-8"))
         resources = package["resources"]
-    except (ValueError, KeyError, UnicodeDecodeError) as e:
+        if not isinstance(resources, list):
+            raise ValueError("`resources` is not a list")
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as e:
         report.problems.append(Problem("datapackage", "datapackage.json", f"unreadable: {e}"))
         return report
-    for r in resources:
+    for k, r in enumerate(resources):
+        if not isinstance(r, dict) or not isinstance(r.get("path"), str):
+            report.problems.append(
+                Problem("datapackage", "datapackage.json", f"resource {k} has no path")
+            )
+            continue
+        if Path(r["path"]).is_absolute() or ".." in Path(r["path"]).parts:
+            report.problems.append(
+                Problem("datapackage", "datapackage.json", f"resource {k} is outside the release")
+            )
+            continue
         path = release / r["path"]
         if not path.is_file():
             report.problems.append(Problem("missing", r["path"], "resource file not found"))
@@ -123,7 +145,7 @@ def verify_release(release: Path) -> VerifyReport:
             report.problems.append(
                 Problem("datapackage", r["path"], "hash differs from datapackage.json")
             )
-        if "bytes" in r and path.stat().st_size != r["bytes"]:
+        if "bytes" in r and path.stat().st_size != r["bytes"]:  # (a str there differs too)
             report.problems.append(
                 Problem(
                     "datapackage",
@@ -146,7 +168,14 @@ def verify_release(release: Path) -> VerifyReport:
                 report.problems.append(Problem("unreadable", name, str(e).splitlines()[0]))
                 continue
             report.tables_checked += 1
-            for case in failure_cases(table, data)[:5]:
+            try:
+                cases = failure_cases(table, data)
+            except Exception as e:  # a swapped or foreign file: damage, reported
+                report.problems.append(
+                    Problem("schema", name, f"cannot be checked against its schema: {e}")
+                )
+                continue
+            for case in cases[:5]:
                 report.problems.append(
                     Problem(
                         "schema",
@@ -156,9 +185,18 @@ def verify_release(release: Path) -> VerifyReport:
                         + (f" (row {case.row + 1})" if case.row >= 0 else ""),
                     )
                 )
+            if fmt == "csv" and table in tables and not _same_rows(tables[table], data):
+                report.problems.append(
+                    Problem("csv", name, f"holds other rows than data/{table}.parquet")
+                )
             if fmt == "parquet" or table not in tables:
                 tables[table] = data
-    for table, column, ref, ref_column, missing in dangling_references(tables):
+    try:
+        dangling = list(dangling_references(tables))
+    except Exception as e:  # tables that are not what they say: reported
+        report.problems.append(Problem("foreign-key", "data", f"cannot be checked: {e}"))
+        dangling = []
+    for table, column, ref, ref_column, missing in dangling:
         report.problems.append(
             Problem(
                 "foreign-key",

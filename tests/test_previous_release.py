@@ -100,3 +100,49 @@ def test_a_file_given_as_out_is_an_error_not_a_traceback(tmp_path: Path) -> None
         f"Error: cannot use {out} as the releases folder: it is a file",
         "Hint: Pass --out DIR with a folder the build can create and write.",
     ]
+
+
+def test_verify_reports_swapped_files_and_malformed_resources(out: Path) -> None:
+    release = out / "1.0.0"
+    data = release / "data"
+    statements, articles = data / "statements.parquet", data / "articles.parquet"
+    swap = data / "swap.tmp"
+    statements.rename(swap)
+    articles.rename(statements)
+    swap.rename(articles)
+    package = release / "datapackage.json"
+    text = package.read_text()
+    package.write_text(text.replace('"path": "data/sources.csv"', '"path": 7', 1))
+    report = verify_release(release)  # reports, never raises
+    changed = "SHA-256 differs from SHA256SUMS: the file changed"
+    assert [(p.check, p.file, p.message) for p in report.problems] == [
+        ("checksum", "data/articles.parquet", changed),
+        ("checksum", "data/statements.parquet", changed),
+        ("checksum", "datapackage.json", changed),
+        ("datapackage", "data/statements.parquet", "hash differs from datapackage.json"),
+        ("datapackage", "data/articles.parquet", "hash differs from datapackage.json"),
+        ("datapackage", "datapackage.json", "resource 5 has no path"),
+        (
+            "schema",
+            "data/statements.parquet",
+            "cannot be checked against its schema: "
+            "'Field \"canonical_article_id\" does not exist in schema'",
+        ),
+        (
+            "schema",
+            "data/articles.parquet",
+            "cannot be checked against its schema: 'Field \"article_id\" does not exist in schema'",
+        ),
+    ]
+
+
+def test_verify_compares_csv_with_parquet(out: Path) -> None:
+    """A CSV edited together with its checksums (a consistent forgery) still differs from the
+    Parquet file of its table."""
+    release = out / "1.0.0"
+    csv = release / "data" / "sources.csv"
+    csv.write_bytes(csv.read_bytes().replace(b"Voice of Korea", b"Voice of Korez", 1))
+    report = verify_release(release)
+    assert ("csv", "data/sources.csv", "holds other rows than data/sources.parquet") in {
+        (p.check, p.file, p.message) for p in report.problems
+    }
