@@ -7,6 +7,7 @@ KcnaDatasetError into `Error: ...` plus a hint (exit 1; 2 for usage errors).
 from __future__ import annotations
 
 import json
+import re
 import signal
 import sys
 from contextlib import contextmanager
@@ -122,15 +123,25 @@ def timing_line(summary: dict[str, Any]) -> str:
     )
 
 
+def printable(text: str) -> str:
+    """Text for a terminal: control characters (ANSI escapes, line breaks in a file name)
+    written as escapes, so that a file's name cannot move the cursor or forge a line."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
 def print_findings(report: ValidationReport) -> None:
     """One line per finding, grouped by file: path:line[:col]: severity code: message — hint."""
     for f in report.files:
         for x in f.findings:
-            where = f.path + "".join(f":{n}" for n in (x.line, x.column) if n is not None)
+            where = printable(f.path)
+            where += "".join(f":{n}" for n in (x.line, x.column) if n is not None)
             style = "red" if x.severity == "error" else "yellow"
             line = Text(f"{where}: ")
             line.append(f"{x.severity} {x.code}", style=style)
-            line.append(f": {x.message}")
+            line.append(f": {printable(x.message)}")
             line.append(f" — hint: {x.hint}", style="dim")
             out.print(line)
 

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 from conftest import TODAY, jsonl_line, page, write
+from typer.testing import CliRunner
 
 from kcna_dataset import read
+from kcna_dataset.cli import app
 from kcna_dataset.exceptions import UsageError
 from kcna_dataset.validate import validate_paths
 
@@ -169,3 +171,15 @@ def test_repeated_fields_and_a_broken_quote_are_said(tmp_path: Path) -> None:
             "field 'headline' appears 3 times; the last value is used",
         ),
     ]
+
+
+def test_a_file_name_cannot_write_to_the_terminal(tmp_path: Path) -> None:
+    """ANSI escapes and line breaks in a file's name reached the terminal raw: the name could
+    colour or clear the screen, or forge a line of the report."""
+    root = tmp_path / "raw"
+    write(root, "evil\x1b[2J\nfake.txt", b"\x00binary")
+    result = CliRunner().invoke(app, ["validate", str(root)])
+    assert result.exit_code == 1
+    assert result.output.splitlines()[0].startswith(
+        "evil\\x1b[2J\\nfake.txt: error file-binary: binary file: NUL byte at offset 0"
+    )
