@@ -14,13 +14,6 @@ _SCRIPTS = {
     "cyrillic": re.compile(r"[\u0400-\u04ff]"),
     "latin": re.compile(r"[A-Za-z\u00c0-\u024f]"),
 }
-# the scripts an edition in each language is written in (Japanese mixes kana and kanji)
-SCRIPTS_OF = {
-    "ko": ("hangul",),
-    "zh": ("han",),
-    "ja": ("kana", "han"),
-    "ru": ("cyrillic",),
-}
 LANGUAGE_NAMES = {
     "en": "English",
     "es": "Spanish",

@@ -557,3 +557,25 @@ def test_rule1_compound_numbers_acronym_possessives_and_juche_years() -> None:
     assert _pair(army.format("KPA's"), army.format("Korean People's Army's")) == TOGETHER
     year = "The congress held in Juche {} reviewed the work of the year in all fields."
     assert _pair(year.format(113), year.format(2024)) == TOGETHER
+
+
+def test_url_keys_in_arrow_are_url_key_in_python() -> None:
+    """The build makes URL keys in Arrow, --explain in Python: one pattern, the same keys."""
+    import pyarrow as arrow
+
+    from kcna_dataset.dedup.candidates import url_key, url_keys
+
+    urls = [
+        "http://www.kcna.kp/en/article/q/0123.kcmsf",
+        "https://WWW.KCNA.kp/en/article/q/0123.kcmsf/",
+        " kcna.kp/en/article/q/0123.kcmsf#top",
+        "http://rodong.rep.kp/ko/index.php?MTVAMjAyNEAx",
+        "http://[::1/x",
+    ]
+    keys = url_keys(
+        arrow.chunked_array([["kcna-kp"] * len(urls)]),
+        arrow.chunked_array([[DAY] * len(urls)]),
+        arrow.chunked_array([urls]),
+    ).to_pylist()
+    assert keys == [url_key("kcna-kp", DAY, u) for u in urls]
+    assert keys[:3] == ["kcna-kp 2024-10-07 kcna.kp/en/article/q/0123.kcmsf"] * 3

@@ -28,7 +28,7 @@ import pyarrow.compute as pc
 
 from kcna_dataset.article_table import ArticleTable
 from kcna_dataset.config import DedupConfig
-from kcna_dataset.dedup.candidates import candidate_pairs
+from kcna_dataset.dedup.candidates import candidate_pairs, url_keys
 from kcna_dataset.dedup.clustering import Clusters, cluster
 from kcna_dataset.dedup.minhash import neighbours
 from kcna_dataset.dedup.normalize import comparison_text, match_key
@@ -204,7 +204,7 @@ def deduplicate(
 
     # 2. candidates: LSH over the whole text and its opening, and URL identity
     clock = time.perf_counter()
-    urls_of = _unit_urls(table, units, sources, dates)
+    urls_of = _unit_urls(table, units)
     pairs = candidate_pairs(
         sketches.bands,
         head_rows,
@@ -342,27 +342,11 @@ def _lap(start: float) -> float:
     return round(time.perf_counter() - start, 3)
 
 
-def _unit_urls(
-    table: ArticleTable, units: Sequence[Unit], sources: Sequence[str], dates: Sequence[date]
-) -> dict[int, frozenset[str]]:
+def _unit_urls(table: ArticleTable, units: Sequence[Unit]) -> dict[int, frozenset[str]]:
     """unit -> the url_keys of its copies, for the units that share a url_key with another.
-    The keys are made in Arrow (url_key's rule) and only repeated ones are looked at: at a
-    million records a Python url_key per row would cost seconds."""
+    The keys are made in Arrow and only repeated ones are looked at."""
     data = table.table
-    parts = pc.extract_regex(
-        data.column("url"),
-        r"^\s*(?:[A-Za-z][A-Za-z0-9+.\-]*://)?(?:www\.)?(?P<host>[^/#]*)/?(?P<rest>[^#]*)",
-    )
-    keys = pc.binary_join_element_wise(
-        data.column("source"),
-        pc.cast(data.column("published_date"), arrow.string()),
-        pc.binary_join_element_wise(
-            pc.utf8_lower(pc.struct_field(parts, "host")),
-            pc.utf8_rtrim(pc.struct_field(parts, "rest"), characters="/"),
-            "/",
-        ),
-        " ",
-    )
+    keys = url_keys(data.column("source"), data.column("published_date"), data.column("url"))
     counts = pc.value_counts(keys)
     repeated = pc.filter(counts.field("values"), pc.greater(counts.field("counts"), 1))
     rows = np.flatnonzero(pc.is_in(keys, value_set=repeated).to_numpy(zero_copy_only=False))

@@ -11,28 +11,50 @@ unit only, so that the pairs stay near linear in the corpus.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Sequence
 from datetime import date
 
 import numpy as np
+import pyarrow as arrow
+import pyarrow.compute as pc
 
 from kcna_dataset.config import DedupConfig
 from kcna_dataset.dedup.minhash import candidate_codes, pairs_of_codes, sorted_unique
 from kcna_dataset.dedup.normalize import comparison_text
 from kcna_dataset.dedup.tokens import NAME, NUMBER, text_tokens
 
+# a URL as compared: the scheme, `www.`, the host's case, a trailing slash and a fragment do
+# not make another URL. One pattern for Python (url_key) and Arrow (url_keys, RE2).
+URL_PARTS = (
+    r"^\s*(?:[A-Za-z][A-Za-z0-9+.\-]*://)?(?:[Ww][Ww][Ww]\.)?(?P<host>[^/#]*)/?(?P<rest>[^#]*)"
+)
+_URL_PARTS = re.compile(URL_PARTS)
+
 
 def url_key(source: str, published: date, url: str | None) -> str | None:
-    """One outlet's one URL on one date, as compared: the scheme, `www.`, the host's case, a
-    trailing slash and a fragment do not make another URL."""
+    """One outlet's one URL on one date, as compared."""
     if not url:
         return None
-    u = url.strip().split("#", 1)[0]
-    if (sep := u.find("://")) >= 0:
-        u = u[sep + 3 :]
-    host, _, rest = u.partition("/")
-    return (
-        f"{source} {published.isoformat()} {host.lower().removeprefix('www.')}/{rest.rstrip('/')}"
+    m = _URL_PARTS.match(url)
+    assert m is not None  # every group may be empty: the pattern matches any string
+    return f"{source} {published.isoformat()} {m['host'].lower()}/{m['rest'].rstrip('/')}"
+
+
+def url_keys(
+    source: arrow.ChunkedArray, published: arrow.ChunkedArray, url: arrow.ChunkedArray
+) -> arrow.ChunkedArray:
+    """url_key of every row, in Arrow (a Python call per row costs seconds at a million)."""
+    parts = pc.extract_regex(url, URL_PARTS)
+    return pc.binary_join_element_wise(
+        source,
+        pc.cast(published, arrow.string()),
+        pc.binary_join_element_wise(
+            pc.utf8_lower(pc.struct_field(parts, "host")),
+            pc.utf8_rtrim(pc.struct_field(parts, "rest"), characters="/"),
+            "/",
+        ),
+        " ",
     )
 
 

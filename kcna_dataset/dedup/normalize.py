@@ -37,13 +37,7 @@ _LEAD_IN = re.compile(
 
 def comparison_text(body: str) -> str:
     """NFKC, straight quotes, DPRK spelled one way, byline and lead-in paragraphs dropped."""
-    text = unicodedata.normalize("NFKC", body)
-    for old, new in _QUOTES:
-        if old in text:
-            text = text.replace(old, new)
-    if "republic" in text.lower():  # the case-insensitive regex scan is slow; skip it when absent
-        text = _DPRK.sub("DPRK", text)
-    paras = [p.strip() for p in text.split("\n") if p.strip()]
+    paras = [p.strip() for p in clean_title(body).split("\n") if p.strip()]
     if len(paras) > 1 and _BYLINE.match(paras[-1]):
         paras.pop()
     if len(paras) > 1 and _LEAD_IN.match(paras[0]):
@@ -52,12 +46,13 @@ def comparison_text(body: str) -> str:
 
 
 def clean_title(title: str) -> str:
-    """A title as compared: NFKC, straight quotes, DPRK spelled one way."""
+    """A title as compared (and the first step of a body's comparison text): NFKC, straight
+    quotes, DPRK spelled one way."""
     text = unicodedata.normalize("NFKC", title)
     for old, new in _QUOTES:
         if old in text:
             text = text.replace(old, new)
-    if "republic" in text.lower():
+    if "republic" in text.lower():  # the case-insensitive regex scan is slow; skip it when absent
         text = _DPRK.sub("DPRK", text)
     return text
 

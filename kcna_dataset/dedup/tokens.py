@@ -25,7 +25,6 @@ CJK = (
 )
 # a CJK character, or a run of other word characters (with inner apostrophes: `People's`)
 TOKEN = re.compile(rf"[{CJK}]|[^\W{CJK}]+(?:'[^\W{CJK}]+)*")
-_CJK_CHAR = re.compile(rf"[{CJK}]")
 _SENTENCE_END = frozenset(".!?:;\n。！？：；")
 # `1,000` and `1,000,000`: one number, as `1000` is
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
@@ -361,7 +360,3 @@ def text_tokens(text: str) -> TextTokens:
         letters,
         normal_case,
     )
-
-
-def has_cjk(text: str) -> bool:
-    return _CJK_CHAR.search(text) is not None

@@ -406,16 +406,6 @@ def _initials(tokens: Sequence[str]) -> tuple[str, list[int]]:
     return "".join(tokens[i][0] for i in positions), positions
 
 
-def _spelled_out(acronym: str, tokens: Sequence[str]) -> set[str] | None:
-    """The words of `tokens` whose initials spell `acronym` (`WPK`: Workers' Party of Korea),
-    function words allowed between them; None when none do."""
-    letters, positions = _initials(tokens)
-    at = letters.find(acronym)
-    if at < 0 or len(acronym) < 2:
-        return None
-    return {tokens[i] for i in positions[at : at + len(acronym)]}
-
-
 def _aliases(a: TextTokens, b: TextTokens) -> dict[str, set[str]]:
     """Each acronym of either text, with the words that spell it out in either text."""
     out: dict[str, set[str]] = {k: set(v) for k, v in BUILTIN_ALIASES.items()}
