@@ -188,14 +188,16 @@ def candidate_codes(
                 ordered = column[order]
                 same = ordered[1:] == ordered[:-1]
                 starts, lengths = _runs(ordered)
-            for s, k in zip(starts.tolist(), lengths.tolist(), strict=True):
-                if k > crowd:  # still a crowd: each pairs with the first only
-                    run = order[s : s + k]
-                    first = run.min()
-                    rest = run[run != first].astype(np.int64)
-                    pending.append(np.int64(first) * n + rest)
-                    pending_size += len(rest)
-                    same[s : s + k - 1] = False
+            # still crowds: each pairs with the first only (a few runs of the many: no loop
+            # over all of them)
+            crowded = np.flatnonzero(lengths > crowd)
+            for s, k in zip(starts[crowded].tolist(), lengths[crowded].tolist(), strict=True):
+                run = order[s : s + k]
+                first = run.min()
+                rest = run[run != first].astype(np.int64)
+                pending.append(np.int64(first) * n + rest)
+                pending_size += len(rest)
+                same[s : s + k - 1] = False
         # position p pairs with p + d while p .. p + d lie in one run of equal keys: vectorised
         # over the positions still inside a run (most keys are in none), so the work is
         # proportional to the pairs found

@@ -601,7 +601,7 @@ def _may_swap(a: Features, b: Features) -> bool:
     """Could two texts with the same names and numbers have two of them the other way round?
     Looked at cheaply: with the same key words as often, do they first appear in another
     order? (A swap beside an added name is not looked for.)"""
-    if a.key_counts != b.key_counts:
+    if dict.__ne__(a.key_counts, b.key_counts):  # no zero counts: as dicts (Counter's is slow)
         return False
     common = a.key_counts.keys()
 
