@@ -24,6 +24,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from statistics import median
 from typing import Any
 
 from bench.scale_bench import generate
@@ -71,11 +72,14 @@ def main(argv: list[str] | None = None) -> None:
             "incremental / full |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
             flush=True,
         )
+        seconds: dict[str, list[dict[str, float]]] = {}
+        stage_names = ("dedup", "read+parse+validate", "compare+publish", "total")
         for n in range(args.rounds):
             for name, exe in builds.items():
                 folder = work / name
                 shutil.rmtree(folder, ignore_errors=True)
                 full_s, full_cpu, full = timed_build(exe, raw, folder)
+                seconds.setdefault(name, []).append(full["seconds"])
                 inc_s, inc_cpu, inc = timed_build(exe, plus, folder)
 
                 def stages(summary: dict[str, Any]) -> str:
@@ -89,6 +93,20 @@ def main(argv: list[str] | None = None) -> None:
                 )
         first, *others = builds
         for other in others:
+            # each stage's seconds, the other build over the first, round by round: the VM's
+            # speed drifts between rounds, less within one
+            for stage in stage_names:
+                ratios = sorted(
+                    seconds[other][n][stage] / seconds[first][n][stage]
+                    for n in range(args.rounds)
+                    if seconds[first][n].get(stage) and stage in seconds[other][n]
+                )
+                if ratios:
+                    shown = ", ".join(f"{r:.2f}" for r in ratios)
+                    print(
+                        f"{stage} (full build) {other} / {first}: {shown} "
+                        f"(median {median(ratios):.2f})"
+                    )
             same = same_tree(work / first / "dist", work / other / "dist")
             print(f"releases of {first} and {other} byte-identical: {same}")
     finally:

@@ -64,40 +64,51 @@ NEGATIVE_CASES = (
     "no-letters",
 )
 
-_STOP = frozenset(
-    [
-        "the",
-        "a",
-        "an",
-        "of",
-        "and",
-        "to",
-        "in",
-        "on",
-        "for",
-        "with",
-        "by",
-        "at",
-        "from",
-        "as",
-        "is",
-        "was",
-        "were",
-        "be",
-        "that",
-        "this",
-        "which",
-        "who",
-        "its",
-        "it",
-        "their",
-        "his",
-        "her",
-        "they",
-        "we",
-        "our",
-    ]
+_FUNCTION_WORDS = [
+    "the",
+    "a",
+    "an",
+    "of",
+    "and",
+    "to",
+    "in",
+    "on",
+    "for",
+    "with",
+    "by",
+    "at",
+    "from",
+    "as",
+    "is",
+    "was",
+    "were",
+    "be",
+    "that",
+    "this",
+    "which",
+    "who",
+    "its",
+    "it",
+    "their",
+    "his",
+    "her",
+    "they",
+    "we",
+    "our",
+]
+# number words, ordinals, months and weekdays: an edit that writes one where the text had
+# another changes a date or a number, which by the rules (docs/DEDUP.md, rule 2) is another
+# statement, so the copies of a "same statement" case never edit them (the generator's own
+# list, not the tool's)
+_NUMBER_WORDS = (  # split below
+    "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+    "sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety "
+    "hundred thousand million billion first second third fourth fifth sixth seventh eighth "
+    "ninth tenth eleventh twelfth twentieth thirtieth hundredth thousandth once twice "
+    "january february march april may june july august september october november december "
+    "monday tuesday wednesday thursday friday saturday sunday"
 )
+_STOP = frozenset([*_FUNCTION_WORDS, *_NUMBER_WORDS.split()])
 _SOURCES = ("kcna-jp", "mfa", "rodong", "naenara", "pyongyang-times", "voice-of-korea")
 _BYLINES = ("Rodong Sinmun", "Political News Team", "Rodong News Team", "Kim Myong Chol")
 _LEAD_INS = ("The following is the full text of the statement:", "The full text of the article:")

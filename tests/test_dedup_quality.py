@@ -49,7 +49,7 @@ def test_pairwise_quality_on_the_generated_corpus(corpus: list[Labelled]) -> Non
     predicted = {a: m.statement_id for a, m in result.membership.items()}
     scores = pairwise_scores(corpus, predicted)
     overall = scores["overall"]
-    assert (overall["true_pairs"], overall["false_merges"], overall["missed"]) == (255, 0, 0)
+    assert (overall["true_pairs"], overall["false_merges"], overall["missed"]) == (252, 0, 0)
     for case in NEGATIVE_CASES:
         assert scores[case]["false_merges"] == 0, case
     for case in MERGE_CASES:

@@ -579,3 +579,126 @@ def test_url_keys_in_arrow_are_url_key_in_python() -> None:
     ).to_pylist()
     assert keys == [url_key("kcna-kp", DAY, u) for u in urls]
     assert keys[:3] == ["kcna-kp 2024-10-07 kcna.kp/en/article/q/0123.kcmsf"] * 3
+
+
+def test_rule3_a_revision_in_place_merges_the_copies_of_both_versions() -> None:
+    """Each version of a revised article has a copy saved as a page (no URL) that ranks first
+    (longer): the two statements the copies started are one article, joined by the URL."""
+    url = "http://www.kcna.kp/en/article/q/fedcba9876543210.kcmsf"
+    v1_text = greeting("Syrian")
+    v2_text = (
+        v1_text.replace(
+            "The message said that on the occasion of the national day the Korean people extend "
+            "warm congratulations to the Syrian people, who have achieved great successes in the "
+            "struggle to defend",
+            "On the national holiday, the message noted, the Korean people send their heartfelt "
+            "felicitations to the Syrian people, who have scored big achievements in their fight "
+            "for",
+        )
+        .replace(
+            "It expressed the belief that the traditional relations of friendship and cooperation "
+            "between the two countries, forged in the common struggle against imperialism and for "
+            "independence, would grow stronger in the future as required by the new era.",
+            "It voiced the conviction that the time-honoured ties of amity and collaboration "
+            "between both nations, born in their shared fight against imperialism and for "
+            "independence, would be further cemented in keeping with the demands of the new age.",
+        )
+        .replace(
+            "It sincerely wished the president and the friendly people bigger successes in "
+            "their work for the peace and prosperity of the country, and good health and "
+            "happiness to the president",
+            "The message heartily hoped that the head of state and the fraternal nation would "
+            "reap ever larger fruits in their efforts for a peaceful and thriving homeland, and "
+            "wished him sound health and a happy life",
+        )
+    )
+    v1 = make("kcna-kp", v1_text, DAY, path="v1.txt", url=url, title="Message to Syria")
+    v2 = make("kcna-kp", v2_text, DAY, path="v2.txt", url=url, title="Greetings to Syrian Leader")
+    v1_page = make("kcna-kp", v1_text + " (end)", DAY, path="v1-page.txt", title="Message to Syria")
+    v2_page = make(
+        "kcna-kp",
+        v2_text + " The message was sent on the day.",
+        DAY,
+        path="v2-page.txt",
+        title="Greetings to Syrian Leader",
+    )
+    articles = [v1, v2, v1_page, v2_page]
+    assert groups(articles) == [["v1-page.txt", "v1.txt", "v2-page.txt", "v2.txt"]]
+    result = deduplicate(articles, REGISTRY)
+    assert result.verified["versions-merged"] == 1
+    assert result.membership[v1.article_id].match == "revised" or (
+        result.membership[v2.article_id].match == "revised"
+    )
+    # another outlet's copy of a sibling greeting (another country) is not let in by the URL
+    lao = make("rodong", greeting("Lao") + " (end)", DAY, path="lao.txt", title="Message to Laos")
+    assert ["lao.txt"] in groups([*articles, lao])
+
+
+def test_rule2_a_number_where_the_other_has_a_name_is_an_edit() -> None:
+    """A name edited away and a number word written beside it (two edits in one place) is not
+    one name standing in for another: a copy, not another statement."""
+    edited = (
+        greeting("Syrian")
+        .replace("to the Syrian president on", "to the president on")
+        .replace(
+            "to the Syrian people, who have achieved", "to the friendly nation, who first achieved"
+        )
+    )
+    a = make("kcna-kp", greeting("Syrian"), DAY, path="a.txt", title="Message")
+    b = make("rodong", edited, DAY, path="b.txt", title="Message")
+    score = verify(_features(a), _features(b), DedupConfig())
+    assert (score.substitutions, score.match) == ((), "near")
+    assert groups([a, b]) == [["a.txt", "b.txt"]]
+    # a number for a number in that place is a substitution
+    other = greeting("Syrian").replace("on October 7", "on October 8")
+    c = make("rodong", other, DAY, path="c.txt", title="Message")
+    assert verify(_features(a), _features(c), DedupConfig()).substitutions == (("7", "8"),)
+
+
+V2_HEAVY = (
+    "Kim Jong Un, general secretary of the WPK and president of the State Affairs of the DPRK, "
+    "on October 7 greeted the Syrian president in a message.\n"
+    "Marking the national day, the message said, the Korean people cordially felicitate the "
+    "Syrian people, which has scored big feats in its fight for the independence of the land "
+    "and a thriving homeland.\n"
+    "It voiced confidence that the time-honoured ties of amity and collaboration between both "
+    "nations, born in their shared fight against imperialism and for independence, will be "
+    "further cemented as the new age demands.\n"
+    "It hoped the president and the fraternal people would reap ever larger fruits for a "
+    "peaceful and thriving homeland, wished him sound health and a happy life, and stated that "
+    "the Workers' Party of Korea and the government of the DPRK will invariably side with their "
+    "friends in a just struggle."
+)
+
+
+def test_rule3_a_revision_sharing_little_text_still_joins_the_other_versions_statement() -> None:
+    """The later version shares too little with the first version's page copy to bridge to it
+    as a copy (Jaccard < bridge_floor): the URL says it is that article, and no substitution
+    or date parts them, so both versions' statements are one."""
+    url = "http://www.kcna.kp/en/article/q/fedcba9876543210.kcmsf"
+    v1_text = greeting("Syrian")
+    v1 = make("kcna-kp", v1_text, DAY, path="v1.txt", url=url, title="Message to Syria")
+    v2 = make("kcna-kp", V2_HEAVY, DAY, path="v2.txt", url=url, title="Greetings to Syrian Leader")
+    v1_page = make("kcna-kp", v1_text + " (end)", DAY, path="v1-page.txt", title="Message to Syria")
+    v2_page = make(
+        "kcna-kp",
+        V2_HEAVY + " The message was sent on the day, and it was read out.",
+        DAY,
+        path="v2-page.txt",
+        title="Greetings to Syrian Leader",
+    )
+    score = verify(_features(v1), _features(v2), DedupConfig(), same_url=True)
+    assert score.match == "revised" and score.jaccard < DedupConfig().bridge_floor
+    articles = [v1, v2, v1_page, v2_page]
+    assert groups(articles) == [["v1-page.txt", "v1.txt", "v2-page.txt", "v2.txt"]]
+    result = deduplicate(articles, REGISTRY)
+    assert result.verified["versions-merged"] == 1
+    assert result.membership[v2.article_id].match == "revised"
+    # a day later the same URL is no revision in place: the four are two statements
+    later = [
+        v1,
+        copy(v2, days=1, path="v2.txt", url=url),
+        v1_page,
+        copy(v2_page, days=1, path="v2-page.txt"),
+    ]
+    assert groups(later) == [["v1-page.txt", "v1.txt"], ["v2-page.txt", "v2.txt"]]

@@ -34,7 +34,13 @@ from kcna_dataset.dedup.minhash import neighbours
 from kcna_dataset.dedup.normalize import comparison_text, match_key
 from kcna_dataset.dedup.sketch import Sketches, sketch_bodies, unit_features
 from kcna_dataset.dedup.units import Unit, make_units
-from kcna_dataset.dedup.verify import Features, PairScore, title_substitutions, verify
+from kcna_dataset.dedup.verify import (
+    Features,
+    PairScore,
+    title_substitutions,
+    verify,
+    versions_conflict,
+)
 from kcna_dataset.records import Article, Membership, StageStats, Statement
 from kcna_dataset.schema import SLICE_ROWS
 from kcna_dataset.sources import SourceRegistry
@@ -305,7 +311,10 @@ def deduplicate(
             if progress:
                 progress("dedup", i, len(units))
 
-    clusters = cluster(near, score_of, config, on_unit)
+    def conflict_of(i: int, j: int) -> str | None:
+        return versions_conflict(features_of(i), features_of(j), config)
+
+    clusters = cluster(near, score_of, config, on_unit, conflict_of)
     if progress:
         progress("dedup", len(units), len(units))
     if scores is not None and fresh:

@@ -7,6 +7,11 @@ unit to have no conflict with the canonical copy and to share text with it (`bri
 A~B and B~C never merge A and C unless C matches A itself; a member that joined as `revised`
 (one outlet's other version of the canonical text) is bridged through when the unit has no
 conflict with the canonical copy, whatever text they share.
+
+Star clustering never merges two statements, except through a revision in place (rule 3): a
+unit that joins a statement through one outlet's URL (its other version) and also matches a
+second statement links two versions of one article, each with its own copies; the two become
+one when their canonical copies do not conflict (`versions_conflict`).
 """
 
 from __future__ import annotations
@@ -25,6 +30,9 @@ class Clusters:
     joined_by: dict[int, PairScore] = field(default_factory=dict)  # unit -> its verdict
     via: dict[int, int] = field(default_factory=dict)  # unit -> the member it bridged through
     bridged: dict[int, PairScore] = field(default_factory=dict)  # unit -> verdict vs the center
+    # a statement merged into another through a revision in place: its former center -> the
+    # unit whose URL link joined them
+    merged: dict[int, int] = field(default_factory=dict)
     verdicts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
     def members(self) -> dict[int, list[int]]:
@@ -40,11 +48,15 @@ def cluster(
     score_of: Callable[[int, int], PairScore],
     config: DedupConfig,
     on_unit: Callable[[int], None] | None = None,
+    conflict_of: Callable[[int, int], str | None] | None = None,
 ) -> Clusters:
     """`near[i]`: unit i's candidates; `score_of(i, j)` the verdict of a pair (i later than j);
-    `on_unit(i)` is called before unit i is placed (the caller's pipelining and progress)."""
+    `on_unit(i)` is called before unit i is placed (the caller's pipelining and progress);
+    `conflict_of(i, j)` what keeps two statements' canonical copies apart when a revision in
+    place links them (None: merge them; no function: never merge)."""
     out = Clusters()
     center_of = out.center_of
+    joiners: dict[int, list[int]] = defaultdict(list)  # center -> the units that joined it
     for i in range(len(near)):
         if on_unit is not None:
             on_unit(i)
@@ -68,9 +80,13 @@ def cluster(
                 to_center = tried.get(c) or score_of(i, c)
                 tried[c] = to_center
                 # through a revision: no conflict with the canonical copy is enough (the
-                # revision's text, not the canonical one, is what the copy shares)
+                # revision's text, not the canonical one, is what the copy shares); a unit that
+                # is itself j's other version under one URL is checked in full (rule 3: the
+                # versions are one article unless a substitution or the window parts them)
                 if not (
-                    bridgeable(to_center, config) or (via_revision and to_center.conflict is None)
+                    bridgeable(to_center, config)
+                    or (via_revision and to_center.conflict is None)
+                    or (score.same_url and conflict_of is not None and conflict_of(c, i) is None)
                 ):
                     out.verdicts["bridge-refused"] += 1
                     continue
@@ -91,11 +107,47 @@ def cluster(
             continue
         _, c, j, score = best
         center_of.append(c)
+        joiners[c].append(i)
         out.joined_by[i] = score
         if j != c:
             out.via[i] = j
             out.bridged[i] = tried[c]
+        if score.same_url and conflict_of is not None:
+            for other in options:
+                c = center_of[i]
+                other = center_of[other]  # (an earlier merge may have moved it)
+                if other == c:
+                    continue
+                keep, gone = min(c, other), max(c, other)  # the earlier canonical copy stays
+                if conflict_of(keep, gone) is not None:
+                    out.verdicts["versions-conflict"] += 1
+                    continue
+                _merge(out, joiners, keep, gone, i, tried.get(gone) or score_of(i, gone))
+                out.bridged[gone] = score_of(gone, keep)
+                out.verdicts["versions-merged"] += 1
     return out
+
+
+def _merge(
+    out: Clusters,
+    joiners: dict[int, list[int]],
+    keep: int,
+    gone: int,
+    link: int,
+    link_score: PairScore,
+) -> None:
+    """Statement `gone` joins statement `keep`: its center through `link` (the unit whose URL
+    joined the two), its members as they joined it."""
+    for u in joiners.pop(gone, []):
+        out.center_of[u] = keep
+        joiners[keep].append(u)
+        if u not in out.via:
+            out.via[u] = gone  # verified against `gone`, no longer the canonical copy
+    out.center_of[gone] = keep
+    joiners[keep].append(gone)
+    out.merged[gone] = link
+    out.joined_by[gone] = link_score
+    out.via[gone] = link
 
 
 def _ambiguous(chosen: int, options: dict[int, tuple[float, int]], config: DedupConfig) -> bool:

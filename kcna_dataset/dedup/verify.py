@@ -562,7 +562,10 @@ def _substitutions_in(
             match = next((x for x in added if _equivalent(r, x, aliases)), None)
             if match is not None:
                 del removed[r], added[match]
-        if removed and added:
+        # a name for a name or a number for a number: a name where the other has a number
+        # (`Textile Mill` / `first`) is two edits side by side, not another statement's name
+        kind_of = {key: kind for kind, key, _ in [*mine, *theirs]}
+        if {kind_of[k] for k in removed} & {kind_of[k] for k in added}:
             out.append(_shown(list(removed.values()), list(added.values())))
     out += [
         _shown([w[0]], [w[1]]) for (x, y), w in sorted(swaps.items()) if (y, x) in swaps and x < y
@@ -794,6 +797,22 @@ def verify(a: Features, b: Features, config: DedupConfig, same_url: bool = False
     if revision and similar is None:
         similar = "revised"
     return verdict(similar, cover=cover)
+
+
+def versions_conflict(a: Features, b: Features, config: DedupConfig) -> str | None:
+    """Why two statements that one outlet's URL links (a copy of one is that outlet's other
+    version of the other: a revision in place) stay apart, or None to merge them: rule 3 says
+    the versions are one article, whatever text they share, unless their canonical copies were
+    published outside the window or substitute a name or number (rule 2)."""
+    gap = abs((a.published - b.published).days)
+    if gap > config.window_days:
+        return f"published {gap} days apart (window_days={config.window_days})"
+    if not (a.letters and b.letters):
+        return "a text without letters is no evidence of a copy"
+    if subs := substitutions(a, b):
+        shown = "; ".join(f"{x!r} / {y!r}" for x, y in subs[:3])
+        return f"{len(subs)} substitution(s): {shown}"
+    return None
 
 
 def bridgeable(to_center: PairScore, config: DedupConfig) -> bool:
