@@ -6,6 +6,7 @@ ignored (hidden files, Markdown notes), or rejected as unreadable. Nothing is sk
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import stat
@@ -64,7 +65,7 @@ def ignored_reason(f: InputFile) -> str | None:
 
 def discover(paths: Iterable[Path]) -> list[InputFile]:
     """Files under each path (a folder is walked; a file is taken as given), in sorted order."""
-    found: list[InputFile] = []
+    found: list[InputFile | None] = []
     for root in paths:
         if root.is_file():
             found.append(InputFile(root, root.as_posix(), root.as_posix()))
@@ -75,7 +76,7 @@ def discover(paths: Iterable[Path]) -> list[InputFile]:
                 # a folder os.walk cannot list would be skipped without a word: its files are
                 # lost to the release, so it is an input of its own that fails to be read
                 where = Path(e.filename or root)
-                name = where.relative_to(root).as_posix() if where != root else root.as_posix()
+                name = display_name(where.relative_to(root)) if where != root else root.as_posix()
                 reason = e.strerror or type(e).__name__
                 found.append(InputFile(where, name, where.as_posix(), unreadable=reason))
 
@@ -84,19 +85,9 @@ def discover(paths: Iterable[Path]) -> list[InputFile]:
                 dirnames.sort()
                 for d in dirnames:
                     p = Path(dirpath, d)
-                    if p.is_symlink():
-                        name = p.relative_to(root).as_posix()
-                        found.append(InputFile(p, name, p.as_posix(), folder_link=True))
+                    found.append(_entry(p, root, real_root, folder=True))
                 for f in sorted(filenames):
-                    p = Path(dirpath, f)
-                    outside = None
-                    if p.is_symlink():
-                        target = p.resolve()
-                        if not target.is_relative_to(real_root):
-                            outside = target.as_posix()
-                    found.append(
-                        InputFile(p, p.relative_to(root).as_posix(), p.as_posix(), outside)
-                    )
+                    found.append(_entry(Path(dirpath, f), root, real_root, folder=False))
         elif root.exists():
             raise UsageError(
                 f"{root} is neither a regular file nor a folder (a FIFO, socket or device)",
@@ -107,7 +98,41 @@ def discover(paths: Iterable[Path]) -> list[InputFile]:
                 f"no such file or folder: {root}",
                 "Pass a raw folder or file that exists (default: raw/).",
             )
-    return sorted(found, key=lambda f: f.name)
+    # a folder that cannot be looked at is met twice (as a name in its parent, then by the
+    # walk that fails to list it): one finding
+    unique = {(f.path, f.unreadable is None): f for f in found if f is not None}
+    return sorted(unique.values(), key=lambda f: f.name)
+
+
+def display_name(relative: Path) -> str:
+    """A path as findings, tables and JSON name it: POSIX, and bytes that are not UTF-8 (a
+    file name is any bytes on Linux) written as escapes (`bad\\xff.txt`), so every name can
+    be printed, written to Parquet and read back."""
+    text = relative.as_posix()
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _entry(p: Path, root: Path, real_root: Path, folder: bool) -> InputFile | None:
+    """What one name in a listed folder is: a file to read, a link to a folder (listed, never
+    followed) or a link out of the folder; a name that cannot even be looked at (a link loop,
+    a path longer than the system allows) is an unreadable input, never an exception."""
+    name = display_name(p.relative_to(root))
+    try:
+        if folder:
+            # os.walk lists a link to a folder with the folders and does not follow it
+            return InputFile(p, name, p.as_posix(), folder_link=True) if p.is_symlink() else None
+        outside = None
+        if p.is_symlink():
+            try:
+                target = p.resolve()
+            except RuntimeError:  # Python 3.11 reports a link loop so
+                return InputFile(p, name, p.as_posix(), unreadable="a symbolic link loop")
+            if not target.is_relative_to(real_root):
+                outside = target.as_posix()
+        return InputFile(p, name, p.as_posix(), outside)
+    except OSError as e:
+        reason = "a symbolic link loop" if e.errno == errno.ELOOP else (e.strerror or str(e))
+        return InputFile(p, name, p.as_posix(), unreadable=reason)
 
 
 def read_file(f: InputFile) -> RawFile | Finding:

@@ -26,7 +26,7 @@ from kcna_dataset.config import DedupConfig
 from kcna_dataset.dedup.sketch import Sketches, sketch_bodies
 from kcna_dataset.findings import Finding, Severity
 from kcna_dataset.parse import ParsedRecord, parse_file
-from kcna_dataset.read import InputFile, read_file
+from kcna_dataset.read import InputFile, input_bytes, read_file
 from kcna_dataset.records import Article, RawFile
 from kcna_dataset.sources import SourceRegistry
 
@@ -181,7 +181,7 @@ class FileRunner:
     stats: dict[str, int] = field(default_factory=lambda: {"cache_hits": 0, "processed": 0})
 
     def start(self, files: Sequence[InputFile]) -> None:
-        total = sum(f.path.stat().st_size for f in files if f.path.is_file())
+        total = input_bytes(files)  # never raises: a name that cannot be looked at counts 0
         if self.jobs > 1 and len(files) > 1 and total >= POOL_MIN_BYTES:
             self._pool = ProcessPoolExecutor(
                 self.jobs, initializer=_init_worker, initargs=(self.settings,)

@@ -702,3 +702,29 @@ def test_rule3_a_revision_sharing_little_text_still_joins_the_other_versions_sta
         copy(v2_page, days=1, path="v2-page.txt"),
     ]
     assert groups(later) == [["v1-page.txt", "v1.txt"], ["v2-page.txt", "v2.txt"]]
+
+
+def test_rule3_a_short_copy_of_the_revision_joins_through_it() -> None:
+    """A short truncated copy of the second version: near-identical to that version (same
+    title, its opening), but rule 4 finds too little in common with the first version, the
+    canonical copy. The revision is the same article: only a substitution or the window
+    would keep the copy out."""
+    url = "http://www.kcna.kp/en/article/q/00ff00ff00ff00ff.kcmsf"
+    v1 = make("kcna-kp", greeting("Syrian"), DAY, path="v1.txt", url=url, title="Message to Syria")
+    v2_title = "Kim Jong Un Greets Syrian President"
+    v2_text = greeting("Syrian").replace(
+        "The message said that on the occasion of the national day the Korean people extend "
+        "warm congratulations to the Syrian people, who have achieved great successes in the "
+        "struggle to defend",
+        "On the national holiday, the message noted, the Korean people send their heartfelt "
+        "felicitations to the Syrian people, who have scored big achievements in their fight "
+        "for",
+    )
+    v2 = make("kcna-kp", v2_text, DAY, path="v2.txt", url=url, title=v2_title)
+    opening = " ".join(v2_text.split(" ")[:80]) + "."
+    short = make("rodong", opening, DAY, path="short.txt", title=v2_title)
+    assert verify(_features(v1), _features(short), DedupConfig()).conflict_kind == "short-text"
+    assert verify(_features(v2), _features(short), DedupConfig()).match == "contained"
+    result = deduplicate([v1, v2, short], REGISTRY)
+    assert groups([v1, v2, short]) == [["short.txt", "v1.txt", "v2.txt"]]
+    assert result.membership[short.article_id].match == "contained"

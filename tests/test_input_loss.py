@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 from conftest import TODAY, jsonl_line, page, write
 from typer.testing import CliRunner
@@ -183,3 +184,65 @@ def test_a_file_name_cannot_write_to_the_terminal(tmp_path: Path) -> None:
     assert result.output.splitlines()[0].startswith(
         "evil\\x1b[2J\\nfake.txt: error file-binary: binary file: NUL byte at offset 0"
     )
+
+
+def test_a_symbolic_link_loop_is_a_finding(tmp_path: Path) -> None:
+    """pathlib's resolve() raised RuntimeError on a link loop: validate and build crashed."""
+    root = tmp_path / "raw"
+    write(root, "ok.txt", page())
+    (root / "a.txt").symlink_to("b.txt")
+    (root / "b.txt").symlink_to("a.txt")
+    (root / "self.txt").symlink_to("self.txt")
+    report = validate_paths([root], today=TODAY)
+    assert [(f.path, x.code, x.message) for f in report.files for x in f.findings] == [
+        ("a.txt", "file-unreadable", "cannot read the file: a symbolic link loop"),
+        ("b.txt", "file-unreadable", "cannot read the file: a symbolic link loop"),
+        ("self.txt", "file-unreadable", "cannot read the file: a symbolic link loop"),
+    ]
+    assert len(report.articles) == 1
+
+
+def test_a_file_name_that_is_not_utf8_is_read_and_named_with_escapes(tmp_path: Path) -> None:
+    """A Linux file name is any bytes: the name reached the report, JSON and Parquet as a
+    string with lone surrogates, which cannot be encoded."""
+    root = tmp_path / "raw"
+    write(root, "ok.txt", page())
+    folder = os.path.join(os.fsencode(root), b"dir\xff")
+    os.mkdir(folder)
+    with open(os.path.join(folder, b"page\xfe.txt"), "wb") as out:
+        out.write(page(title="Other").encode())
+    report = validate_paths([root], today=TODAY)
+    assert sorted(f.path for f in report.files) == ["dir\\xff/page\\xfe.txt", "ok.txt"]
+    assert sorted(a.raw_path for a in report.articles) == ["dir\\xff/page\\xfe.txt", "ok.txt"]
+    out = tmp_path / "dist"
+    result = CliRunner().invoke(app, ["build", "--raw", str(root), "--out", str(out), "--no-cache"])
+    assert result.exit_code == 0, result.output
+    paths = pq.read_table(out / "1.0.0" / "data" / "articles.parquet").column("raw_path")
+    assert sorted(paths.to_pylist()) == ["dir\\xff/page\\xfe.txt", "ok.txt"]
+
+
+def test_a_path_longer_than_the_system_allows_is_a_finding(tmp_path: Path) -> None:
+    """A file more than PATH_MAX (4,096 bytes on Linux) below the folder: looking at it raised
+    ENAMETOOLONG out of pathlib (is_file, stat), a traceback before anything was read."""
+    root = tmp_path / "raw"
+    write(root, "ok.txt", page())
+    name = "d" * 250
+    here = os.open(root, os.O_RDONLY)
+    try:
+        for _ in range(18):  # 18 x 251 bytes: past PATH_MAX, made one folder at a time
+            os.mkdir(name, dir_fd=here)
+            deeper = os.open(name, os.O_RDONLY, dir_fd=here)
+            os.close(here)
+            here = deeper
+        fd = os.open("lost.txt", os.O_WRONLY | os.O_CREAT, dir_fd=here)
+        os.write(fd, page(title="Deep").encode())
+        os.close(fd)
+    finally:
+        os.close(here)
+    report = validate_paths([root], today=TODAY)
+    found = [(x.code, x.message) for f in report.files for x in f.findings]
+    assert found == [("file-unreadable", "cannot read the file: File name too long")]
+    assert not report.valid
+    assert [a.raw_path for a in report.articles] == ["ok.txt"]
+    result = CliRunner().invoke(app, ["validate", str(root)])
+    assert result.exit_code == 1 and "Traceback" not in result.output

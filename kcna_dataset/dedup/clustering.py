@@ -76,17 +76,17 @@ def cluster(
                 continue
             c = center_of[j]
             if c != j:
-                via_revision = out.joined_by[j].match == "revised"
+                # through a revision (j is the canonical copy's other version, or i is j's):
+                # the revision's text, not the canonical one, is what the unit shares, so only
+                # what parts two versions of one article (rule 3: a substitution, the window)
+                # keeps it out, checked in full; a short copy of the revision needs no
+                # near-identical text with the canonical copy
+                via_revision = out.joined_by[j].match == "revised" or score.same_url
                 to_center = tried.get(c) or score_of(i, c)
                 tried[c] = to_center
-                # through a revision: no conflict with the canonical copy is enough (the
-                # revision's text, not the canonical one, is what the copy shares); a unit that
-                # is itself j's other version under one URL is checked in full (rule 3: the
-                # versions are one article unless a substitution or the window parts them)
                 if not (
                     bridgeable(to_center, config)
-                    or (via_revision and to_center.conflict is None)
-                    or (score.same_url and conflict_of is not None and conflict_of(c, i) is None)
+                    or (via_revision and _versions_agree(i, c, to_center, conflict_of))
                 ):
                     out.verdicts["bridge-refused"] += 1
                     continue
@@ -126,6 +126,14 @@ def cluster(
                 out.bridged[gone] = score_of(gone, keep)
                 out.verdicts["versions-merged"] += 1
     return out
+
+
+def _versions_agree(
+    i: int, c: int, to_center: PairScore, conflict_of: Callable[[int, int], str | None] | None
+) -> bool:
+    if conflict_of is None:
+        return to_center.conflict is None
+    return conflict_of(c, i) is None
 
 
 def _merge(
