@@ -36,6 +36,7 @@ from kcna_dataset.publish import (
     created_timestamp,
     newest_release,
     release_schema,
+    repair_interrupted,
     update_latest,
     write_release,
 )
@@ -70,6 +71,8 @@ class BuildResult:
     seconds: dict[str, float] = field(default_factory=dict)
     # how the work was done: jobs used, files processed, found in the record cache
     work: dict[str, int] = field(default_factory=dict)
+    # what went wrong around the work without failing it (a damaged record cache): warnings
+    notes: list[str] = field(default_factory=list)
 
     @property
     def summary(self) -> dict[str, Any]:
@@ -95,6 +98,7 @@ class BuildResult:
             "statement_ids": self.id_changes.to_dict(),
             "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
             "work": dict(self.work),
+            "notes": list(self.notes),
             "by_source": {
                 src: {"articles": n, "canonical": canonical.get(src, 0)}
                 for src, n in sorted(by_source.items())
@@ -329,7 +333,21 @@ def _build(
     result.seconds["read+parse+validate"] = validated
     result.seconds["total"] = time.perf_counter() - started
     result.work.update(runner.stats, jobs=runner.jobs_used)
+    result.notes.extend(runtime_notes(runner))
     return result
+
+
+def runtime_notes(runner: FileRunner) -> list[str]:
+    """What the record cache had to say: damage found and repaired, writes that failed."""
+    if runner.cache is None:
+        return []
+    notes = list(runner.cache.notes)
+    if damaged := runner.stats.get("cache_damaged", 0):
+        notes.append(
+            f"{damaged} record cache entr{'y was' if damaged == 1 else 'ies were'} damaged: "
+            "the files were parsed again and the entries replaced"
+        )
+    return notes
 
 
 def _build_locked(
@@ -344,8 +362,9 @@ def _build_locked(
     runner: FileRunner,
     spool: Spool,
 ) -> BuildResult:
-    # a build killed between renaming its release into place and naming it in `latest` left
-    # `latest` stale: name the newest release again before anything is compared with it
+    # a build killed while publishing left a staging folder, or (with --force) its old
+    # release moved aside, or `latest` stale: repair that before anything is compared with it
+    repaired = repair_interrupted(out)
     update_latest(out)
     previous = trusted_previous(out, version)
     clock = time.perf_counter()
@@ -379,6 +398,7 @@ def _build_locked(
                 id_changes,
                 changes,
                 {"dedup": dedup_seconds},
+                notes=repaired,
             )
 
     dates = report.articles.table.select(["published_date", "listed_date"])
@@ -423,7 +443,9 @@ def _build_locked(
     if progress:
         progress("publish", 1, 1)
     seconds = {"dedup": dedup_seconds, "compare+publish": time.perf_counter() - clock}
-    return BuildResult(release, version, report, dedup, tables, id_changes, changes, seconds)
+    return BuildResult(
+        release, version, report, dedup, tables, id_changes, changes, seconds, notes=repaired
+    )
 
 
 def trusted_previous(out: Path, before: str | None) -> Path | None:

@@ -96,26 +96,63 @@ def entry_key(fingerprint: str, name: str, sha256: str) -> str:
 
 
 class RecordCache:
-    """Read-write handle, for the main process."""
+    """Read-write handle, for the main process.
+
+    The cache only saves time, so its damage never fails a build: a file that is not a
+    database (or whose pages are malformed) is discarded and made anew, a write that fails
+    (a full disk) stops the writes, and an entry that cannot be unpacked is computed again;
+    each is said in `notes`, which the build prints as warnings."""
 
     def __init__(self, folder: Path, fingerprint: str) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         self.path = folder / CACHE_FILE
         self.fingerprint = fingerprint
-        self._db = sqlite3.connect(self.path, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        # a cache need not survive a power cut, only stay consistent: in WAL mode NORMAL syncs
-        # at checkpoints, not at every commit (a commit cost ~0.1 s on this project's VMs)
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, rules TEXT, value BLOB)"
-        )
-        # entries made by other code or settings can never be hit again
-        self._db.execute("DELETE FROM entries WHERE rules != ?", (fingerprint,))
+        self.notes: list[str] = []
+        self._usable = True
+        try:
+            self._db = self._open()
+        except sqlite3.OperationalError:
+            raise  # cannot open or write the folder at all: the caller says so (a usage error)
+        except sqlite3.DatabaseError as e:  # not a database, or malformed: a damaged cache
+            self._discard(f"it was damaged ({e})")
+            self._db = self._open()
         self._pending: list[tuple[str, str, bytes]] = []
         self._pending_bytes = 0
 
+    def _open(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            # a cache need not survive a power cut, only stay consistent: in WAL mode NORMAL
+            # syncs at checkpoints, not at every commit (~0.1 s a commit on this project's VMs)
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, rules TEXT, value BLOB)"
+            )
+            # entries made by other code or settings can never be hit again
+            db.execute("DELETE FROM entries WHERE rules != ?", (self.fingerprint,))
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    def _discard(self, why: str) -> None:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+        self.notes.append(f"record cache {self.path}: {why}; it was deleted and made anew")
+
+    def _fail(self, e: Exception) -> None:
+        """Stop using the cache for this run (a full disk, pages found malformed)."""
+        if self._usable:
+            self._usable = False
+            self.notes.append(
+                f"record cache {self.path}: {e}; this run went on without it (free space, or "
+                "delete the folder: it only saves time)"
+            )
+
     def put(self, key: str, value: bytes) -> None:
+        if not self._usable:
+            return
         self._pending.append((key, self.fingerprint, value))
         self._pending_bytes += len(value)
         # a transaction per batch, and never much held back: records of 1,000-record files
@@ -124,21 +161,31 @@ class RecordCache:
             self.flush()
 
     def flush(self) -> None:
-        if self._pending:
-            with self._db:  # one transaction
-                self._db.executemany(
-                    "INSERT OR REPLACE INTO entries VALUES (?, ?, ?)", self._pending
-                )
-            self._pending.clear()
-            self._pending_bytes = 0
+        if self._pending and self._usable:
+            try:
+                with self._db:  # one transaction
+                    self._db.executemany(
+                        "INSERT OR REPLACE INTO entries VALUES (?, ?, ?)", self._pending
+                    )
+            except (sqlite3.Error, OSError) as e:
+                self._fail(e)
+        self._pending.clear()
+        self._pending_bytes = 0
 
     def get_many(self, keys: Sequence[str]) -> dict[str, bytes]:
         self.flush()
         found: dict[str, bytes] = {}
-        for start in range(0, len(keys), 500):  # SQLite's bound on query parameters
-            part = keys[start : start + 500]
-            query = f"SELECT key, value FROM entries WHERE key IN ({','.join('?' * len(part))})"
-            found.update((k, bytes(v)) for k, v in self._db.execute(query, part))
+        if not self._usable:
+            return found
+        try:
+            for start in range(0, len(keys), 500):  # SQLite's bound on query parameters
+                part = keys[start : start + 500]
+                marks = ",".join("?" * len(part))
+                query = f"SELECT key, value FROM entries WHERE key IN ({marks})"
+                found.update((k, bytes(v)) for k, v in self._db.execute(query, part))
+        except sqlite3.Error as e:
+            self._fail(e)
+            return {}
         return found
 
     def close(self) -> None:
@@ -158,7 +205,12 @@ class PairScoreCache:
 
     def get_many(self, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], PairScore]:
         keys = {self._key(p): p for p in pairs}
-        return {keys[k]: pickle.loads(v) for k, v in self._cache.get_many(list(keys)).items()}
+        found = {}
+        for k, v in self._cache.get_many(list(keys)).items():
+            score = loads_or_none(v)
+            if isinstance(score, PairScore):  # a damaged entry is verified again
+                found[keys[k]] = score
+        return found
 
     def put_many(self, scores: Mapping[tuple[str, str], PairScore]) -> None:
         for pair, score in scores.items():
@@ -167,11 +219,38 @@ class PairScoreCache:
 
 
 class CacheReader:
-    """Read-only lookups, one per worker process."""
+    """Read-only lookups, one per worker process. A lookup that fails (a malformed page) is a
+    miss: the file is parsed again."""
 
     def __init__(self, path: Path) -> None:
-        self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        try:
+            self._db: sqlite3.Connection | None = sqlite3.connect(
+                f"file:{path}?mode=ro", uri=True, check_same_thread=False
+            )
+        except sqlite3.Error:
+            self._db = None
 
     def get(self, key: str) -> bytes | None:
-        row = self._db.execute("SELECT value FROM entries WHERE key = ?", (key,)).fetchone()
+        if self._db is None:
+            return None
+        try:
+            row = self._db.execute("SELECT value FROM entries WHERE key = ?", (key,)).fetchone()
+        except sqlite3.Error:
+            return None
         return None if row is None else bytes(row[0])
+
+
+def loads_or_none(blob: bytes) -> Any:
+    """A pickled cache value, or None when its bytes are damaged."""
+    try:
+        return pickle.loads(blob)
+    except Exception:  # damaged bytes can fail in any way unpickling can
+        return None
+
+
+def unpack_or_none(packed: bytes) -> Any:
+    """unpack, or None when the bytes are damaged (a cache entry altered on disk)."""
+    try:
+        return unpack(packed)
+    except Exception:  # zstd, or any way unpickling can fail
+        return None

@@ -101,6 +101,12 @@ def dataset_card(
         "same rows; `datapackage.json` declares every table (Frictionless Data Package v2) and "
         "`SHA256SUMS` covers every file.",
         "",
+        "The CSV files keep every text exactly as published, so a title or body that begins "
+        "with `=`, `+`, `-` or `@` is written as it is, and a spreadsheet program that opens "
+        "the file directly may run it as a formula. Open a CSV file through the spreadsheet's "
+        "import (Excel: Data > From Text/CSV; LibreOffice and Google Sheets: File > Import) "
+        "with every column as text, or read the Parquet files.",
+        "",
     ]
     for table in CARD_TABLES:
         body += _structure(table, tables[table].num_rows)

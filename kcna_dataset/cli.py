@@ -326,6 +326,9 @@ def build(
     except KcnaDatasetError as e:
         raise fail(e) from None
     summary = result.summary
+    if not as_json:
+        for note in summary["notes"]:
+            err.print(f"Warning: {printable(note)}", markup=False)
     if as_json:  # with "release": null when nothing changed
         sys.stdout.write(json.dumps(summary, indent=2) + "\n")
         return

@@ -245,6 +245,35 @@ def update_latest(out: Path) -> None:
     os.replace(tmp, out / "latest")
 
 
+def repair_interrupted(out: Path) -> list[str]:
+    """Undo what a build killed while publishing left in `out` (run under the build lock):
+    a staging folder (`.X.*.partial`) is never a release and is removed; a `--force` killed
+    between moving the old release aside (`.X.*.old/X`) and moving the new one in left no
+    release X: the old one is put back (if the new one did arrive, the old one is removed).
+    `latest` is then named anew by the caller. Returns what was done, for the build's notes."""
+    notes = []
+    for old in sorted(out.glob(".*.old")):
+        if not old.is_dir() or old.is_symlink():
+            continue
+        for kept in [p for p in old.iterdir() if SEMVER.match(p.name) and p.is_dir()]:
+            final = out / kept.name
+            if not final.exists():
+                kept.rename(final)
+                notes.append(
+                    f"release {kept.name} was restored: a build run with --force was stopped "
+                    "before its new release took its place"
+                )
+        shutil.rmtree(old, ignore_errors=True)
+    partial = [p for p in out.glob(".*.partial") if p.is_dir() and not p.is_symlink()]
+    for staging in partial:
+        shutil.rmtree(staging, ignore_errors=True)
+    if partial:
+        notes.append(
+            f"removed {len(partial)} unfinished release folder(s) left by an interrupted build"
+        )
+    return notes
+
+
 def write_release(
     out: Path,
     version: str,
@@ -297,7 +326,12 @@ def write_release(
         if final.exists():  # --force: swap, then drop the old one
             old = Path(tempfile.mkdtemp(prefix=f".{version}.", suffix=".old", dir=out))
             final.rename(old / version)
-            staging.rename(final)
+            try:
+                staging.rename(final)
+            except BaseException:  # the old release goes back (a kill here: repair_interrupted)
+                (old / version).rename(final)
+                shutil.rmtree(old, ignore_errors=True)
+                raise
             shutil.rmtree(old)
         else:
             staging.rename(final)

@@ -27,6 +27,8 @@ from pathlib import Path
 import pyarrow as arrow
 import pyarrow.ipc as ipc
 
+from kcna_dataset.exceptions import BuildError
+
 # every mapping still alive, in any spool (a mapping closes when the last table using it is freed)
 _MAPS: list[weakref.ref[mmap.mmap]] = []
 
@@ -70,7 +72,10 @@ class Spool:
         if os.name != "posix":
             yield cls(None)
             return
-        folder = Path(tempfile.mkdtemp(prefix="kcna-spool-"))
+        try:
+            folder = Path(tempfile.mkdtemp(prefix="kcna-spool-"))
+        except OSError as e:
+            raise _spool_error(Path(tempfile.gettempdir()), e) from None
         try:
             yield cls(folder)
         finally:
@@ -93,9 +98,12 @@ class Spool:
             tables = list(parts)
             return arrow.concat_tables(tables) if tables else schema.empty_table()
         path = self._path(name)
-        with arrow.OSFile(str(path), "wb") as sink, ipc.new_file(sink, schema) as writer:
-            for part in parts:
-                writer.write_table(part)
+        try:
+            with arrow.OSFile(str(path), "wb") as sink, ipc.new_file(sink, schema) as writer:
+                for part in parts:
+                    writer.write_table(part)
+        except OSError as e:  # a full TMPDIR: the build stops, saying what to do
+            raise _spool_error(self.folder.parent, e) from None
         return _mapped(path)
 
     def scattered(
@@ -105,21 +113,32 @@ class Spool:
         side as the parts come, each mapped back (needs a folder)."""
         assert self.folder is not None
         paths = [self._path(f"{name}-{k}") for k in range(n)]
-        sinks = [arrow.OSFile(str(path), "wb") for path in paths]
-        writers = [ipc.new_file(sink, schema) for sink in sinks]
         try:
-            for k, part in parts:
-                writers[k].write_table(part)
-        finally:
-            for writer, sink in zip(writers, sinks, strict=True):
-                writer.close()
-                sink.close()
+            sinks = [arrow.OSFile(str(path), "wb") for path in paths]
+            writers = [ipc.new_file(sink, schema) for sink in sinks]
+            try:
+                for k, part in parts:
+                    writers[k].write_table(part)
+            finally:
+                for writer, sink in zip(writers, sinks, strict=True):
+                    writer.close()
+                    sink.close()
+        except OSError as e:  # a full TMPDIR
+            raise _spool_error(self.folder.parent, e) from None
         return [_mapped(path) for path in paths]
 
     def _path(self, name: str) -> Path:
         assert self.folder is not None
         self._count += 1
         return self.folder / f"{self._count:03d}-{name}.arrow"
+
+
+def _spool_error(tmpdir: Path, e: OSError) -> BuildError:
+    return BuildError(
+        f"cannot write the build's spool files in {tmpdir}: {e.strerror or e}",
+        "The build keeps its large tables in the temporary folder (about 3x the input's size "
+        "for a large input): set TMPDIR to a folder with enough free space.",
+    )
 
 
 def _mapped(path: Path) -> arrow.Table:

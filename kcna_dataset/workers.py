@@ -21,7 +21,14 @@ from pathlib import Path
 from typing import Any
 
 from kcna_dataset.article_table import ArticleTable
-from kcna_dataset.cache import CacheReader, RecordCache, entry_key, pack, unpack
+from kcna_dataset.cache import (
+    CacheReader,
+    RecordCache,
+    entry_key,
+    pack,
+    unpack,
+    unpack_or_none,
+)
 from kcna_dataset.config import DedupConfig
 from kcna_dataset.dedup.sketch import Sketches, sketch_bodies
 from kcna_dataset.findings import Finding, Severity
@@ -157,7 +164,7 @@ def _cached_work(f: InputFile) -> tuple[bytes, str | None, bool]:
     if _reader is not None:
         key = entry_key(_settings.fingerprint, f.name, raw.sha256)
         if (hit := _reader.get(key)) is not None:
-            return hit, None, True
+            return hit, key, True
     outcome = _process_raw(f.name, raw, _settings)
     return pack(outcome), key if outcome.cacheable else None, False
 
@@ -205,12 +212,24 @@ class FileRunner:
             )
         else:
             results = map(_cached_work, files)
-        for blob, key, hit in results:
-            if self.cache is not None and key is not None:
-                self.cache.put(key, blob)
-            self.stats["cache_hits"] += hit
+        for f, (blob, key, hit) in zip(files, results, strict=True):
             self.stats["processed"] += 1
-            yield unpack(blob)
+            if not hit:
+                if self.cache is not None and key is not None:
+                    self.cache.put(key, blob)
+                yield unpack(blob)
+                continue
+            outcome = unpack_or_none(blob)
+            if not isinstance(outcome, FileOutcome):
+                # an entry altered on disk: the file is parsed again and its entry replaced
+                outcome = process_file(f, self.settings)
+                if self.cache is not None and key is not None and outcome.cacheable:
+                    self.cache.put(key, pack(outcome))
+                self.stats["cache_damaged"] = self.stats.get("cache_damaged", 0) + 1
+                yield outcome
+                continue
+            self.stats["cache_hits"] += 1
+            yield outcome
         if self.cache is not None:
             self.cache.flush()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import shutil
@@ -10,7 +11,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as parquet
 import pytest
-from conftest import RAW, TODAY, page
+from conftest import RAW, TODAY, page, write
 from frictionless import Package
 
 import kcna_dataset.publish as publish
@@ -354,3 +355,25 @@ def test_release_tables_are_checked_before_anything_is_written(
     # a statement missing for an article's statement_id: the foreign key
     with pytest.raises(BuildError, match=r"articles\.statement_id values missing from statements"):
         check_release_tables({**tables, "statements": statements.slice(1)})
+
+
+def test_spreadsheet_formulas_stay_exact_text_and_the_card_says_how_to_open_csv(
+    tmp_path: Path,
+) -> None:
+    """A text that begins with `=`, `+`, `-` or `@` is the text as published: kept exactly
+    (escaping it would change the data), and the card tells spreadsheet users what to do."""
+    raw = tmp_path / "raw"
+    title = '=HYPERLINK("http://example.org","Click")'
+    body = ["-10 degrees were recorded, the report says.", "@KCNA +3 more lines. -0-"]
+    write(raw, "formula.txt", page(title=title, body=body))
+    out = tmp_path / "dist"
+    build(raw, out, today=TODAY)
+    with (out / "1.0.0" / "data" / "articles.csv").open(newline="", encoding="utf-8") as f:
+        [row] = list(csv.DictReader(f))
+    assert row["title"] == title
+    assert row["body"] == "-10 degrees were recorded, the report says.\n@KCNA +3 more lines."
+    card = (out / "1.0.0" / "README.md").read_text()
+    assert (
+        "a spreadsheet program that opens the file directly may run it as a formula. Open a CSV "
+        "file through the spreadsheet's import"
+    ) in " ".join(card.split())
