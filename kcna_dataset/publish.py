@@ -235,14 +235,26 @@ def update_latest(out: Path) -> None:
     newest = newest_release(out)
     if newest is None:
         return
+    latest = out / "latest"
+    try:
+        if not latest.is_symlink() and latest.read_text(encoding="utf-8") == newest.name + "\n":
+            return  # right already: nothing to write (the folder may be read-only)
+    except (OSError, UnicodeDecodeError):
+        pass  # missing or unreadable: written below
     tmp = out / ".latest.tmp"
-    # created exclusively and never through a link: a link planted at this name must not make
-    # the build write a file outside --out (unlink removes a link itself, not its target)
-    tmp.unlink(missing_ok=True)
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-    with os.fdopen(os.open(tmp, flags, 0o644), "w", encoding="utf-8") as f:
-        f.write(newest.name + "\n")
-    os.replace(tmp, out / "latest")
+    try:
+        # created exclusively and never through a link: a link planted at this name must not
+        # make the build write a file outside --out (unlink removes a link, not its target)
+        tmp.unlink(missing_ok=True)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+        with os.fdopen(os.open(tmp, flags, 0o644), "w", encoding="utf-8") as f:
+            f.write(newest.name + "\n")
+        os.replace(tmp, latest)
+    except OSError as e:
+        raise BuildError(
+            f"cannot name the newest release in {latest}: {e.strerror or e}",
+            f"Make {out} writable: `latest` must name {newest.name}.",
+        ) from None
 
 
 def repair_interrupted(out: Path) -> list[str]:

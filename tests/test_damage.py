@@ -1,4 +1,5 @@
-"""A damaged record cache or a full temporary folder never crashes a build (issue 18).
+"""A damaged record cache, a full temporary folder, a read-only output folder or a build
+killed while publishing never crashes a later build (issue 18).
 
 The cache only saves time: a damaged file is deleted and made anew, a damaged entry is
 computed again, a failed write (a full disk) stops the writes; each is a warning, and the
@@ -8,6 +9,7 @@ one-line error with what to do. Faults are injected where the platform cannot ma
 from __future__ import annotations
 
 import errno
+import os
 import sqlite3
 from pathlib import Path
 
@@ -16,10 +18,12 @@ from conftest import TODAY, jsonl_line, page, write
 from typer.testing import CliRunner
 
 from kcna_dataset import cache as cache_module
+from kcna_dataset import publish as publish_module
 from kcna_dataset import spool as spool_module
 from kcna_dataset.build import build
 from kcna_dataset.cli import app
 from kcna_dataset.exceptions import BuildError
+from kcna_dataset.verify import verify_release
 
 
 @pytest.fixture
@@ -176,3 +180,99 @@ def test_ctrl_c_while_force_swaps_releases_puts_the_old_one_back(
         build(raw, out, "1.0.0", today=TODAY, force=True)
     assert sorted(p.name for p in out.iterdir()) == [".build.lock", "1.0.0", "latest"]
     assert _sums(out / "1.0.0") == sums
+
+
+def test_a_read_only_output_folder_is_an_error_or_nothing_to_do(
+    raw: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As root, permissions do not stop writes: the read-only file system's errors are
+    injected. Nothing changed: no write is needed, none is tried. A new release: one line."""
+    out = tmp_path / "dist"
+    build(raw, out, today=TODAY)
+    real_open = os.open
+
+    def read_only(path: object, flags: int, *args: object, **kwargs: object) -> int:
+        if flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT):
+            raise OSError(errno.EROFS, "Read-only file system")
+        return real_open(path, flags, *args, **kwargs)  # type: ignore[arg-type]
+
+    # the lock opens (it exists); only new files fail: `latest` is right, nothing is written
+    monkeypatch.setattr(
+        publish_module.os,
+        "open",
+        lambda path, flags, *a, **k: (
+            real_open(path, flags, *a, **k)
+            if str(path).endswith(".build.lock")
+            else read_only(path, flags, *a, **k)
+        ),
+    )
+    result = CliRunner().invoke(app, ["build", "--raw", str(raw), "--out", str(out), "--no-cache"])
+    assert (result.exit_code, result.output) == (0, "nothing changed since 1.0.0\n")
+    monkeypatch.setattr(publish_module.os, "open", read_only)
+    result = CliRunner().invoke(app, ["build", "--raw", str(raw), "--out", str(out), "--no-cache"])
+    assert result.exit_code == 1
+    assert " ".join(result.output.split()) == (
+        f"Error: cannot open the build lock {out / '.build.lock'}: Read-only file system "
+        f"Hint: Make {out} writable, or remove {out / '.build.lock'} if it is not a regular file."
+    )
+
+
+def _fail_on(kind: type[BaseException]) -> BaseException:
+    return OSError(errno.ENOSPC, "No space left on device") if kind is OSError else kind()
+
+
+@pytest.mark.parametrize("error", [OSError, KeyboardInterrupt])
+@pytest.mark.parametrize(
+    "step", ["write_parquet", "write_csv", "_write_json", "write_sha256sums", "rename"]
+)
+def test_a_failure_at_each_step_of_publishing_leaves_the_releases_as_they_were(
+    raw: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    step: str,
+    error: type[BaseException],
+) -> None:
+    """Fault injection at every step of writing release 1.1.0 over 1.0.0: no partial release,
+    `latest` still names 1.0.0, 1.0.0 still verifies; a full disk is one line, Ctrl-C is
+    Ctrl-C."""
+    out = tmp_path / "dist"
+    build(raw, out, today=TODAY)
+    write(raw, "c.txt", page(title="A Third Page", body=["A new text for the next release."]))
+    if step == "rename":
+        real_rename = Path.rename
+
+        def failing(self: Path, target: Path) -> Path:
+            if self.name.endswith(".partial"):
+                raise _fail_on(error)
+            return real_rename(self, target)
+
+        monkeypatch.setattr(Path, "rename", failing)
+    else:
+
+        def failing_step(*args: object, **kwargs: object) -> None:
+            raise _fail_on(error)
+
+        monkeypatch.setattr(publish_module, step, failing_step)
+    expected = BuildError if error is OSError else KeyboardInterrupt
+    with pytest.raises(expected) as raised:
+        build(raw, out, today=TODAY)
+    if error is OSError:
+        assert str(raised.value) == f"cannot write release 1.1.0 to {out}: No space left on device"
+    monkeypatch.undo()
+    assert sorted(p.name for p in out.iterdir()) == [".build.lock", "1.0.0", "latest"]
+    assert (out / "latest").read_text() == "1.0.0\n"
+    assert verify_release(out / "1.0.0").valid
+
+
+def test_a_lock_file_linked_to_a_device_is_an_error_not_a_hang(raw: Path, tmp_path: Path) -> None:
+    """A lock file symlinked to /dev/zero was read without end: the lock is opened without
+    following links."""
+    out = tmp_path / "dist"
+    out.mkdir()
+    (out / ".build.lock").symlink_to("/dev/zero")
+    with pytest.raises(BuildError) as raised:
+        build(raw, out, today=TODAY)
+    assert raised.value.message == (
+        f"cannot open the build lock {out / '.build.lock'}: Too many levels of symbolic links"
+    )
+    assert sorted(p.name for p in out.iterdir()) == [".build.lock"]
