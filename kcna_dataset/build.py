@@ -273,6 +273,12 @@ def pipeline_runtime(
 ) -> Iterator[tuple[FileRunner, Spool]]:
     """What the stages run on (the worker pool, the record cache, the spool), for `raw`."""
     if not raw.is_dir():
+        if raw.exists():
+            raise UsageError(
+                f"--raw {raw} is a file, not a folder",
+                f"Pass the folder that holds it (--raw {raw.parent}), or put the file in a "
+                "folder of its own; `kcna-dataset validate FILE` checks one file.",
+            )
         raise UsageError(
             f"raw folder {raw} does not exist",
             "Pass --raw DIR with the raw article files (default: raw/).",

@@ -10,6 +10,8 @@ import json
 import re
 import signal
 import sys
+from collections import Counter
+from collections.abc import Sequence
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
@@ -34,6 +36,7 @@ from kcna_dataset.build import build as build_release
 from kcna_dataset.cache import DEFAULT_CACHE_DIR
 from kcna_dataset.duplicates import find_duplicates
 from kcna_dataset.exceptions import InvalidInputError, KcnaDatasetError, UsageError
+from kcna_dataset.findings import Finding
 from kcna_dataset.report import ValidationReport
 from kcna_dataset.validate import validate_paths
 from kcna_dataset.verify import verify_release
@@ -132,10 +135,32 @@ def printable(text: str) -> str:
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
+# findings of one code in one file shown one by one; the rest are counted on one line (a
+# re-scraped archive repeats its records thousands of times: every one is in --format json)
+SHOWN_PER_CODE = 3
+
+
+def _shown(findings: Sequence[Finding]) -> tuple[list[Finding], dict[str, list[Finding]]]:
+    """The findings to print one by one (the first SHOWN_PER_CODE of each code, in order) and
+    the rest of each code."""
+    seen: Counter[str] = Counter()
+    shown: list[Finding] = []
+    rest: dict[str, list[Finding]] = {}
+    for x in findings:
+        seen[x.code] += 1
+        if seen[x.code] <= SHOWN_PER_CODE:
+            shown.append(x)
+        else:
+            rest.setdefault(x.code, []).append(x)
+    return shown, rest
+
+
 def print_findings(report: ValidationReport) -> None:
-    """One line per finding, grouped by file: path:line[:col]: severity code: message — hint."""
+    """One line per finding, grouped by file: path:line[:col]: severity code: message — hint;
+    past SHOWN_PER_CODE findings of one code in one file, one line counts the rest."""
     for f in report.files:
-        for x in f.findings:
+        shown, rest = _shown(f.findings)
+        for x in shown:
             where = printable(f.path)
             where += "".join(f":{n}" for n in (x.line, x.column) if n is not None)
             style = "red" if x.severity == "error" else "yellow"
@@ -143,6 +168,18 @@ def print_findings(report: ValidationReport) -> None:
             line.append(f"{x.severity} {x.code}", style=style)
             line.append(f": {printable(x.message)}")
             line.append(f" — hint: {x.hint}", style="dim")
+            out.print(line)
+        for code, more in rest.items():
+            lines = [str(x.line) for x in more if x.line is not None]
+            at = (
+                f" (lines {', '.join(lines[:5])}{', ...' if len(lines) > 5 else ''})"
+                if lines
+                else ""
+            )
+            style = "red" if more[0].severity == "error" else "yellow"
+            line = Text(f"{printable(f.path)}: ")
+            line.append(f"{more[0].severity} {code}", style=style)
+            line.append(f": {len(more):,} more{at}; all of them: --format json", style="dim")
             out.print(line)
 
 
@@ -155,12 +192,20 @@ def github_annotations(report: ValidationReport) -> list[str]:
     """GitHub Actions workflow commands: one ::error / ::warning per finding."""
     lines = []
     for f in report.files:
-        for x in f.findings:
-            props = [f"file={_escape(f.location or f.path, prop=True)}"]
+        shown, rest = _shown(f.findings)
+        where = f"file={_escape(f.location or f.path, prop=True)}"
+        for x in shown:
+            props = [where]
             props += [f"{k}={v}" for k, v in (("line", x.line), ("col", x.column)) if v is not None]
             props.append(f"title={_escape(x.code, prop=True)}")
             lines.append(
                 f"::{x.severity} {','.join(props)}::{_escape(x.message)}. {_escape(x.hint)}"
+            )
+        for code, more in rest.items():
+            title = f"title={_escape(code, prop=True)}"
+            lines.append(
+                f"::{more[0].severity} {where},{title}::{len(more)} more {code} findings in "
+                "this file (kcna-dataset validate --format json lists them all)"
             )
     return lines
 

@@ -73,7 +73,7 @@ CATALOGUE: dict[str, Code] = _catalogue(
         "file-type-unsupported",
         E,
         "unsupported file type {suffix!r}",
-        "Raw files are KCNA Watch page text (*.txt) or scraper records (*.jsonl, *.csv).",
+        "Raw files are KCNA Watch page text (*.txt) or scraper records (*.jsonl, *.json, *.csv).",
     ),
     Code(
         "symlink-outside",
@@ -200,6 +200,13 @@ CATALOGUE: dict[str, Code] = _catalogue(
         E,
         "not a JSON object: {reason}",
         "Each line of a .jsonl file is one JSON object; check quoting and commas.",
+    ),
+    Code(
+        "json-malformed",
+        E,
+        "not a JSON array of records: {reason}",
+        "A .json file holds one array of record objects, `[{...}, {...}]`; check commas and "
+        "brackets near this place.",
     ),
     Code(
         "csv-malformed",

@@ -22,7 +22,7 @@ from kcna_dataset.records import RawFile
 IGNORED_SUFFIXES = frozenset({".md"})
 MIB = 1 << 20
 # Size limits, checked before a file is read, so one bad file cannot exhaust memory.
-MAX_FILE_BYTES = {".txt": 2 * MIB, ".jsonl": 256 * MIB, ".csv": 256 * MIB}
+MAX_FILE_BYTES = {".txt": 2 * MIB, ".jsonl": 256 * MIB, ".json": 256 * MIB, ".csv": 256 * MIB}
 MAX_OTHER_BYTES = 2 * MIB
 MAX_RECORD_BYTES = 1 * MIB  # one JSONL line or CSV record
 

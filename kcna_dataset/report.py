@@ -22,6 +22,8 @@ class Rejection:
     code: str
     message: str
     raw_sha256: str | None
+    title: str | None = None  # what the record says it is, where it says
+    url: str | None = None
 
     def to_row(self) -> dict[str, Any]:
         return {
@@ -29,6 +31,8 @@ class Rejection:
             "line": self.line,
             "code": self.code,
             "message": self.message,
+            "title": self.title,
+            "url": self.url,
             "raw_sha256": self.raw_sha256,
         }
 

@@ -357,7 +357,9 @@ def validate_paths(
         for i in sorted(table_problems):
             valid_stats.drop("schema-violation")
             a = accepted[i]
-            rec = ParsedRecord(a.raw_path, a.line, a.raw_sha256, None, tuple(table_problems[i]))
+            rec = ParsedRecord(
+                a.raw_path, a.line, a.raw_sha256, None, tuple(table_problems[i]), a.title, a.url
+            )
             rejected[_path_order(a)[0]].append((rec, table_problems[i]))
         kept = accepted.filter([i not in table_problems for i in range(len(accepted))], spool)
         order = np.delete(order, sorted(table_problems))
@@ -375,7 +377,15 @@ def validate_paths(
             errors = [x for x in found if x.severity is Severity.ERROR]
             report.findings.extend(errors)
             rejections.extend(
-                Rejection(rec.raw_path, x.line, x.code, x.message, rec.raw_sha256 or None)
+                Rejection(
+                    rec.raw_path,
+                    x.line,
+                    x.code,
+                    x.message,
+                    rec.raw_sha256 or None,
+                    rec.title,
+                    rec.url,
+                )
                 for x in errors
             )
     for report in files.values():

@@ -107,7 +107,12 @@ def _process_raw(name: str, raw: RawFile, settings: FileSettings) -> FileOutcome
         if article is None:
             if rec.draft is not None:
                 validate_dropped[next(x.code for x in found if x.severity is Severity.ERROR)] += 1
-            light = ParsedRecord(rec.raw_path, rec.line, rec.raw_sha256, None, rec.findings)
+            # the draft is dropped (memory), what the record says it is stays
+            title = rec.draft.title if rec.draft is not None else rec.title
+            url = rec.draft.url if rec.draft is not None else rec.url
+            light = ParsedRecord(
+                rec.raw_path, rec.line, rec.raw_sha256, None, rec.findings, title, url
+            )
             rejected.append((light, tuple(found)))
         else:
             accepted.append(article)

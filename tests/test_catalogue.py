@@ -171,6 +171,10 @@ CASES: dict[str, tuple[Callable[[Path], object], Findings]] = {
         lambda r: write(r, "r.jsonl", f"{jsonl_line()}\n{{'a': 1}}\n"),
         [("r.jsonl", "jsonl-malformed", 2, 2)],
     ),
+    "json-malformed": (
+        lambda r: write(r, "r.json", f"[\n{jsonl_line()}\n{jsonl_line()}\n]\n"),
+        [("r.json", "json-malformed", 3, 1)],
+    ),
     "csv-malformed": (
         lambda r: write(r, "r.csv", 'headline,date,link,story_text\n"a,2024-01-01,x,y\n'),
         [("r.csv", "csv-malformed", 2, None)],

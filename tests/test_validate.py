@@ -220,15 +220,27 @@ def test_unsupported_file_type(tmp_path: Path) -> None:
         ),
         (
             jsonl_line(date=20240131),
-            ("field-type", 2, "field 'date' should be a string; found int"),
+            (
+                "date-invalid",
+                2,
+                "20240131 is not a real date (YYYY-MM-DD, or milliseconds since 1970 UTC)",
+            ),
         ),
         (
             jsonl_line(date="2024-02-30"),
-            ("date-invalid", 2, "'2024-02-30' is not a real date (YYYY-MM-DD)"),
+            (
+                "date-invalid",
+                2,
+                "'2024-02-30' is not a real date (YYYY-MM-DD, or milliseconds since 1970 UTC)",
+            ),
         ),
         (
             jsonl_line(date="31/01/2024"),
-            ("date-invalid", 2, "'31/01/2024' is not a real date (YYYY-MM-DD)"),
+            (
+                "date-invalid",
+                2,
+                "'31/01/2024' is not a real date (YYYY-MM-DD, or milliseconds since 1970 UTC)",
+            ),
         ),
         (
             jsonl_line(link="https://www.dailynk.com/english/x"),

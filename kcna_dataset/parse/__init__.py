@@ -12,6 +12,7 @@ from pathlib import PurePosixPath
 from kcna_dataset.findings import finding
 from kcna_dataset.parse.csv_records import parse_csv
 from kcna_dataset.parse.draft import Draft, ParsedRecord
+from kcna_dataset.parse.json_array import parse_json_array
 from kcna_dataset.parse.jsonl import parse_jsonl
 from kcna_dataset.parse.page import parse_page
 from kcna_dataset.records import RawFile
@@ -22,6 +23,7 @@ __all__ = [
     "ParsedRecord",
     "parse_csv",
     "parse_file",
+    "parse_json_array",
     "parse_jsonl",
     "parse_page",
 ]
@@ -29,6 +31,7 @@ __all__ = [
 PARSERS: dict[str, Callable[[RawFile], list[ParsedRecord]]] = {
     ".txt": parse_page,
     ".jsonl": parse_jsonl,
+    ".json": parse_json_array,
     ".csv": parse_csv,
 }
 

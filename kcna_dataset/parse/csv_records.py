@@ -16,7 +16,7 @@ from collections import Counter
 from kcna_dataset.findings import Finding, finding
 from kcna_dataset.parse.decode import decode_bytes
 from kcna_dataset.parse.draft import ParsedRecord
-from kcna_dataset.parse.scraper import REQUIRED, parse_fields
+from kcna_dataset.parse.scraper import REQUIRED, parse_fields, said_identity
 from kcna_dataset.read import MAX_RECORD_BYTES
 from kcna_dataset.records import RawFile
 
@@ -78,8 +78,10 @@ def parse_csv(raw: RawFile) -> list[ParsedRecord]:
             )
             records.append(ParsedRecord(raw_path, n, sha, None, (f,)))
             continue
-        draft, problems = parse_fields(raw.path, n, dict(zip(columns, row, strict=True)))
-        records.append(ParsedRecord(raw_path, n, sha, draft, (*warnings, *problems)))
+        obj = dict(zip(columns, row, strict=True))
+        draft, problems = parse_fields(raw.path, n, obj)
+        title, url = (None, None) if draft is not None else said_identity(obj)
+        records.append(ParsedRecord(raw_path, n, sha, draft, (*warnings, *problems), title, url))
         warnings = ()
     if not records and not warnings:
         return [ParsedRecord(raw.path, None, raw.sha256, None, (finding("file-empty", raw.path),))]

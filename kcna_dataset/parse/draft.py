@@ -34,3 +34,7 @@ class ParsedRecord:
     raw_sha256: str
     draft: Draft | None  # None when the structure did not parse
     findings: tuple[Finding, ...] = ()
+    # what the record says it is where its draft did not parse (a scraper record's headline
+    # and link): a rejection shows it, so a contributor sees what was kept out
+    title: str | None = None
+    url: str | None = None

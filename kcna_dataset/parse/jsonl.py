@@ -16,7 +16,7 @@ from functools import partial
 from kcna_dataset.findings import finding
 from kcna_dataset.parse.decode import UTF16_BOMS, decode_bytes
 from kcna_dataset.parse.draft import ParsedRecord
-from kcna_dataset.parse.scraper import parse_fields
+from kcna_dataset.parse.scraper import parse_fields, said_identity
 from kcna_dataset.read import MAX_RECORD_BYTES
 from kcna_dataset.records import RawFile
 
@@ -27,7 +27,9 @@ def _rejected(
     return ParsedRecord(f"{path}#L{n}", n, sha, None, (finding(code, path, n, column, **params),))
 
 
-def _object(repeated: list[str], pairs: list[tuple[str, object]]) -> dict[str, object]:
+def object_noting_repeats(
+    repeated: list[str], pairs: list[tuple[str, object]]
+) -> dict[str, object]:
     """A JSON object, noting each key given again (json.loads keeps the last in silence)."""
     out: dict[str, object] = {}
     for key, value in pairs:
@@ -84,7 +86,7 @@ def parse_jsonl(raw: RawFile) -> list[ParsedRecord]:
             continue
         repeated: list[str] = []
         try:
-            obj = json.loads(text, object_pairs_hook=partial(_object, repeated))
+            obj = json.loads(text, object_pairs_hook=partial(object_noting_repeats, repeated))
         except json.JSONDecodeError as e:
             records.append(_rejected(raw.path, n, sha, "jsonl-malformed", e.colno, reason=e.msg))
             continue
@@ -97,7 +99,8 @@ def parse_jsonl(raw: RawFile) -> list[ParsedRecord]:
         draft, problems = parse_fields(raw.path, n, obj)
         for field, count in Counter(repeated).items():
             problems.append(finding("field-repeated", raw.path, n, field=field, count=count + 1))
-        records.append(ParsedRecord(raw_path, n, sha, draft, (*warnings, *problems)))
+        title, url = (None, None) if draft is not None else said_identity(obj)
+        records.append(ParsedRecord(raw_path, n, sha, draft, (*warnings, *problems), title, url))
         warnings = ()  # a file-level warning is reported once
     if not records:  # nothing but blank lines (or a BOM): the file is accounted for as empty
         empty = finding("file-empty", raw.path)

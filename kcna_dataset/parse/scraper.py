@@ -7,7 +7,7 @@ story_text (paragraphs separated by LF).
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from kcna_dataset.findings import Finding, finding
@@ -18,10 +18,52 @@ from kcna_dataset.parse.text import clean_title, split_body
 REQUIRED = ("headline", "date", "link", "story_text")
 OPTIONAL = ("topic",)
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_EPOCH_MS = re.compile(r"^\d{11,13}$")  # 1973-03-03 .. 2286-11-20 in milliseconds
+DATE_FORMS = "YYYY-MM-DD, or milliseconds since 1970 UTC"
 
 
 def _type_name(value: Any) -> str:
     return "null" if value is None else type(value).__name__
+
+
+def said_identity(obj: Any) -> tuple[str | None, str | None]:
+    """A record's headline and link as it gives them (strings, trimmed, at most 300
+    characters), whether or not it is valid."""
+
+    def text(key: str) -> str | None:
+        value = obj.get(key) if isinstance(obj, dict) else None
+        return value.strip()[:300] or None if isinstance(value, str) else None
+
+    return text("headline"), text("link")
+
+
+def _date_field(obj: dict[str, Any]) -> Any:
+    """The record's date: `date`, or where it is missing the ISO `date_str` that archives
+    write beside an epoch `date`."""
+    value = obj.get("date")
+    if value is None or (isinstance(value, str) and not value.strip()):
+        fallback = obj.get("date_str")
+        if isinstance(fallback, str) and fallback.strip():
+            return fallback
+    return value
+
+
+def _parse_date(value: str | int) -> date | None:
+    """An ISO date, or milliseconds since 1970 as an integer or a string of 11-13 digits (the
+    archives' epoch dates), taken as a UTC date (their midnight UTC is the article's date)."""
+    if isinstance(value, int):  # as a number: the same 11-13 digits (20240131 is no date)
+        value = str(value)
+    if _EPOCH_MS.match(value):
+        try:
+            return datetime.fromtimestamp(int(value) / 1000, UTC).date()
+        except (OverflowError, ValueError, OSError):
+            return None
+    if _ISO_DATE.match(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
 
 
 def parse_fields(path: str, n: int, obj: Any) -> tuple[Draft | None, list[Finding]]:
@@ -29,14 +71,18 @@ def parse_fields(path: str, n: int, obj: Any) -> tuple[Draft | None, list[Findin
     if not isinstance(obj, dict):
         return None, [finding("jsonl-malformed", path, n, reason=f"found a JSON {_type_name(obj)}")]
     problems: list[Finding] = []
+    when = _date_field(obj)
     for key in REQUIRED:
-        value = obj.get(key)
+        value = when if key == "date" else obj.get(key)
         if value is None or (isinstance(value, str) and not value.strip()):
             problems.append(finding("field-missing", path, n, field=key))
-        elif not isinstance(value, str):
+        elif not isinstance(value, str) and not (
+            key == "date" and isinstance(value, int) and not isinstance(value, bool)
+        ):
+            expected = "a string or milliseconds since 1970" if key == "date" else "a string"
             problems.append(
                 finding(
-                    "field-type", path, n, field=key, expected="a string", found=_type_name(value)
+                    "field-type", path, n, field=key, expected=expected, found=_type_name(value)
                 )
             )
     topic = obj.get("topic")
@@ -51,14 +97,9 @@ def parse_fields(path: str, n: int, obj: Any) -> tuple[Draft | None, list[Findin
     for key in ("headline", "story_text", "link", "topic"):
         if isinstance(obj.get(key), str) and (control := control_character(obj[key], path, n)):
             return None, [control]
-    published = None
-    if _ISO_DATE.match(obj["date"]):
-        try:
-            published = date.fromisoformat(obj["date"])
-        except ValueError:
-            published = None
+    published = _parse_date(when.strip() if isinstance(when, str) else when)
     if published is None:
-        return None, [finding("date-invalid", path, n, value=obj["date"], form="YYYY-MM-DD")]
+        return None, [finding("date-invalid", path, n, value=when, form=DATE_FORMS)]
     draft = Draft(
         title=clean_title(obj["headline"]),
         published_date=published,

@@ -1,0 +1,141 @@
+"""Inputs researchers already have (issue 19): JSON-array archive snapshots with epoch dates,
+findings summarised when they repeat, rejections that say what was kept out."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pyarrow.parquet as pq
+from conftest import REPO, TODAY, jsonl_line, write
+from typer.testing import CliRunner
+
+from kcna_dataset.build import build
+from kcna_dataset.cli import app
+from kcna_dataset.validate import validate_paths
+
+# three real records from two daily snapshots of the stiles/north-korea-news kcna.kp archive
+# (CC0): one article and its same-day retranslation (that copy has `date_str: null` beside its
+# epoch `date`), and a photo page scraped without text
+EXCERPT = REPO / "tests" / "fixtures" / "archive-excerpt.json"
+ARCHIVE_URL = "http://www.kcna.kp/en/article/q/a713c2df6798b0f051a4fac14e5953be.kcmsf"
+
+
+def _record(**fields: object) -> dict[str, object]:
+    return json.loads(jsonl_line(**fields))
+
+
+def test_a_real_archive_snapshot_is_read_with_its_epoch_dates(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    shutil.copy(EXCERPT, raw / "headlines_2024-08-05.json")
+    out = tmp_path / "dist"
+    result = build(raw, out, today=TODAY, skip_invalid=True)
+    articles = pq.read_table(out / "1.0.0" / "data" / "articles.parquet").to_pylist()
+    assert sorted((a["raw_path"], str(a["published_date"]), a["match"]) for a in articles) == [
+        ("headlines_2024-08-05.json#L18", "2024-08-05", None),  # the longer retranslation
+        ("headlines_2024-08-05.json#L2", "2024-08-05", "revised"),
+    ]
+    assert {a["statement_id"] for a in articles} == {
+        result.tables["statements"]["statement_id"][0].as_py()
+    }
+    [rejected] = pq.read_table(out / "1.0.0" / "data" / "rejections.parquet").to_pylist()
+    assert (rejected["raw_path"], rejected["code"], rejected["url"]) == (
+        "headlines_2024-08-05.json#L10",
+        "field-missing",
+        "http://www.kcna.kp/en/media/photo/q/f881de26603fd14d71f2ad4f0dce87aa.kcmsf",
+    )
+    assert rejected["title"] == "Russian Schoolchildren's Camping Group Visits Several Places Here"
+
+
+def test_json_array_records_epoch_and_iso_dates_and_a_broken_array(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    records = [
+        _record(date="1706659200000", date_str="2024-01-31", headline="Epoch As Text"),
+        _record(date=1706659200000, headline="Epoch As Number"),
+        _record(date=None, date_str="2024-01-31", headline="Only Date Str"),
+        _record(date="2024-01-31", headline="ISO Date"),
+        _record(date=20240131, headline="Not A Date"),
+        ["not", "an", "object"],
+    ]
+    text = "[" + ",\n".join(json.dumps(r) for r in records) + "]"
+    write(raw, "a.json", text)
+    # a comma missing after the second record: the two before it are read, the rest is not
+    others = [
+        _record(date="1706659200000", headline="Other One", story_text="Other text one."),
+        _record(date="2024-01-30", headline="Other Two", story_text="Other text two."),
+        _record(date="2024-01-29", headline="Other Three", story_text="Other text three."),
+    ]
+    broken = "[\n" + json.dumps(others[0]) + ",\n" + json.dumps(others[1]) + "\n"
+    broken += json.dumps(others[2]) + "\n]\n"
+    write(raw, "b.json", broken)
+    write(raw, "c.json", json.dumps(others[0]))
+    report = validate_paths([raw], today=TODAY)
+    assert sorted((a.raw_path, a.title, str(a.published_date)) for a in report.articles) == [
+        ("a.json#L1", "Epoch As Text", "2024-01-31"),
+        ("a.json#L2", "Epoch As Number", "2024-01-31"),
+        ("a.json#L3", "Only Date Str", "2024-01-31"),
+        ("a.json#L4", "ISO Date", "2024-01-31"),
+        ("b.json#L2", "Other One", "2024-01-31"),
+        ("b.json#L3", "Other Two", "2024-01-30"),
+    ]
+    left = len(broken) - broken.index(json.dumps(others[2]))
+    assert [
+        (f.path, x.code, x.line, x.column, x.message) for f in report.files for x in f.findings
+    ] == [
+        (
+            "a.json",
+            "date-invalid",
+            5,
+            None,
+            "20240131 is not a real date (YYYY-MM-DD, or milliseconds since 1970 UTC)",
+        ),
+        ("a.json", "jsonl-malformed", 6, None, "not a JSON object: found a JSON list"),
+        (
+            "b.json",
+            "json-malformed",
+            4,
+            1,
+            f"not a JSON array of records: ',' or ']' expected, found '{{'; the {left:,} "
+            "characters from here on were not read",
+        ),
+        (
+            "c.json",
+            "json-malformed",
+            1,
+            1,
+            "not a JSON array of records: a .json file holds one array of records, found a "
+            "JSON object",
+        ),
+    ]
+
+
+def test_repeated_findings_are_summarised_per_file_and_code(tmp_path: Path) -> None:
+    """A re-scraped archive repeats its records in every snapshot: 3 findings of a code in a
+    file are shown, the rest counted on one line; --format json keeps them all."""
+    raw = tmp_path / "raw"
+    line = jsonl_line()
+    write(raw, "r.jsonl", "\n".join([line] * 7) + "\n")
+    result = CliRunner().invoke(app, ["validate", str(raw)])
+    lines = result.output.splitlines()
+    assert [x.split(": warning")[0] for x in lines[:3]] == ["r.jsonl:2", "r.jsonl:3", "r.jsonl:4"]
+    assert (
+        lines[3]
+        == "r.jsonl: warning duplicate-record: 3 more (lines 5, 6, 7); all of them: --format json"
+    )
+    as_json = CliRunner().invoke(app, ["validate", str(raw), "--format", "json"])
+    [file] = json.loads(as_json.output)["files"]
+    assert [x["line"] for x in file["warnings"]] == [2, 3, 4, 5, 6, 7]
+
+
+def test_build_given_a_file_as_raw_says_so(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    path = write(raw, "r.jsonl", jsonl_line() + "\n")
+    result = CliRunner().invoke(app, ["build", "--raw", str(path), "--out", str(tmp_path / "d")])
+    assert result.exit_code == 2
+    assert " ".join(result.output.split()) == (
+        f"Error: --raw {path} is a file, not a folder Hint: Pass the folder that holds it "
+        f"(--raw {raw}), or put the file in a folder of its own; `kcna-dataset validate FILE` "
+        "checks one file."
+    )
