@@ -99,6 +99,17 @@ class BuildResult:
             "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
             "work": dict(self.work),
             "notes": list(self.notes),
+            # what was published with a warning, by code (`validate` lists each one)
+            "warnings": dict(
+                sorted(
+                    Counter(
+                        x.code
+                        for f in self.report.files
+                        for x in f.findings
+                        if x.severity == "warning"
+                    ).items()
+                )
+            ),
             "by_source": {
                 src: {"articles": n, "canonical": canonical.get(src, 0)}
                 for src, n in sorted(by_source.items())

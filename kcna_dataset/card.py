@@ -30,6 +30,16 @@ def _structure(table: str, rows: int) -> list[str]:
         "",
         schema.get("description", ""),
         "",
+        *(
+            [
+                "Empty in this release, so it has no `datasets` config (Hugging Face `datasets` "
+                "cannot load a split without rows); pandas, polars, DuckDB and pyarrow read "
+                f"`data/{table}.parquet` as an empty table with its columns.",
+                "",
+            ]
+            if rows == 0
+            else []
+        ),
         "| field | type | required | description |",
         "| --- | --- | --- | --- |",
     ]
@@ -38,6 +48,19 @@ def _structure(table: str, rows: int) -> list[str]:
         description = f.get("description", "").replace("|", "\\|")
         lines.append(f"| `{f['name']}` | {f['type']} | {required} | {description} |")
     return [*lines, ""]
+
+
+def _configs(tables: dict[str, arrow.Table]) -> list[str]:
+    """The card's `configs` (Hugging Face `datasets` loads a release by them): every table with
+    rows. `datasets` cannot load a split with no rows (huggingface/datasets#8401, open): an
+    empty table is left out and the card says how to read it instead."""
+    lines = []
+    for table in CARD_TABLES:
+        if tables[table].num_rows:
+            lines += [f"- config_name: {table}", f"  data_files: data/{table}.parquet"]
+            if table == "statements":
+                lines.append("  default: true")
+    return lines
 
 
 def dataset_card(
@@ -61,13 +84,7 @@ def dataset_card(
             for t in ("north-korea", "dprk", "kcna", "state-media", "news", "deduplication")
         ],
         "configs:",
-        "- config_name: statements",
-        "  data_files: data/statements.parquet",
-        "  default: true",
-        "- config_name: articles",
-        "  data_files: data/articles.parquet",
-        "- config_name: sources",
-        "  data_files: data/sources.parquet",
+        *_configs(tables),
         "---",
     ]
     body = [

@@ -405,6 +405,9 @@ def build(
     for src, n in summary["by_source"].items():
         by_source.add_row(src, str(n["articles"]), str(n["canonical"]))
     out.print(by_source)
+    if summary["warnings"]:
+        shown = ", ".join(f"{code} {n:,}" for code, n in summary["warnings"].items())
+        out.print(f"warnings: {shown} (each one: kcna-dataset validate)", markup=False)
     out.print(timing_line(summary), markup=False)
     ids = summary["statement_ids"]
     if ids["previous_release"]:
@@ -535,7 +538,13 @@ def print_pair(data: dict[str, Any]) -> None:
 
 @app.command()
 def verify(
-    release: Annotated[Path, typer.Argument(help="Release folder, e.g. dist/1.0.0.")],
+    release: Annotated[
+        Path,
+        typer.Argument(
+            metavar="RELEASE_DIR",
+            help="A release folder (dist/1.0.0), or an output folder (dist: its latest release).",
+        ),
+    ],
     output: Annotated[
         OutputFormat, typer.Option("--format", help="text for people, json for machines.")
     ] = OutputFormat.text,

@@ -28,6 +28,10 @@ def resolve_release(path: Path) -> Path:
         return path
     if (path / "latest").is_file():
         return path / (path / "latest").read_text(encoding="utf-8").strip()
+    if not path.exists():
+        raise UsageError(
+            f"{path} does not exist", "Pass a release folder like dist/1.0.0, or dist/."
+        )
     raise UsageError(
         f"{path} is neither a release folder nor a folder with a `latest` file",
         "Pass a release like dist/1.0.0, or dist/.",
@@ -43,7 +47,9 @@ def load(
     raises KcnaDatasetError naming it.
     """
     if table not in TABLES:
-        raise UsageError(f"no table {table!r}", f"Tables: {', '.join(TABLES)}.")
+        # the choices in the message itself: str(e) is all many callers show
+        choices = ", ".join(TABLES)
+        raise UsageError(f"no table {table!r}: the tables are {choices}", f"Pass one of {choices}.")
     release = resolve_release(Path(path))
     if verify:
         report = VerifyReport(release.as_posix())

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as arrow
+import pyarrow.compute as pc
 import pyarrow.csv as arrow_csv
 import pyarrow.parquet as parquet
 
@@ -102,17 +103,33 @@ def write_parquet(data: arrow.Table, path: Path) -> None:
     how the table was chunked in memory (per input file, per slice)."""
     options = {k: v for k, v in PARQUET_OPTIONS.items() if k != "row_group_size"}
     with parquet.ParquetWriter(path, data.schema, **options) as writer:
-        for start in range(0, max(data.num_rows, 1), ROW_GROUP_SIZE):
+        # an empty table: no row group at all (a row group of 0 rows made Hugging Face
+        # datasets fail with "BatchSize must be greater than 0")
+        for start in range(0, data.num_rows, ROW_GROUP_SIZE):
             part = data.slice(start, ROW_GROUP_SIZE).combine_chunks()
             writer.write_table(part, row_group_size=ROW_GROUP_SIZE)
             drop_pages()  # the rows written, if the table is mapped (spool.py)
 
 
+def _floats_with_a_point(data: arrow.Table) -> arrow.Table:
+    """Float columns as text that always reads back as a float: Arrow writes 1.0 as `1`, and
+    a reader that guesses types from the first rows (polars, pandas with a dtype per chunk)
+    then takes the column for integers and fails on `0.5051` further down."""
+    for i, column in enumerate(data.columns):
+        if arrow.types.is_floating(column.type):
+            text = pc.cast(column, arrow.string())
+            whole = pc.invert(pc.match_substring_regex(text, r"[.eEnN]"))  # not 1.5, 1e-05, nan
+            text = pc.if_else(whole, pc.binary_join_element_wise(text, ".0", ""), text)
+            data = data.set_column(i, data.schema.field(i).with_type(arrow.string()), text)
+    return data
+
+
 def write_csv(data: arrow.Table, path: Path) -> None:
     """A slice at a time (the bytes do not depend on the slices: one header, then rows)."""
-    with arrow_csv.CSVWriter(path, data.schema, write_options=CSV_OPTIONS) as writer:
+    schema = _floats_with_a_point(data.schema.empty_table()).schema
+    with arrow_csv.CSVWriter(path, schema, write_options=CSV_OPTIONS) as writer:
         for start in range(0, data.num_rows, ROW_GROUP_SIZE):
-            writer.write_table(data.slice(start, ROW_GROUP_SIZE))
+            writer.write_table(_floats_with_a_point(data.slice(start, ROW_GROUP_SIZE)))
             drop_pages()
 
 

@@ -109,10 +109,16 @@ def _same_rows(parquet_table: arrow.Table, csv_table: arrow.Table) -> bool:
 
 
 def verify_release(release: Path) -> VerifyReport:
+    """Check a release folder, or the release an output folder's `latest` names (as `load`
+    does)."""
+    if not release.exists():
+        raise UsageError(f"{release} does not exist", "Pass a release folder like dist/1.0.0.")
+    if not (release / "datapackage.json").is_file() and (release / "latest").is_file():
+        release = release / (release / "latest").read_text(encoding="utf-8").strip()
     if not (release / "datapackage.json").is_file():
         raise UsageError(
             f"{release} is not a release folder (no datapackage.json)",
-            "Pass a folder like dist/1.0.0.",
+            "Pass a folder like dist/1.0.0, or dist/ to check the release `latest` names.",
         )
     report = VerifyReport(release.as_posix())
     digests = check_sums(release, report)

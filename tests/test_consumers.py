@@ -137,3 +137,58 @@ def test_verify_finds_a_broken_foreign_key(release: Path, tmp_path: Path) -> Non
         "articles.statement_id has 1 values missing from statements.statement_id"
     )
     assert isinstance(statements, arrow.Table)
+
+
+def test_csv_floats_keep_their_type_in_polars(release: Path) -> None:
+    """Exact matches were written `1`: polars took the column for integers from the first
+    rows and failed on `0.5051`."""
+    polars = pytest.importorskip("polars")
+    articles = polars.read_csv(release / "data" / "articles.csv")
+    assert articles.schema["similarity"] == polars.Float64
+    assert articles.height == ROWS["articles"]
+
+
+def test_every_table_with_rows_loads_through_the_cards_configs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With --skip-invalid and a bad record, `rejections` has rows and a config of its own;
+    an empty table has none (datasets cannot load a split without rows) and the card says
+    how to read it."""
+    from conftest import jsonl_line, page, write
+
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / ".hf"))
+    datasets = pytest.importorskip("datasets")
+    raw = tmp_path / "raw"
+    write(raw, "a.txt", page())
+    write(raw, "r.jsonl", jsonl_line() + "\n" + jsonl_line(story_text="", headline="Empty") + "\n")
+    out = tmp_path / "dist"
+    build(raw, out, today=TODAY, skip_invalid=True)
+    release = out / "1.0.0"
+    rows = {}
+    for table in ("statements", "articles", "sources", "rejections"):
+        loaded = datasets.load_dataset(str(release), table, cache_dir=str(tmp_path / "c"))
+        rows[table] = loaded["train"].num_rows
+    assert rows == {"statements": 2, "articles": 2, "sources": 15, "rejections": 1}
+    clean = tmp_path / "clean"
+    write(raw, "r.jsonl", jsonl_line() + "\n")
+    build(raw, clean, today=TODAY)
+    card = (clean / "1.0.0" / "README.md").read_text()
+    assert "config_name: rejections" not in card
+    assert "### `rejections` (0 rows)\n\n" in card
+    assert "Empty in this release, so it has no `datasets` config" in card
+
+
+def test_load_and_verify_name_the_choices_and_follow_latest(release: Path) -> None:
+    with pytest.raises(KcnaDatasetError) as raised:
+        kcna_dataset.load(release, "statement")
+    assert str(raised.value) == (
+        "no table 'statement': the tables are statements, articles, sources, rejections"
+    )
+    with pytest.raises(KcnaDatasetError) as raised:
+        kcna_dataset.load(release.parent / "missing")
+    assert str(raised.value) == f"{release.parent / 'missing'} does not exist"
+    assert verify_release(release.parent).valid  # dist/: the release `latest` names
+    with pytest.raises(KcnaDatasetError) as raised:
+        verify_release(release.parent / "missing")
+    assert str(raised.value) == f"{release.parent / 'missing'} does not exist"

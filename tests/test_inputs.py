@@ -139,3 +139,15 @@ def test_build_given_a_file_as_raw_says_so(tmp_path: Path) -> None:
         f"(--raw {raw}), or put the file in a folder of its own; `kcna-dataset validate FILE` "
         "checks one file."
     )
+
+
+def test_a_successful_build_shows_its_warnings_by_code(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    write(raw, "r.jsonl", "\n".join([jsonl_line()] * 3) + "\n")
+    out = tmp_path / "dist"
+    result = CliRunner().invoke(app, ["build", "--raw", str(raw), "--out", str(out), "--json"])
+    assert json.loads(result.output)["warnings"] == {"duplicate-record": 2}
+    again = CliRunner().invoke(
+        app, ["build", "--raw", str(raw), "--out", str(out), "--version", "1.0.1"]
+    )
+    assert "warnings: duplicate-record 2 (each one: kcna-dataset validate)" in again.output
