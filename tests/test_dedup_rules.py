@@ -634,25 +634,31 @@ def test_rule3_a_revision_in_place_merges_the_copies_of_both_versions() -> None:
     assert ["lao.txt"] in groups([*articles, lao])
 
 
-def test_rule2_a_number_where_the_other_has_a_name_is_an_edit() -> None:
-    """A name edited away and a number word written beside it (two edits in one place) is not
-    one name standing in for another: a copy, not another statement."""
-    edited = (
-        greeting("Syrian")
-        .replace("to the Syrian president on", "to the president on")
-        .replace(
-            "to the Syrian people, who have achieved", "to the friendly nation, who first achieved"
-        )
+def test_rule2_a_number_where_the_other_has_a_name_is_a_substitution() -> None:
+    """`The 8th Plenary Meeting` / `The Enlarged Plenary Meeting`, `the Chongnyon Hotel` /
+    `the April 25 Hotel`: a number standing where the other text has a name (or the other way
+    round) separates two statements as a name for a name does."""
+    report = (
+        "The {m} Plenary Meeting of the 8th Central Committee of the Workers' Party of Korea was "
+        "held in Pyongyang on October 7. Kim Jong Un, general secretary of the WPK, guided the "
+        "meeting. The meeting reviewed the implementation of the decisions on the economic work "
+        "of this year and discussed the tasks for improving the living standards of the people. "
+        "It adopted a resolution on the matter after a thorough examination of the reports made "
+        "by the departments concerned, and the participants pledged to carry out the tasks set "
+        "forth at the meeting without fail, with a firm resolve to fulfil the goals of the "
+        "five-year plan by all means."
     )
-    a = make("kcna-kp", greeting("Syrian"), DAY, path="a.txt", title="Message")
-    b = make("rodong", edited, DAY, path="b.txt", title="Message")
-    score = verify(_features(a), _features(b), DedupConfig())
-    assert (score.substitutions, score.match) == ((), "near")
-    assert groups([a, b]) == [["a.txt", "b.txt"]]
-    # a number for a number in that place is a substitution
-    other = greeting("Syrian").replace("on October 7", "on October 8")
-    c = make("rodong", other, DAY, path="c.txt", title="Message")
-    assert verify(_features(a), _features(c), DedupConfig()).substitutions == (("7", "8"),)
+    title = "Plenary Meeting of WPK Central Committee Held"
+    a = make("kcna-kp", report.format(m="8th"), DAY, path="eighth.txt", title=title)
+    b = make("rodong", report.format(m="Enlarged"), DAY, path="enlarged.txt", title=title)
+    assert verify(_features(a), _features(b), DedupConfig()).substitutions == (
+        ("8th", "Enlarged Plenary"),
+    )
+    assert groups([a, b]) == [["eighth.txt"], ["enlarged.txt"]]
+    reception = "\nA reception was given at the {} Hotel on the occasion."
+    c = make("kcna-kp", greeting("Syrian") + reception.format("Chongnyon"), DAY, path="c.txt")
+    d = make("rodong", greeting("Syrian") + reception.format("April 25"), DAY, path="d.txt")
+    assert groups([c, d]) == [["c.txt"], ["d.txt"]]
 
 
 V2_HEAVY = (
@@ -728,3 +734,62 @@ def test_rule3_a_short_copy_of_the_revision_joins_through_it() -> None:
     result = deduplicate([v1, v2, short], REGISTRY)
     assert groups([v1, v2, short]) == [["short.txt", "v1.txt", "v2.txt"]]
     assert result.membership[short.article_id].match == "contained"
+
+
+# (from an independent review) two press statements of one day sharing their first paragraph
+FM_OPEN = (
+    "A spokesperson for the DPRK Foreign Ministry issued a press statement on October 7 in "
+    "connection with the reckless moves of the U.S. and its followers, which are getting ever"
+    " more undisguised with each passing day and are pushing the situation of the region to "
+    "an extremely dangerous phase, the press statement said, noting that the DPRK has "
+    "repeatedly warned against such moves and that the international community is following "
+    "them with deep concern. The spokesperson recalled that the country has always made every"
+    " possible effort to ease the tension and to preserve peace and stability, and that its "
+    "good faith has been answered only with pressure and threats.\n"
+)
+FM_SANCTIONS = (
+    "The U.S. has recently slapped new sanctions on a number of individuals and trading "
+    "companies, claiming that they helped the DPRK earn foreign currency in an illegal way. "
+    "This is a product of the inveterate hostile policy pursued by the U.S. to strangle the "
+    "economy of the country and make its people suffer, and it will never be tolerated. "
+    "Sanctions have never worked and will never work, however desperately the U.S. may cling "
+    "to them, and the people have grown stronger under the harshest blockade in history, "
+    "turning every trial into a chance for a new leap forward. Those who still pin hope on "
+    "such pressure had better understand that their calculation is wrong from start to "
+    "finish, and that the way to peace lies in respect for sovereignty and nowhere else, the "
+    "spokesperson said."
+)
+FM_DRILLS = (
+    "The U.S. has recently staged large-scale joint military drills near the waters off the "
+    "peninsula, mobilizing aircraft carriers, nuclear submarines and strategic bombers in an "
+    "unprecedented way. This is a dangerous provocation simulating a preemptive attack on the"
+    " country, and it seriously threatens the security environment of the region. Such drills"
+    " only raise the tension to the brink of war, and the army is fully ready to counter any "
+    "attempt at aggression with overwhelming force, whatever form it may take and wherever it"
+    " may come from. The spokesperson warned that every one of those who take part in the "
+    "drills will be held to account, and that the region does not need aircraft carriers and "
+    "bombers but an end to the policy of confrontation, the spokesperson said."
+)
+
+
+def test_rule3_a_truncated_capture_under_one_url_does_not_merge_two_statements() -> None:
+    """kcna.kp's second capture of a URL holds only the opening of the text, which a second
+    statement of that day shares: it joins its URL's statement, and merges nothing (its match
+    to the other statement is a truncation, no evidence that the two are one article)."""
+    url = "http://www.kcna.kp/en/article/q/1111aaaa2222bbbb.kcmsf"
+    sanctions, drills = FM_OPEN + FM_SANCTIONS, FM_OPEN + FM_DRILLS
+    title_p, title_q = (
+        "FM Spokesperson Denounces New Sanctions",
+        "FM Spokesperson Warns against War Drills",
+    )
+    p_page = make("kcna-kp", sanctions + " (end)", DAY, path="p_page.txt", title=title_p)
+    q_page = make("kcna-kp", drills + " (end)", DAY, path="q_page.txt", title=title_q)
+    first = make("kcna-kp", sanctions, DAY, path="r1.jsonl", url=url, title=title_p)
+    opening = FM_OPEN + " ".join(FM_SANCTIONS.split()[:8])
+    second = make("kcna-kp", opening, DAY, path="r2.jsonl", url=url, title=title_p)
+    result = deduplicate([first, second, p_page, q_page], REGISTRY)
+    assert groups([first, second, p_page, q_page]) == [
+        ["p_page.txt", "r1.jsonl", "r2.jsonl"],
+        ["q_page.txt"],
+    ]
+    assert "versions-merged" not in result.verified

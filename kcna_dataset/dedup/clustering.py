@@ -43,6 +43,10 @@ class Clusters:
         return out
 
 
+# matches that say a unit is the other text as a whole (not a truncated part of it)
+WHOLE_TEXT = frozenset({"near", "revised"})
+
+
 def cluster(
     near: Sequence[Sequence[int]],
     score_of: Callable[[int, int], PairScore],
@@ -65,6 +69,7 @@ def cluster(
             continue
         best: tuple[tuple[bool, float, int, float, int], int, int, PairScore] | None = None
         options: dict[int, tuple[float, int]] = {}  # center -> best (similarity, date gap)
+        whole: dict[int, PairScore] = {}  # center -> a whole-text match of unit i into it
         tried: dict[int, PairScore] = {}
         for j in near[i]:
             if j >= i:
@@ -95,6 +100,8 @@ def cluster(
             # nearer date, then to the text it is closest to as a whole
             key = (score.same_url, score.explains, -score.date_gap_days, score.jaccard, -c)
             options[c] = max(options.get(c, (0.0, 0)), (score.explains, -score.date_gap_days))
+            if score.match in WHOLE_TEXT:
+                whole[c] = score
             if best is None or key > best[0]:
                 best = (key, c, j, score)
         if best is not None and not best[3].same_url and _ambiguous(best[1], options, config):
@@ -112,8 +119,13 @@ def cluster(
         if j != c:
             out.via[i] = j
             out.bridged[i] = tried[c]
-        if score.same_url and conflict_of is not None:
-            for other in options:
+        # unit i is one outlet's other version of the statement it joined (same URL, same
+        # day): a statement it is a whole copy of (near, or a page revision) is that article
+        # too. Not through a truncation (the shared opening of two statements is no evidence
+        # of either), and not when it is a whole copy of two other statements (ambiguous)
+        others = [x for x in whole if x != c]
+        if score.same_url and conflict_of is not None and len(others) == 1:
+            for other in others:
                 c = center_of[i]
                 other = center_of[other]  # (an earlier merge may have moved it)
                 if other == c:

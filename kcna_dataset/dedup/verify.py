@@ -562,10 +562,7 @@ def _substitutions_in(
             match = next((x for x in added if _equivalent(r, x, aliases)), None)
             if match is not None:
                 del removed[r], added[match]
-        # a name for a name or a number for a number: a name where the other has a number
-        # (`Textile Mill` / `first`) is two edits side by side, not another statement's name
-        kind_of = {key: kind for kind, key, _ in [*mine, *theirs]}
-        if {kind_of[k] for k in removed} & {kind_of[k] for k in added}:
+        if removed and added:
             out.append(_shown(list(removed.values()), list(added.values())))
     out += [
         _shown([w[0]], [w[1]]) for (x, y), w in sorted(swaps.items()) if (y, x) in swaps and x < y
