@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -40,7 +39,7 @@ from kcna_dataset.publish import (
     update_latest,
     write_release,
 )
-from kcna_dataset.read import discover, input_bytes
+from kcna_dataset.read import discover, input_bytes, require_utf8_path
 from kcna_dataset.records import Article
 from kcna_dataset.report import ValidationReport
 from kcna_dataset.schema import (
@@ -263,6 +262,7 @@ def build(
     """
     if version is not None and not SEMVER.match(version):
         raise UsageError(f"version {version!r} is not X.Y.Z", "Pass --version like 1.2.0.")
+    require_utf8_path(out, "--out")
     if jobs is not None and jobs < 1:
         raise UsageError(f"--jobs {jobs} is not a positive number", "Pass --jobs 1 or more.")
     config = config or DedupConfig()
@@ -298,14 +298,10 @@ def pipeline_runtime(
     settings = FileSettings(registry, today or pyongyang_today(), config)
     cache = None
     if cache_dir is not None:
-        try:
-            cache = RecordCache(cache_dir, rules_fingerprint(registry, config))
-        except (OSError, sqlite3.Error) as e:
-            raise UsageError(
-                f"cannot use the cache folder {cache_dir}: {e}",
-                "Pass --cache DIR with a writable folder, or --no-cache.",
-            ) from None
-        settings = replace(settings, cache_path=cache.path, fingerprint=cache.fingerprint)
+        # never raises: a cache that cannot be used is a warning, and the run goes on without
+        cache = RecordCache(cache_dir, rules_fingerprint(registry, config))
+        if cache.usable:
+            settings = replace(settings, cache_path=cache.path, fingerprint=cache.fingerprint)
     spool = Spool.for_input(input_bytes(discover([raw])), spool_above_bytes)
     with file_runner(settings, jobs or default_jobs(), cache) as runner, spool as spool:
         yield runner, spool

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import pickle
+import shutil
 import sqlite3
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -104,20 +105,32 @@ class RecordCache:
     each is said in `notes`, which the build prints as warnings."""
 
     def __init__(self, folder: Path, fingerprint: str) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
         self.path = folder / CACHE_FILE
         self.fingerprint = fingerprint
         self.notes: list[str] = []
         self._usable = True
-        try:
-            self._db = self._open()
-        except sqlite3.OperationalError:
-            raise  # cannot open or write the folder at all: the caller says so (a usage error)
-        except sqlite3.DatabaseError as e:  # not a database, or malformed: a damaged cache
-            self._discard(f"it was damaged ({e})")
-            self._db = self._open()
+        self._db: sqlite3.Connection | None = None
         self._pending: list[tuple[str, str, bytes]] = []
         self._pending_bytes = 0
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            self._db = self._open()
+            return
+        except (sqlite3.Error, OSError) as e:
+            first = e
+        # not a database, malformed, a folder or a dangling link in its place, a read-only
+        # file: a damaged cache, made anew; if even that fails (a full or read-only disk), the
+        # run goes on without a cache
+        try:
+            self._discard(f"it could not be used ({_reason(first)})")
+            self._db = self._open()
+        except (sqlite3.Error, OSError) as e:
+            self._fail(e)
+
+    @property
+    def usable(self) -> bool:
+        """Whether workers may read it (a cache that could not be opened is not there)."""
+        return self._db is not None and self._usable
 
     def _open(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, isolation_level=None)
@@ -138,7 +151,11 @@ class RecordCache:
 
     def _discard(self, why: str) -> None:
         for suffix in ("", "-wal", "-shm"):
-            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+            target = Path(f"{self.path}{suffix}")
+            if target.is_dir() and not target.is_symlink():
+                shutil.rmtree(target)
+            else:
+                target.unlink(missing_ok=True)
         self.notes.append(f"record cache {self.path}: {why}; it was deleted and made anew")
 
     def _fail(self, e: Exception) -> None:
@@ -146,8 +163,8 @@ class RecordCache:
         if self._usable:
             self._usable = False
             self.notes.append(
-                f"record cache {self.path}: {e}; this run went on without it (free space, or "
-                "delete the folder: it only saves time)"
+                f"record cache {self.path}: {_reason(e)}; this run went on without it (free "
+                "space, or delete the folder: it only saves time)"
             )
 
     def put(self, key: str, value: bytes) -> None:
@@ -161,7 +178,7 @@ class RecordCache:
             self.flush()
 
     def flush(self) -> None:
-        if self._pending and self._usable:
+        if self._pending and self._usable and self._db is not None:
             try:
                 with self._db:  # one transaction
                     self._db.executemany(
@@ -175,7 +192,7 @@ class RecordCache:
     def get_many(self, keys: Sequence[str]) -> dict[str, bytes]:
         self.flush()
         found: dict[str, bytes] = {}
-        if not self._usable:
+        if not self._usable or self._db is None:
             return found
         try:
             for start in range(0, len(keys), 500):  # SQLite's bound on query parameters
@@ -190,7 +207,8 @@ class RecordCache:
 
     def close(self) -> None:
         self.flush()
-        self._db.close()
+        if self._db is not None:
+            self._db.close()
 
 
 class PairScoreCache:
@@ -238,6 +256,10 @@ class CacheReader:
         except sqlite3.Error:
             return None
         return None if row is None else bytes(row[0])
+
+
+def _reason(e: BaseException) -> str:
+    return (e.strerror if isinstance(e, OSError) else None) or str(e) or type(e).__name__
 
 
 def loads_or_none(blob: bytes) -> Any:

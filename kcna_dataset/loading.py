@@ -10,6 +10,7 @@ import pyarrow.parquet as parquet
 
 from kcna_dataset.exceptions import KcnaDatasetError, UsageError
 from kcna_dataset.publish import TABLES
+from kcna_dataset.read import require_utf8_path
 from kcna_dataset.verify import VerifyReport, check_sums
 
 # pandas dtypes of a loaded table: text as pandas strings, integers/numbers/booleans as nullable
@@ -24,6 +25,7 @@ _PANDAS = {
 
 def resolve_release(path: Path) -> Path:
     """A release folder, or an output folder whose `latest` file names one."""
+    require_utf8_path(path, "release folder")
     if (path / "datapackage.json").is_file():
         return path
     if (path / "latest").is_file():

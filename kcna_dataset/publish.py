@@ -274,32 +274,51 @@ def update_latest(out: Path) -> None:
         ) from None
 
 
+# the folders write_release makes beside the releases (tempfile.mkdtemp's names): nothing else
+# in --out is taken for one
+_STAGING = re.compile(r"\A\.(\d+\.\d+\.\d+)\.[A-Za-z0-9_]+\.(partial|old)\Z")
+
+
+def _looks_like_release(folder: Path) -> bool:
+    return (folder / "SHA256SUMS").is_file() and (folder / "data" / "articles.parquet").is_file()
+
+
 def repair_interrupted(out: Path) -> list[str]:
     """Undo what a build killed while publishing left in `out` (run under the build lock):
-    a staging folder (`.X.*.partial`) is never a release and is removed; a `--force` killed
-    between moving the old release aside (`.X.*.old/X`) and moving the new one in left no
-    release X: the old one is put back (if the new one did arrive, the old one is removed).
-    `latest` is then named anew by the caller. Returns what was done, for the build's notes."""
+    a staging folder (`.X.Y.Z.<random>.partial`) is never a release and is removed; a `--force`
+    killed between moving the old release aside (`.X.Y.Z.<random>.old/X.Y.Z`) and moving the
+    new one in left no release X.Y.Z: the old one is put back (if the new one did arrive, the
+    old one is removed). Only folders of exactly those names are touched, and only a complete
+    release is put back. `latest` is then named anew by the caller. Returns what was done, for
+    the build's notes; a repair that fails is an Error."""
     notes = []
-    for old in sorted(out.glob(".*.old")):
-        if not old.is_dir() or old.is_symlink():
-            continue
-        for kept in [p for p in old.iterdir() if SEMVER.match(p.name) and p.is_dir()]:
-            final = out / kept.name
-            if not final.exists():
-                kept.rename(final)
-                notes.append(
-                    f"release {kept.name} was restored: a build run with --force was stopped "
-                    "before its new release took its place"
-                )
-        shutil.rmtree(old, ignore_errors=True)
-    partial = [p for p in out.glob(".*.partial") if p.is_dir() and not p.is_symlink()]
-    for staging in partial:
-        shutil.rmtree(staging, ignore_errors=True)
-    if partial:
-        notes.append(
-            f"removed {len(partial)} unfinished release folder(s) left by an interrupted build"
-        )
+    removed = 0
+    try:
+        for folder in sorted(out.iterdir()):
+            match = _STAGING.match(folder.name)
+            if not match or folder.is_symlink() or not folder.is_dir():
+                continue
+            version, kind = match.groups()
+            if kind == "old":
+                kept, final = folder / version, out / version
+                swapped = not final.is_symlink() and _looks_like_release(final)
+                if not swapped:
+                    if final.exists() or final.is_symlink() or not _looks_like_release(kept):
+                        continue  # not what a --force moved aside: left as it is
+                    kept.rename(final)
+                    notes.append(
+                        f"release {version} was restored: a build run with --force was "
+                        "stopped before its new release took its place"
+                    )
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += kind == "partial" and not folder.exists()
+    except OSError as e:
+        raise BuildError(
+            f"cannot repair what an interrupted build left in {out}: {e.strerror or e}",
+            f"Make {out} writable, or move the .X.Y.Z.*.old or .partial folders away by hand.",
+        ) from None
+    if removed:
+        notes.append(f"removed {removed} unfinished release folder(s) left by an interrupted build")
     return notes
 
 
@@ -361,7 +380,9 @@ def write_release(
                 (old / version).rename(final)
                 shutil.rmtree(old, ignore_errors=True)
                 raise
-            shutil.rmtree(old)
+            # published: a failure to remove the old copy is no failure to publish (the next
+            # build's repair_interrupted removes what is left)
+            shutil.rmtree(old, ignore_errors=True)
         else:
             staging.rename(final)
     except OSError as e:

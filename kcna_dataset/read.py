@@ -68,7 +68,7 @@ def discover(paths: Iterable[Path]) -> list[InputFile]:
     found: list[InputFile | None] = []
     for root in paths:
         if root.is_file():
-            found.append(InputFile(root, root.as_posix(), root.as_posix()))
+            found.append(InputFile(root, display_name(root), root.as_posix()))
         elif root.is_dir():
             real_root = root.resolve()
 
@@ -108,8 +108,22 @@ def display_name(relative: Path) -> str:
     """A path as findings, tables and JSON name it: POSIX, and bytes that are not UTF-8 (a
     file name is any bytes on Linux) written as escapes (`bad\\xff.txt`), so every name can
     be printed, written to Parquet and read back."""
-    text = relative.as_posix()
+    # a backslash is written twice, so that `x\\xff` (a backslash in the name) and `x\xff`
+    # (the byte 0xff) stay two names
+    text = relative.as_posix().replace("\\", "\\\\")
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def require_utf8_path(path: Path, role: str) -> None:
+    """pyarrow cannot open a path that is not UTF-8 (a traceback deep in a write): refuse it
+    first, as a usage error naming it."""
+    try:
+        os.fsencode(path).decode("utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(
+            f"{role} {display_name(path)} is not a UTF-8 path",
+            "Rename the folder: the Parquet and CSV libraries read and write UTF-8 paths only.",
+        ) from None
 
 
 def _entry(p: Path, root: Path, real_root: Path, folder: bool) -> InputFile | None:

@@ -15,6 +15,7 @@ import pyarrow.parquet as parquet
 
 from kcna_dataset.exceptions import UsageError
 from kcna_dataset.publish import TABLES, sha256_file
+from kcna_dataset.read import require_utf8_path
 from kcna_dataset.schema import arrow_schema, dangling_references, failure_cases
 from kcna_dataset.validate import constraint_name
 
@@ -111,6 +112,7 @@ def _same_rows(parquet_table: arrow.Table, csv_table: arrow.Table) -> bool:
 def verify_release(release: Path) -> VerifyReport:
     """Check a release folder, or the release an output folder's `latest` names (as `load`
     does)."""
+    require_utf8_path(release, "release folder")
     if not release.exists():
         raise UsageError(f"{release} does not exist", "Pass a release folder like dist/1.0.0.")
     if not (release / "datapackage.json").is_file() and (release / "latest").is_file():

@@ -51,8 +51,8 @@ def test_a_cache_file_that_is_not_a_database_is_made_anew(raw: Path, tmp_path: P
         leftover.unlink()
     result = build(raw, tmp_path / "second", today=TODAY, cache_dir=cache)
     assert result.summary["notes"] == [
-        f"record cache {cache / 'records.sqlite'}: it was damaged (file is not a database); "
-        "it was deleted and made anew"
+        f"record cache {cache / 'records.sqlite'}: it could not be used (file is not a "
+        "database); it was deleted and made anew"
     ]
     assert result.work["cache_hits"] == 0
     assert _sums(result.release) == _sums(reference.release)  # type: ignore[arg-type]
@@ -276,3 +276,77 @@ def test_a_lock_file_linked_to_a_device_is_an_error_not_a_hang(raw: Path, tmp_pa
         f"cannot open the build lock {out / '.build.lock'}: Too many levels of symbolic links"
     )
     assert sorted(p.name for p in out.iterdir()) == [".build.lock"]
+
+
+def test_a_cache_that_cannot_be_opened_is_made_anew_or_done_without(
+    raw: Path, tmp_path: Path
+) -> None:
+    """A folder where the cache file should be: deleted and made anew. A cache folder that
+    cannot be made at all (a file has its name): the build goes on without a cache. Both are
+    warnings; neither was before (exit 2, `Pass --cache DIR with a writable folder`)."""
+    cache = tmp_path / "cache"
+    (cache / "records.sqlite").mkdir(parents=True)
+    result = build(raw, tmp_path / "a", today=TODAY, cache_dir=cache)
+    assert result.summary["notes"] == [
+        f"record cache {cache / 'records.sqlite'}: it could not be used (unable to open "
+        "database file); it was deleted and made anew"
+    ]
+    assert build(raw, tmp_path / "b", today=TODAY, cache_dir=cache).work["cache_hits"] == 3
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file")
+    result = build(raw, tmp_path / "c", today=TODAY, cache_dir=blocked)
+    assert result.release is not None and result.work["cache_hits"] == 0
+    [note] = result.summary["notes"]
+    assert note.startswith(f"record cache {blocked / 'records.sqlite'}: ")
+    assert note.endswith(
+        "; this run went on without it (free space, or delete the folder: it only saves time)"
+    )
+
+
+def test_repair_touches_only_what_a_build_leaves(
+    raw: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Folders a build never makes (`.backup.old`, `.drafts.partial`), a `.old` folder whose
+    content is no release, and a backup whose release name is taken by a link are left alone;
+    a repair that fails is one Error line, not a traceback."""
+    out = tmp_path / "dist"
+    first = build(raw, out, today=TODAY)
+    sums = _sums(first.release)  # type: ignore[arg-type]
+    mine = {
+        ".backup.old/notes.txt": "notes",
+        ".drafts.partial/draft.txt": "draft",
+        ".2.0.0.x1.old/2.0.0/junk.txt": "junk",
+    }
+    for name, text in mine.items():
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        (out / name).write_text(text)
+    result = build(raw, out, today=TODAY)
+    assert (result.release, result.summary["notes"]) == (None, [])
+    for name, text in mine.items():
+        assert (out / name).read_text() == text
+    assert not (out / "2.0.0").exists()
+    # the killed --force state, but the release's name is taken by a dangling link
+    aside = out / ".1.0.0.k1ll3d.old"
+    aside.mkdir()
+    (out / "1.0.0").rename(aside / "1.0.0")
+    (out / "1.0.0").symlink_to(tmp_path / "nowhere")
+    with pytest.raises(BuildError):
+        build(raw, out, today=TODAY)
+    assert _sums(aside / "1.0.0") == sums
+    # a restore that fails (a read-only folder, injected): one line
+    (out / "1.0.0").unlink()
+
+    def refuse(self: Path, target: Path) -> Path:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "rename", refuse)
+    with pytest.raises(BuildError) as raised:
+        build(raw, out, today=TODAY)
+    assert raised.value.message == (
+        f"cannot repair what an interrupted build left in {out}: Permission denied"
+    )
+    monkeypatch.undo()
+    assert build(raw, out, today=TODAY).summary["notes"] == [
+        "release 1.0.0 was restored: a build run with --force was stopped before its new "
+        "release took its place"
+    ]

@@ -246,3 +246,31 @@ def test_a_path_longer_than_the_system_allows_is_a_finding(tmp_path: Path) -> No
     assert [a.raw_path for a in report.articles] == ["ok.txt"]
     result = CliRunner().invoke(app, ["validate", str(root)])
     assert result.exit_code == 1 and "Traceback" not in result.output
+
+
+def test_non_utf8_paths_given_on_the_command_line(tmp_path: Path) -> None:
+    """A file given directly whose name is not UTF-8 is read and named with escapes; an --out or
+    a release folder that is not UTF-8 is a usage error (pyarrow cannot write there: a
+    traceback before); a backslash in a name is written twice, so `x\\xff` (a backslash) and
+    the byte 0xff stay two names."""
+    root = os.fsencode(tmp_path / "raw")
+    os.mkdir(root)
+    for name in (b"x\xff.jsonl", b"x\\xff.jsonl"):
+        with open(os.path.join(root, name), "wb") as out:
+            out.write(jsonl_line(headline=name.decode("latin-1")).encode() + b"\n")
+    report = validate_paths([Path(os.fsdecode(root))], today=TODAY)
+    assert sorted(f.path for f in report.files) == ["x\\\\xff.jsonl", "x\\xff.jsonl"]
+    alone = Path(os.fsdecode(os.path.join(root, b"x\xff.jsonl")))
+    result = CliRunner().invoke(app, ["validate", str(alone)])
+    assert result.exit_code == 0 and "Traceback" not in result.output
+    out = Path(os.fsdecode(os.fsencode(tmp_path) + b"/out\xff"))
+    result = CliRunner().invoke(
+        app, ["build", "--raw", os.fsdecode(root), "--out", str(out), "--no-cache"]
+    )
+    assert result.exit_code == 2
+    assert result.output.startswith(
+        f"Error: --out {tmp_path.as_posix()}/out\\xff is not a UTF-8 path"
+    )
+    result = CliRunner().invoke(app, ["verify", str(out)])
+    assert result.exit_code == 2
+    assert "is not a UTF-8 path" in result.output and "Traceback" not in result.output
