@@ -257,7 +257,11 @@ def _interrupt(signum: int, frame: object) -> None:
 def validate(
     paths: Annotated[
         list[Path] | None,
-        typer.Argument(help="Raw files or folders to check (default: raw/).", show_default=False),
+        typer.Argument(
+            metavar="PATH...",
+            help="Raw files or folders to check (default: raw/).",
+            show_default=False,
+        ),
     ] = None,
     output: Annotated[
         ValidateFormat,
@@ -269,6 +273,8 @@ def validate(
     """Check raw files against the declared schemas (no release).
 
     Exit status: 0 valid, 1 invalid, 2 usage error.
+
+    Example: kcna-dataset validate raw/new-file.jsonl --format github
     """
     try:
         report = validate_paths(paths or [Path("raw")])
@@ -348,6 +354,8 @@ def build(
 
     Writes <out>/<version>/ with Parquet + CSV tables, datapackage.json, stats.json and
     SHA256SUMS. Strict: any invalid record means exit 1 and nothing published.
+
+    Example: kcna-dataset build --raw raw --out dist --skip-invalid
     """
     try:
         with stage_progress(not quiet and not as_json) as progress:
@@ -549,7 +557,10 @@ def verify(
         OutputFormat, typer.Option("--format", help="text for people, json for machines.")
     ] = OutputFormat.text,
 ) -> None:
-    """Check a release: checksums, hashes, schemas, foreign keys (exit 1 if damaged)."""
+    """Check a release: checksums, hashes, schemas, foreign keys (exit 1 if damaged).
+
+    Example: kcna-dataset verify dist/1.0.0
+    """
     try:
         report = verify_release(release)
     except KcnaDatasetError as e:
@@ -567,3 +578,46 @@ def verify(
         )
     if not report.valid:
         raise typer.Exit(code=1)
+
+
+@app.command()
+def sqlite(
+    release: Annotated[
+        Path,
+        typer.Argument(
+            metavar="RELEASE_DIR",
+            help="A release folder (dist/1.0.0), or an output folder (dist: its latest release).",
+        ),
+    ],
+    database: Annotated[
+        Path, typer.Argument(metavar="DB_FILE", help="The SQLite file to write, e.g. kcna.db.")
+    ],
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Overwrite DB_FILE if it exists.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only DB_FILE.")] = False,
+) -> None:
+    """Write a release as one searchable SQLite database (full-text search over titles and
+    bodies), for Datasette or sqlite-utils.
+
+    Example: kcna-dataset sqlite dist kcna.db && datasette kcna.db
+    """
+    from kcna_dataset.sqlite import release_to_sqlite
+
+    try:
+        with stage_progress(not quiet) as progress:
+            summary = release_to_sqlite(release, database, replace=replace, progress=progress)
+    except KeyboardInterrupt:
+        err.print("Interrupted: no database was written.")
+        raise typer.Exit(code=130) from None
+    except KcnaDatasetError as e:
+        raise fail(e) from None
+    if quiet:
+        out.print(str(database), markup=False)
+        return
+    counts = ", ".join(f"{table} {n:,}" for table, n in summary.rows.items())
+    out.print(
+        f"{database}: release {summary.release.name} ({counts}); search it with "
+        f"`datasette {database}` or `sqlite-utils search {database} statements WORDS`",
+        markup=False,
+    )

@@ -20,7 +20,7 @@ COMMANDS = sorted(get_command(app).commands)  # type: ignore[attr-defined]
 
 
 def test_commands() -> None:
-    assert COMMANDS == ["build", "duplicates", "validate", "verify"]
+    assert COMMANDS == ["build", "duplicates", "sqlite", "validate", "verify"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -34,6 +34,9 @@ def test_every_command_has_help_and_is_documented(command: str) -> None:
             assert getattr(param, "help", None), f"{command} {param.name} has no help"
     readme = (REPO / "README.md").read_text()
     assert f"kcna-dataset {command}" in readme
+    # an example, and placeholders a person can read (not a parameter's Python name)
+    assert f"Example: kcna-dataset {command} " in " ".join(result.output.split())
+    assert "{release}" not in result.output and "paths..." not in result.output
 
 
 def test_top_level_help_lists_commands() -> None:
