@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 from kcna_dataset import __version__
 from kcna_dataset.article_table import RECORD_COLUMNS, gather
 from kcna_dataset.cache import PairScoreCache, RecordCache, rules_fingerprint
-from kcna_dataset.card import dataset_card
+from kcna_dataset.card import DATA_LICENCE, dataset_card
 from kcna_dataset.changes import Changes, changelog_markdown, compare, next_version
 from kcna_dataset.config import DedupConfig
 from kcna_dataset.dedup import DedupResult, MapFunction, ScoreStore, deduplicate
@@ -37,6 +37,7 @@ from kcna_dataset.publish import (
     release_schema,
     repair_interrupted,
     update_latest,
+    version_key,
     write_release,
 )
 from kcna_dataset.read import discover, input_bytes, require_utf8_path
@@ -379,6 +380,13 @@ def _build_locked(
     # release moved aside, or `latest` stale: repair that before anything is compared with it
     repaired = repair_interrupted(out)
     update_latest(out)
+    newest = newest_release(out)
+    if version and newest and version_key(version) < version_key(newest.name) and not force:
+        # a lower version would be published as if history began or ended there
+        raise UsageError(
+            f"version {version} is lower than the newest release {newest.name} in {out}",
+            "Pass a version above it, or leave --version out: the build picks the next one.",
+        )
     previous = trusted_previous(out, version)
     clock = time.perf_counter()
     dedup, id_changes = deduplicate_with_stable_ids(
@@ -451,6 +459,7 @@ def _build_locked(
         "CHANGELOG.md": changelog_markdown(version, changes),
         "changes.json": json.dumps(changes.to_dict(), indent=2) + "\n",
         "README.md": dataset_card(version, tables, metadata, stats),
+        "LICENSE.md": DATA_LICENCE,
     }
     release = write_release(out, version, tables, metadata, stats, extra, force=force)
     if progress:

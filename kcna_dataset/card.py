@@ -50,6 +50,68 @@ def _structure(table: str, rows: int) -> list[str]:
     return [*lines, ""]
 
 
+# the licence every release carries as LICENSE.md; the repository's LICENSE-DATA.md is the
+# same text (tests/test_docs.py)
+DATA_LICENCE = """# Data licence
+
+The code of kcna-dataset is under the MIT licence (`LICENSE`). The releases it builds, and the
+files under `raw/`, are data, licensed as follows.
+
+- **The compilation** (the tables, their ids, the matching of copies into statements, the
+  metadata) is dedicated to the public domain under **CC0 1.0 Universal**
+  (https://creativecommons.org/publicdomain/zero/1.0/): to the extent possible under law, the
+  kcna-dataset contributors waive all copyright and related rights in it.
+- **The texts** are publications of DPRK state media (KCNA and the outlets that carry its
+  statements). kcna-dataset makes no claim on them; their reuse is a matter for the reuser's
+  jurisdiction.
+- `raw/kcna-kp/`: kcna.kp English articles collected by the public project
+  stiles/north-korea-news, which releases its collection under CC0.
+- `tests/fixtures/archive-excerpt.json`: three records of that project's daily archive
+  snapshots (CC0).
+
+Every release carries this licence as its `LICENSE.md`.
+"""
+
+# what each kind of input file is, for the card (by the file's suffix)
+INPUT_KINDS = {
+    ".txt": "KCNA Watch article pages (one file per article: listing date, source label, "
+    "`Date:` field, text)",
+    ".jsonl": "scraper records, JSON Lines (the record layout of stiles/north-korea-news)",
+    ".json": "scraper archive snapshots, JSON arrays (the daily snapshots of "
+    "stiles/north-korea-news)",
+    ".csv": "scraper records, CSV",
+}
+
+
+def _inputs(articles: arrow.Table) -> list[str]:
+    """What this release was built from: each kind of input file present, with its copies."""
+    kinds: Counter[str] = Counter()
+    for raw_path in articles.column("raw_path").to_pylist():
+        name = raw_path.split("#L")[0]
+        kinds[name[name.rfind(".") :].lower() if "." in name else ""] += 1
+    lines = []
+    for kind, n in sorted(kinds.items(), key=lambda x: -x[1]):
+        what = INPUT_KINDS.get(kind, f"{kind or 'extensionless'} files")
+        lines.append(f"- {n:,} copies from {what}.")
+    return lines
+
+
+def _outlets(sources: arrow.Table, copies: Counter[str]) -> list[str]:
+    """The outlets present in this release, from the registry's rows."""
+    rows = {r["source"]: r for r in sources.to_pylist()}
+    lines = ["| outlet | site | language | copies |", "| --- | --- | --- | --- |"]
+    for slug, n in sorted(copies.items(), key=lambda x: (-x[1], x[0])):
+        r = rows.get(slug, {})
+        label, site, language = r.get("label", slug), r.get("site", ""), r.get("language", "")
+        lines.append(f"| {label} | {site} | {language} | {n:,} |")
+    return lines
+
+
+def _languages(sources: arrow.Table, copies: Counter[str]) -> list[str]:
+    present = {r["language"] for r in sources.to_pylist() if r["source"] in copies}
+    return sorted(present) or ["en"]
+
+
 def _configs(tables: dict[str, arrow.Table]) -> list[str]:
     """The card's `configs` (Hugging Face `datasets` loads a release by them): every table with
     rows. `datasets` cannot load a split with no rows (huggingface/datasets#8401, open): an
@@ -75,7 +137,7 @@ def dataset_card(
         'pretty_name: "KCNA statements (kcna-dataset)"',
         "license: cc0-1.0",
         "language:",
-        "- en",
+        *[f"- {x}" for x in _languages(tables["sources"], by_source)],
         "size_categories:",
         f"- {size_category(statements.num_rows)}",
         "tags:",
@@ -102,13 +164,10 @@ def dataset_card(
         "",
         "## Sources and collection",
         "",
-        "- kcna.kp English articles collected by the public project stiles/north-korea-news "
-        "(CC0), one JSON record per article.",
-        "- Article pages as shown by KCNA Watch (listing date, source label, `Date:` field, text).",
+        *_inputs(articles),
         "",
-        "Copies by outlet in this release: "
-        + ", ".join(f"{src} {n:,}" for src, n in sorted(by_source.items()))
-        + ".",
+        *_outlets(tables["sources"], by_source),
+        "",
         "Parsing moved kcna.kp conventions into their own fields (dateline, ` -0-` end mark, "
         "`www.kcna.kp (Juche…)` stamp), dropped page navigation, and cleaned titles.",
         "",
@@ -164,8 +223,8 @@ def dataset_card(
         "  title = {KCNA statements: North Korean state media, deduplicated across outlets},",
         f"  version = {{{version}}},",
         f"  year = {{{metadata['created'][:4]}}},",
-        "  note = {Built with kcna-dataset from kcna.kp records collected by "
-        "stiles/north-korea-news and KCNA Watch pages}",
+        f"  note = {{Built with kcna-dataset {metadata['kcna:build']['tool_version']}; "
+        f"outlets: {', '.join(sorted(by_source))}}}",
         "}",
         "```",
         "",

@@ -47,6 +47,10 @@ class Changes:
     articles_added: list[str] = field(default_factory=list)  # raw_path
     articles_removed: list[str] = field(default_factory=list)
     articles_corrected: dict[str, list[str]] = field(default_factory=dict)  # raw_path -> fields
+    # for the changelog: the title of each statement named above, and each changed statement's
+    # copies before and after (a statement that only gained copies did not change)
+    titles: dict[str, str] = field(default_factory=dict)
+    copies: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     @property
     def level(self) -> str | None:
@@ -250,6 +254,42 @@ def compare(
             statements_added=tables["statements"].column("statement_id").to_pylist(),
             articles_added=tables["articles"].column("raw_path").to_pylist(),
         )
+    changes = _differences(previous, tables, schemas)
+    _name_statements(changes, previous, tables["statements"])
+    return changes
+
+
+# fields of a statement that follow from its copies, not from its text
+COPY_FIELDS = frozenset({"article_count", "sources", "revision_count"})
+
+
+def _name_statements(changes: Changes, previous: Path, statements: arrow.Table) -> None:
+    """Titles (new ones, or the old ones of removed statements) and copy counts of the
+    statements the changes name: read for those rows only."""
+    wanted = {*changes.statements_added, *changes.statements_changed}
+    old_wanted = {*changes.statements_removed, *changes.statements_changed}
+    columns = ["statement_id", "title", "article_count"]
+
+    def rows(table: arrow.Table, ids: set[str]) -> dict[str, tuple[str, int]]:
+        if not ids:
+            return {}
+        mask = pc.is_in(table.column("statement_id"), value_set=arrow.array(sorted(ids)))
+        part = table.select(columns).filter(mask).to_pylist()
+        return {r["statement_id"]: (r["title"], r["article_count"]) for r in part}
+
+    new = rows(statements, wanted)
+    old = rows(
+        parquet.read_table(previous / "data" / "statements.parquet", columns=columns), old_wanted
+    )
+    changes.titles = {k: v[0] for k, v in {**old, **new}.items()}
+    changes.copies = {
+        k: (old[k][1], new[k][1]) for k in changes.statements_changed if k in old and k in new
+    }
+
+
+def _differences(
+    previous: Path, tables: dict[str, arrow.Table], schemas: dict[str, dict[str, Any]]
+) -> Changes:
     changes = Changes(previous.name)
     changes.schema, changes.schema_loosened = compare_schemas(_schemas(previous), schemas)
     data = previous / "data"
@@ -289,6 +329,12 @@ def changelog_markdown(version: str, changes: Changes) -> str:
             f"- {c['statements_added']} statements, {c['articles_added']} articles.",
         ]
         return "\n".join(lines) + "\n"
+    if changes.level is None:
+        lines += [
+            f"No changes since {changes.previous}: the same tables, published again as "
+            f"{version} because --version asked for it."
+        ]
+        return "\n".join(lines) + "\n"
     lines += [f"Changes since {changes.previous} ({changes.level}).", ""]
     lines += [
         f"- statements: {c['statements_added']} added, {c['statements_removed']} removed, "
@@ -306,15 +352,32 @@ def changelog_markdown(version: str, changes: Changes) -> str:
         ("Articles added", changes.articles_added),
         ("Articles removed", changes.articles_removed),
     )
+    titles = changes.titles
+
+    def named(x: str) -> str:
+        return f"- `{x}` {titles[x]}" if x in titles else f"- `{x}`"
+
     for title, items in sections:
         if items:
-            lines += ["", f"## {title}", ""] + [f"- `{x}`" for x in items]
+            lines += ["", f"## {title}", ""] + [named(x) for x in items]
+    copies_only = {k: v for k, v in changes.statements_changed.items() if set(v) <= COPY_FIELDS}
+    gained = {
+        k
+        for k in copies_only
+        if k in changes.copies and changes.copies[k][1] > changes.copies[k][0]
+    }
+    if gained:
+        lines += ["", "## Statements that gained copies", ""] + [
+            f"{named(k)}: {changes.copies[k][0]} -> {changes.copies[k][1]} copies" for k in gained
+        ]
+    changed = {k: v for k, v in changes.statements_changed.items() if k not in gained}
     for title, mapping in (
-        ("Statements changed", changes.statements_changed),
+        ("Statements changed", changed),
         ("Articles corrected", changes.articles_corrected),
     ):
         if mapping:
             lines += ["", f"## {title}", ""] + [
-                f"- `{k}`: {', '.join(v)}" for k, v in mapping.items()
+                f"{named(k) if title.startswith('Statements') else f'- `{k}`'}: {', '.join(v)}"
+                for k, v in mapping.items()
             ]
     return "\n".join(lines) + "\n"

@@ -63,3 +63,24 @@ def test_every_test_reliability_md_names_exists() -> None:
     for module, test in named:
         source = (REPO / module).read_text()
         assert re.search(rf"^def {test}\(", source, re.MULTILINE), f"{module}::{test}"
+
+
+def test_releases_carry_the_repositorys_data_licence() -> None:
+    from kcna_dataset.card import DATA_LICENCE
+
+    assert (REPO / "LICENSE-DATA.md").read_text() == DATA_LICENCE
+    assert (REPO / "LICENSE").read_text().startswith("MIT License")
+    assert "cff-version: 1.2.0" in (REPO / "CITATION.cff").read_text()
+
+
+def test_the_pre_commit_hook_runs_validate_on_raw_files() -> None:
+    import yaml
+
+    [hook] = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())
+    assert (hook["id"], hook["entry"], hook["language"]) == (
+        "kcna-dataset-validate",
+        "kcna-dataset validate",
+        "python",
+    )
+    assert re.match(hook["files"], "raw/kcna-kp/x.jsonl")
+    assert not re.match(hook["files"], "kcna_dataset/cli.py")

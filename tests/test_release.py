@@ -24,6 +24,7 @@ from kcna_dataset.verify import read_csv_table
 
 FILES = [
     "CHANGELOG.md",
+    "LICENSE.md",
     "README.md",
     "SHA256SUMS",
     "changes.json",

@@ -21,7 +21,7 @@ from kcna_dataset.changes import (
     next_version,
     row_differences,
 )
-from kcna_dataset.exceptions import BuildError
+from kcna_dataset.exceptions import BuildError, UsageError
 from kcna_dataset.publish import LOCK_NAME
 from kcna_dataset.records import article_id_for
 
@@ -81,7 +81,9 @@ def test_correction_is_a_patch(first: tuple[Path, Path]) -> None:
         "# kcna-dataset 1.0.1\n\nChanges since 1.0.0 (patch).\n\n"
         "- statements: 0 added, 0 removed, 1 changed\n"
         "- articles: 0 added, 0 removed, 1 corrected\n\n"
-        f"## Statements changed\n\n- `{statement_id}`: canonical_article_id, title\n\n"
+        f"## Statements changed\n\n- `{statement_id}` Press Statement by the Spokesperson "
+        "for Institute for Disarmament and Peace of DPRK Foreign Ministry: "
+        "canonical_article_id, title\n\n"
         f"## Articles corrected\n\n- `{SEED_000}`: raw_sha256, title\n"
     )
     assert (out / "latest").read_text() == "1.0.1\n"
@@ -176,8 +178,35 @@ def test_next_version(previous: str | None, level: str | None, expected: str | N
 
 def test_latest_names_the_highest_version(first: tuple[Path, Path]) -> None:
     raw, out = first
-    build(raw, out, "0.9.0", today=TODAY)  # an older version built later
+    build(raw, out, "0.9.0", today=TODAY, force=True)  # an older version built later
     assert (out / "latest").read_text() == "1.0.0\n"
+
+
+def test_a_version_below_the_newest_is_refused_and_a_forced_one_says_no_change(
+    first: tuple[Path, Path],
+) -> None:
+    """`--version 0.9.0` below 1.0.0 published a release whose changelog said `First
+    release.`; `--version` with nothing changed said `Changes since 1.0.0 (None).`"""
+    raw, out = first
+    with pytest.raises(UsageError) as raised:
+        build(raw, out, "0.9.0", today=TODAY)
+    assert raised.value.message == f"version 0.9.0 is lower than the newest release 1.0.0 in {out}"
+    result = build(raw, out, "1.0.1", today=TODAY)
+    assert (result.release / "CHANGELOG.md").read_text() == (  # type: ignore[operator]
+        "# kcna-dataset 1.0.1\n\nNo changes since 1.0.0: the same tables, published again as "
+        "1.0.1 because --version asked for it.\n"
+    )
+
+
+def test_a_statement_that_only_gained_copies_is_said_so(first: tuple[Path, Path]) -> None:
+    raw, out = first
+    text = (raw / SEED_000).read_text(encoding="utf-8")
+    (raw / "kcnawatch" / "copy.txt").write_text(text.replace("KCNA.kp (En)", "Rodong Sinmun"))
+    result = build(raw, out, today=TODAY)
+    changelog = (result.release / "CHANGELOG.md").read_text()  # type: ignore[operator]
+    assert "## Statements that gained copies\n\n- `s-" in changelog
+    assert ": 1 -> 2 copies" in changelog
+    assert "## Statements changed" not in changelog
 
 
 def test_one_build_at_a_time(first: tuple[Path, Path]) -> None:
