@@ -26,6 +26,7 @@ from kcna_dataset.dedup.sketch import Sketches
 from kcna_dataset.dedup.stable_ids import IdChanges, carry_over, previous_ids
 from kcna_dataset.exceptions import BuildError, InvalidInputError, UsageError
 from kcna_dataset.memory import trim_heap
+from kcna_dataset.parse.scraper import FieldMap
 from kcna_dataset.publish import (
     LICENSE,
     SEMVER,
@@ -251,6 +252,7 @@ def build(
     jobs: int | None = None,
     cache_dir: Path | None = None,
     spool_above_bytes: int = SPOOL_ABOVE_BYTES,
+    field_map: FieldMap = (),
 ) -> BuildResult:
     """Validate everything under `raw`, deduplicate, and publish `<out>/<version>`.
 
@@ -267,7 +269,7 @@ def build(
     if jobs is not None and jobs < 1:
         raise UsageError(f"--jobs {jobs} is not a positive number", "Pass --jobs 1 or more.")
     config = config or DedupConfig()
-    with pipeline_runtime(raw, config, today, jobs, cache_dir, spool_above_bytes) as (
+    with pipeline_runtime(raw, config, today, jobs, cache_dir, spool_above_bytes, field_map) as (
         runner,
         spool,
     ):
@@ -282,6 +284,7 @@ def pipeline_runtime(
     jobs: int | None = None,
     cache_dir: Path | None = None,
     spool_above_bytes: int = SPOOL_ABOVE_BYTES,
+    field_map: FieldMap = (),
 ) -> Iterator[tuple[FileRunner, Spool]]:
     """What the stages run on (the worker pool, the record cache, the spool), for `raw`."""
     if not raw.is_dir():
@@ -296,11 +299,11 @@ def pipeline_runtime(
             "Pass --raw DIR with the raw article files (default: raw/).",
         )
     registry = SourceRegistry.load()
-    settings = FileSettings(registry, today or pyongyang_today(), config)
+    settings = FileSettings(registry, today or pyongyang_today(), config, field_map=field_map)
     cache = None
     if cache_dir is not None:
         # never raises: a cache that cannot be used is a warning, and the run goes on without
-        cache = RecordCache(cache_dir, rules_fingerprint(registry, config))
+        cache = RecordCache(cache_dir, rules_fingerprint(registry, config, field_map))
         if cache.usable:
             settings = replace(settings, cache_path=cache.path, fingerprint=cache.fingerprint)
     spool = Spool.for_input(input_bytes(discover([raw])), spool_above_bytes)

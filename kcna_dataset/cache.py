@@ -57,9 +57,14 @@ DEFAULT_CACHE_DIR = Path(".kcna-cache")
 CACHE_FILE = "records.sqlite"
 
 
-def rules_fingerprint(registry: SourceRegistry, config: DedupConfig | None) -> str:
-    """Hash of the code and settings that decide what a file's cache entry holds."""
+def rules_fingerprint(
+    registry: SourceRegistry, config: DedupConfig | None, field_map: tuple[Any, ...] = ()
+) -> str:
+    """Hash of the code and settings that decide what a file's cache entry holds (the field
+    names a --map gives among them)."""
     digest = hashlib.sha256(f"kcna-dataset {__version__}\n".encode())
+    if field_map:
+        digest.update(repr(field_map).encode())
     for name in RULE_SOURCES:
         target = PACKAGE / name
         files = sorted(target.rglob("*.py")) if target.is_dir() else [target]

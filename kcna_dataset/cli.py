@@ -37,6 +37,7 @@ from kcna_dataset.cache import DEFAULT_CACHE_DIR
 from kcna_dataset.duplicates import find_duplicates
 from kcna_dataset.exceptions import InvalidInputError, KcnaDatasetError, UsageError
 from kcna_dataset.findings import Finding
+from kcna_dataset.parse.scraper import FieldMap, parse_field_map
 from kcna_dataset.report import ValidationReport
 from kcna_dataset.validate import validate_paths
 from kcna_dataset.verify import verify_release
@@ -253,6 +254,27 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+MapOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--map",
+        metavar="FIELD=NAME",
+        help="Your name for one of the scraper record fields (headline, date, link, topic, "
+        "story_text, date_str), e.g. --map headline=title --map story_text=body; repeatable.",
+        show_default=False,
+    ),
+]
+
+
+def field_map_of(pairs: list[str] | None) -> FieldMap:
+    try:
+        return parse_field_map(pairs or [])
+    except ValueError as e:
+        raise fail(
+            UsageError(str(e), "Pass --map FIELD=YOUR_NAME, e.g. --map headline=title.")
+        ) from None
+
+
 @app.command()
 def validate(
     paths: Annotated[
@@ -269,6 +291,7 @@ def validate(
             "--format", help="text for people, json for machines, github for PR annotations."
         ),
     ] = ValidateFormat.text,
+    field_names: MapOption = None,
 ) -> None:
     """Check raw files against the declared schemas (no release).
 
@@ -277,7 +300,7 @@ def validate(
     Example: kcna-dataset validate raw/new-file.jsonl --format github
     """
     try:
-        report = validate_paths(paths or [Path("raw")])
+        report = validate_paths(paths or [Path("raw")], field_map=field_map_of(field_names))
     except KcnaDatasetError as e:
         raise fail(e) from None
     if output is ValidateFormat.json:
@@ -349,6 +372,7 @@ def build(
     jobs: JobsOption = None,
     cache: CacheOption = DEFAULT_CACHE_DIR,
     no_cache: NoCacheOption = False,
+    field_names: MapOption = None,
 ) -> None:
     """Validate, deduplicate and publish a release.
 
@@ -368,6 +392,7 @@ def build(
                 progress=progress,
                 jobs=jobs,
                 cache_dir=None if no_cache else cache,
+                field_map=field_map_of(field_names),
             )
     except InvalidInputError as e:
         if not quiet:
@@ -456,6 +481,7 @@ def duplicates(
     jobs: JobsOption = None,
     cache: CacheOption = DEFAULT_CACHE_DIR,
     no_cache: NoCacheOption = False,
+    field_names: MapOption = None,
 ) -> None:
     """Show the duplicate groups, or explain one article's match.
 
@@ -468,7 +494,12 @@ def duplicates(
     try:
         with stage_progress(output is OutputFormat.text) as progress:
             found = find_duplicates(
-                raw, out_dir, progress=progress, jobs=jobs, cache_dir=None if no_cache else cache
+                raw,
+                out_dir,
+                progress=progress,
+                jobs=jobs,
+                cache_dir=None if no_cache else cache,
+                field_map=field_map_of(field_names),
             )
         if explain and against:
             data = found.explain_pair(explain, against)

@@ -217,11 +217,15 @@ def find_duplicates(
     progress: Progress | None = None,
     jobs: int | None = None,
     cache_dir: Path | None = None,
+    field_map: tuple[tuple[str, str], ...] = (),
 ) -> DuplicatesReport:
     """Validate and deduplicate `raw` (ids as the newest release in `out` has them), with the
     record cache and pair verdicts of `cache_dir` as a build uses them."""
     config = config or DedupConfig()
-    with pipeline_runtime(raw, config, jobs=jobs, cache_dir=cache_dir) as (runner, spool):
+    with pipeline_runtime(raw, config, jobs=jobs, cache_dir=cache_dir, field_map=field_map) as (
+        runner,
+        spool,
+    ):
         registry = runner.settings.registry
         report = validate_paths([raw], progress=progress, runner=runner, spool=spool)
         dedup, _ = deduplicate_with_stable_ids(

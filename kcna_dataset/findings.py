@@ -215,6 +215,13 @@ CATALOGUE: dict[str, Code] = _catalogue(
         "Quote fields that hold commas, quotes or line breaks (RFC 4180).",
     ),
     Code(
+        "csv-header",
+        E,
+        "the header lacks {missing} (expected {expected}; it has {found})",
+        "Rename those columns, or name yours with --map, e.g. --map headline=title "
+        "--map story_text=body --map link=url.",
+    ),
+    Code(
         "field-repeated",
         W,
         "field {field!r} appears {count} times; the last value is used",

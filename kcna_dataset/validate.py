@@ -21,6 +21,7 @@ from kcna_dataset.dedup.sketch import Sketches
 from kcna_dataset.findings import Finding, Severity, finding
 from kcna_dataset.language import LANGUAGE_NAMES, language_mismatch
 from kcna_dataset.parse import Draft, ParsedRecord
+from kcna_dataset.parse.scraper import FieldMap
 from kcna_dataset.parse.text import stamp_date
 from kcna_dataset.read import InputFile, discover, ignored_reason
 from kcna_dataset.records import Article, StageStats, article_id_for
@@ -282,6 +283,7 @@ def validate_paths(
     progress: Progress | None = None,
     runner: FileRunner | None = None,
     spool: Spool | None = None,
+    field_map: FieldMap = (),
 ) -> ValidationReport:
     """Read, parse and validate every file under `paths`; the report says what became of each.
 
@@ -291,7 +293,12 @@ def validate_paths(
     """
     if runner is None:
         runner = FileRunner(
-            FileSettings(registry or SourceRegistry.load(), today or pyongyang_today(), None)
+            FileSettings(
+                registry or SourceRegistry.load(),
+                today or pyongyang_today(),
+                None,
+                field_map=field_map,
+            )
         )
     read_stats, parse_stats, valid_stats = (
         StageStats("read"),

@@ -33,6 +33,7 @@ from kcna_dataset.config import DedupConfig
 from kcna_dataset.dedup.sketch import Sketches, sketch_bodies
 from kcna_dataset.findings import Finding, Severity
 from kcna_dataset.parse import ParsedRecord, parse_file
+from kcna_dataset.parse.scraper import FieldMap
 from kcna_dataset.read import InputFile, input_bytes, read_file
 from kcna_dataset.records import Article, RawFile
 from kcna_dataset.sources import SourceRegistry
@@ -50,6 +51,7 @@ class FileSettings:
     config: DedupConfig | None  # None: no dedup sketches (validate only)
     cache_path: Path | None = None
     fingerprint: str = ""
+    field_map: FieldMap = ()  # the researcher's field names (--map)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +100,7 @@ def _process_raw(name: str, raw: RawFile, settings: FileSettings) -> FileOutcome
     parse_dropped: Counter[str] = Counter()
     validate_dropped: Counter[str] = Counter()
     records = 0
-    for rec in parse_file(raw):
+    for rec in parse_file(raw, settings.field_map):
         records += 1
         if rec.draft is None:
             parse_dropped[rec.findings[0].code] += 1

@@ -187,6 +187,10 @@ CASES: dict[str, tuple[Callable[[Path], object], Findings]] = {
         lambda r: write(r, "r.jsonl", jsonl_line(story_text="x " * MAX_RECORD_BYTES) + "\n"),
         [("r.jsonl", "record-too-large", 1, None)],
     ),
+    "csv-header": (
+        lambda r: write(r, "r.csv", "date,url,title,body\n2024-01-31,x,y,z\n"),
+        [("r.csv", "csv-header", 1, None)],
+    ),
     "field-missing": (
         lambda r: write(r, "r.jsonl", jsonl_line(link=...) + "\n"),
         [("r.jsonl", "field-missing", 1, None)],

@@ -151,3 +151,69 @@ def test_a_successful_build_shows_its_warnings_by_code(tmp_path: Path) -> None:
         app, ["build", "--raw", str(raw), "--out", str(out), "--version", "1.0.1"]
     )
     assert "warnings: duplicate-record 2 (each one: kcna-dataset validate)" in again.output
+
+
+RODONG_CSV = (
+    "date,url,title,body\n"
+    "2024-01-31,http://www.rodong.rep.kp/en/index.php?MTJAMjAyNC0wMS0zMS1IMDAx,"
+    'Party Plenary Meeting Held,"The plenary meeting was held in Pyongyang.\nIt discussed '
+    'the tasks of the year."\n'
+)
+
+
+def test_other_field_names_are_mapped_and_a_wrong_header_names_every_missing_field(
+    tmp_path: Path,
+) -> None:
+    """A Rodong Sinmun CSV with `date,url,title,body` got only `field-missing 'headline'`: the
+    header's error names every missing field and the expected ones; `--map` reads the file as
+    it is."""
+    raw = tmp_path / "raw"
+    write(raw, "rodong.csv", RODONG_CSV)
+    write(
+        raw,
+        "r.jsonl",
+        json.dumps(
+            {
+                "title": "Mapped",
+                "date": "2024-01-31",
+                "url": ARCHIVE_URL,
+                "body": "A mapped record.",
+            }
+        )
+        + "\n",
+    )
+    result = CliRunner().invoke(app, ["validate", str(raw)])
+    assert result.exit_code == 1
+    assert result.output.splitlines()[-2] == (
+        "rodong.csv:1: error csv-header: the header lacks headline, link, story_text "
+        "(expected headline, date, link, story_text; it has date, url, title, body) — hint: "
+        "Rename those columns, or name yours with --map, e.g. --map headline=title "
+        "--map story_text=body --map link=url."
+    )
+    mapped = ["--map", "headline=title", "--map", "story_text=body", "--map", "link=url"]
+    result = CliRunner().invoke(app, ["validate", str(raw), *mapped])
+    assert (result.exit_code, result.output.splitlines()[-1]) == (
+        0,
+        "valid: 2 records in 2 files: 2 accepted, 0 rejected; 0 errors, 0 warnings",
+    )
+    report = validate_paths(
+        [raw],
+        today=TODAY,
+        field_map=(("headline", "title"), ("story_text", "body"), ("link", "url")),
+    )
+    assert sorted((a.source, a.title, a.body) for a in report.articles) == [
+        ("kcna-kp", "Mapped", "A mapped record."),
+        (
+            "rodong",
+            "Party Plenary Meeting Held",
+            "The plenary meeting was held in Pyongyang.\nIt discussed the tasks of the year.",
+        ),
+    ]
+    out = tmp_path / "dist"
+    built = CliRunner().invoke(
+        app, ["build", "--raw", str(raw), "--out", str(out), "--no-cache", *mapped]
+    )
+    assert built.exit_code == 0, built.output
+    wrong = CliRunner().invoke(app, ["validate", str(raw), "--map", "title"])
+    assert wrong.exit_code == 2
+    assert wrong.output.startswith("Error: --map 'title' is not FIELD=THEIR_NAME with FIELD one of")

@@ -15,6 +15,7 @@ from kcna_dataset.parse.draft import Draft, ParsedRecord
 from kcna_dataset.parse.json_array import parse_json_array
 from kcna_dataset.parse.jsonl import parse_jsonl
 from kcna_dataset.parse.page import parse_page
+from kcna_dataset.parse.scraper import FieldMap
 from kcna_dataset.records import RawFile
 
 __all__ = [
@@ -36,8 +37,18 @@ PARSERS: dict[str, Callable[[RawFile], list[ParsedRecord]]] = {
 }
 
 
-def parse_file(raw: RawFile) -> list[ParsedRecord]:
+# the formats whose records are fields by name (a --map applies to them)
+RECORD_PARSERS: dict[str, Callable[[RawFile, FieldMap], list[ParsedRecord]]] = {
+    ".jsonl": parse_jsonl,
+    ".json": parse_json_array,
+    ".csv": parse_csv,
+}
+
+
+def parse_file(raw: RawFile, field_map: FieldMap = ()) -> list[ParsedRecord]:
     suffix = PurePosixPath(raw.path).suffix.lower()
+    if suffix in RECORD_PARSERS:
+        return RECORD_PARSERS[suffix](raw, field_map)
     parser = PARSERS.get(suffix)
     if parser is None:
         f = finding("file-type-unsupported", raw.path, suffix=suffix or "(none)")

@@ -16,12 +16,12 @@ from collections import Counter
 from kcna_dataset.findings import Finding, finding
 from kcna_dataset.parse.decode import decode_bytes
 from kcna_dataset.parse.draft import ParsedRecord
-from kcna_dataset.parse.scraper import REQUIRED, parse_fields, said_identity
+from kcna_dataset.parse.scraper import REQUIRED, FieldMap, parse_fields, renamed, said_identity
 from kcna_dataset.read import MAX_RECORD_BYTES
 from kcna_dataset.records import RawFile
 
 
-def parse_csv(raw: RawFile) -> list[ParsedRecord]:
+def parse_csv(raw: RawFile, field_map: FieldMap = ()) -> list[ParsedRecord]:
     text, found = decode_bytes(raw.data, raw.path)
     if text is None:
         return [ParsedRecord(raw.path, None, raw.sha256, None, tuple(found))]
@@ -41,9 +41,17 @@ def parse_csv(raw: RawFile) -> list[ParsedRecord]:
         if count > 1 and column:
             f = finding("field-repeated", raw.path, 1, field=column, count=count)
             warnings = (*warnings, f)
-    missing = [c for c in REQUIRED if c not in columns]
+    named = list(renamed(dict.fromkeys(columns), field_map))
+    missing = [c for c in REQUIRED if c not in named]
     if missing:
-        f = finding("field-missing", raw.path, 1, field=missing[0])
+        f = finding(
+            "csv-header",
+            raw.path,
+            1,
+            missing=", ".join(missing),
+            expected=", ".join(REQUIRED),
+            found=", ".join(c for c in columns if c) or "nothing",
+        )
         return [ParsedRecord(raw.path, None, raw.sha256, None, (*warnings, f))]
     records: list[ParsedRecord] = []
     start = reader.line_num + 1
@@ -79,8 +87,8 @@ def parse_csv(raw: RawFile) -> list[ParsedRecord]:
             records.append(ParsedRecord(raw_path, n, sha, None, (f,)))
             continue
         obj = dict(zip(columns, row, strict=True))
-        draft, problems = parse_fields(raw.path, n, obj)
-        title, url = (None, None) if draft is not None else said_identity(obj)
+        draft, problems = parse_fields(raw.path, n, obj, field_map)
+        title, url = (None, None) if draft is not None else said_identity(obj, field_map)
         records.append(ParsedRecord(raw_path, n, sha, draft, (*warnings, *problems), title, url))
         warnings = ()
     if not records and not warnings:

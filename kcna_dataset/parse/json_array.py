@@ -25,7 +25,7 @@ from kcna_dataset.findings import Finding, finding
 from kcna_dataset.parse.decode import decode_bytes
 from kcna_dataset.parse.draft import ParsedRecord
 from kcna_dataset.parse.jsonl import object_noting_repeats
-from kcna_dataset.parse.scraper import parse_fields, said_identity
+from kcna_dataset.parse.scraper import FieldMap, parse_fields, said_identity
 from kcna_dataset.read import MAX_RECORD_BYTES
 from kcna_dataset.records import RawFile
 
@@ -72,7 +72,7 @@ def _broken(raw: RawFile, cursor: _Cursor, reason: str) -> Finding:
     )
 
 
-def parse_json_array(raw: RawFile) -> list[ParsedRecord]:
+def parse_json_array(raw: RawFile, field_map: FieldMap = ()) -> list[ParsedRecord]:
     text, found = decode_bytes(raw.data, raw.path)
     if text is None:
         return [ParsedRecord(raw.path, None, raw.sha256, None, tuple(found))]
@@ -138,10 +138,10 @@ def parse_json_array(raw: RawFile) -> list[ParsedRecord]:
             )
             records.append(ParsedRecord(raw_path, n, sha, None, (f,)))
             continue
-        draft, problems = parse_fields(raw.path, n, obj)
+        draft, problems = parse_fields(raw.path, n, obj, field_map)
         for field, count in Counter(repeated).items():
             problems.append(finding("field-repeated", raw.path, n, field=field, count=count + 1))
-        title, url = (None, None) if draft is not None else said_identity(obj)
+        title, url = (None, None) if draft is not None else said_identity(obj, field_map)
         records.append(ParsedRecord(raw_path, n, sha, draft, (*warnings, *problems), title, url))
         warnings = ()  # a file-level warning is reported once
     if not records:  # `[]`: the file is accounted for as empty

@@ -16,7 +16,7 @@ from functools import partial
 from kcna_dataset.findings import finding
 from kcna_dataset.parse.decode import UTF16_BOMS, decode_bytes
 from kcna_dataset.parse.draft import ParsedRecord
-from kcna_dataset.parse.scraper import parse_fields, said_identity
+from kcna_dataset.parse.scraper import FieldMap, parse_fields, said_identity
 from kcna_dataset.read import MAX_RECORD_BYTES
 from kcna_dataset.records import RawFile
 
@@ -45,7 +45,7 @@ def _mostly_nul(data: bytes) -> bool:
     return 2 * sum(b"\x00" in line for line in lines) > len(lines)
 
 
-def parse_jsonl(raw: RawFile) -> list[ParsedRecord]:
+def parse_jsonl(raw: RawFile, field_map: FieldMap = ()) -> list[ParsedRecord]:
     data = raw.data
     warnings = ()
     if data[:2] in UTF16_BOMS or (b"\x00" in data and _mostly_nul(data)):
@@ -96,10 +96,10 @@ def parse_jsonl(raw: RawFile) -> list[ParsedRecord]:
             reason = "nested too deeply" if isinstance(e, RecursionError) else str(e)[:200]
             records.append(_rejected(raw.path, n, sha, "jsonl-malformed", None, reason=reason))
             continue
-        draft, problems = parse_fields(raw.path, n, obj)
+        draft, problems = parse_fields(raw.path, n, obj, field_map)
         for field, count in Counter(repeated).items():
             problems.append(finding("field-repeated", raw.path, n, field=field, count=count + 1))
-        title, url = (None, None) if draft is not None else said_identity(obj)
+        title, url = (None, None) if draft is not None else said_identity(obj, field_map)
         records.append(ParsedRecord(raw_path, n, sha, draft, (*warnings, *problems), title, url))
         warnings = ()  # a file-level warning is reported once
     if not records:  # nothing but blank lines (or a BOM): the file is accounted for as empty

@@ -16,6 +16,41 @@ from kcna_dataset.parse.draft import Draft
 from kcna_dataset.parse.text import clean_title, split_body
 
 REQUIRED = ("headline", "date", "link", "story_text")
+FIELDS = (*REQUIRED, "topic", "date_str")
+# a researcher's own field names: (the name this tool reads, the name in their files), e.g.
+# (("headline", "title"), ("story_text", "body")) for a `date,url,title,body` CSV
+FieldMap = tuple[tuple[str, str], ...]
+
+
+def parse_field_map(pairs: list[str]) -> FieldMap:
+    """`--map headline=title` options -> a FieldMap; ValueError naming a bad one."""
+    out = []
+    for pair in pairs:
+        ours, _, theirs = pair.partition("=")
+        ours, theirs = ours.strip(), theirs.strip()
+        if not theirs or ours not in FIELDS:
+            raise ValueError(
+                f"--map {pair!r} is not FIELD=THEIR_NAME with FIELD one of {', '.join(FIELDS)}"
+            )
+        out.append((ours, theirs))
+    return tuple(out)
+
+
+def renamed(obj: Any, field_map: FieldMap) -> Any:
+    """A record's fields under this tool's names (a mapped name replaces its field)."""
+    if not field_map or not isinstance(obj, dict):
+        return obj
+    ours_of = {their: ours for ours, their in field_map}
+    replaced = {ours for ours, their in field_map if ours != their}
+    out = {}
+    for key, value in obj.items():
+        if key in ours_of:
+            out[ours_of[key]] = value
+        elif key not in replaced:
+            out[key] = value
+    return out
+
+
 OPTIONAL = ("topic",)
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _EPOCH_MS = re.compile(r"^\d{11,13}$")  # 1973-03-03 .. 2286-11-20 in milliseconds
@@ -26,9 +61,10 @@ def _type_name(value: Any) -> str:
     return "null" if value is None else type(value).__name__
 
 
-def said_identity(obj: Any) -> tuple[str | None, str | None]:
+def said_identity(obj: Any, field_map: FieldMap = ()) -> tuple[str | None, str | None]:
     """A record's headline and link as it gives them (strings, trimmed, at most 300
     characters), whether or not it is valid."""
+    obj = renamed(obj, field_map)
 
     def text(key: str) -> str | None:
         value = obj.get(key) if isinstance(obj, dict) else None
@@ -66,8 +102,12 @@ def _parse_date(value: str | int) -> date | None:
     return None
 
 
-def parse_fields(path: str, n: int, obj: Any) -> tuple[Draft | None, list[Finding]]:
-    """A record's fields (a JSON object or a CSV row) starting at line n of `path`."""
+def parse_fields(
+    path: str, n: int, obj: Any, field_map: FieldMap = ()
+) -> tuple[Draft | None, list[Finding]]:
+    """A record's fields (a JSON object or a CSV row) starting at line n of `path`, under this
+    tool's names after `field_map`."""
+    obj = renamed(obj, field_map)
     if not isinstance(obj, dict):
         return None, [finding("jsonl-malformed", path, n, reason=f"found a JSON {_type_name(obj)}")]
     problems: list[Finding] = []
