@@ -1,9 +1,23 @@
 """kcna-dataset: validate, deduplicate and publish a corpus of North Korean state media."""
 
+from __future__ import annotations
+
 from importlib.metadata import version as _version
+from typing import TYPE_CHECKING, Any
 
 __version__ = _version("kcna-dataset")
 
-from kcna_dataset.loading import load
+if TYPE_CHECKING:
+    from kcna_dataset.loading import load
 
 __all__ = ["__version__", "load"]
+
+
+def __getattr__(name: str) -> Any:
+    # `load` brings pandas and pyarrow: imported when asked for, so that the CLI (and a
+    # pre-commit hook's `kcna-dataset validate`) does not pay for them at start
+    if name == "load":
+        from kcna_dataset.loading import load
+
+        return load
+    raise AttributeError(f"module 'kcna_dataset' has no attribute {name!r}")

@@ -53,7 +53,6 @@ RULE_SOURCES = (
     "workers.py",
     "cache.py",
 )
-DEFAULT_CACHE_DIR = Path(".kcna-cache")
 CACHE_FILE = "records.sqlite"
 
 

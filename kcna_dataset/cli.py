@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -32,15 +32,16 @@ from rich.table import Table
 from rich.text import Text
 
 from kcna_dataset import __version__
-from kcna_dataset.build import build as build_release
-from kcna_dataset.cache import DEFAULT_CACHE_DIR
-from kcna_dataset.duplicates import find_duplicates
+from kcna_dataset.config import DEFAULT_CACHE_DIR
 from kcna_dataset.exceptions import InvalidInputError, KcnaDatasetError, UsageError
-from kcna_dataset.findings import Finding
 from kcna_dataset.parse.scraper import FieldMap, parse_field_map
-from kcna_dataset.report import ValidationReport
-from kcna_dataset.validate import validate_paths
-from kcna_dataset.verify import verify_release
+
+if TYPE_CHECKING:
+    from kcna_dataset.findings import Finding
+    from kcna_dataset.report import ValidationReport
+
+# each command imports the stages it runs when it runs (pyarrow, pandas and pandera take about a
+# second to import): `--help` and a pre-commit hook's `validate` start at once
 
 app = typer.Typer(
     help="Validate, deduplicate and publish a versioned corpus of North Korean state media.",
@@ -300,6 +301,8 @@ def validate(
     Example: kcna-dataset validate raw/new-file.jsonl --format github
     """
     try:
+        from kcna_dataset.validate import validate_paths
+
         report = validate_paths(paths or [Path("raw")], field_map=field_map_of(field_names))
     except KcnaDatasetError as e:
         raise fail(e) from None
@@ -383,6 +386,8 @@ def build(
     """
     try:
         with stage_progress(not quiet and not as_json) as progress:
+            from kcna_dataset.build import build as build_release
+
             result = build_release(
                 raw,
                 out_dir,
@@ -493,6 +498,8 @@ def duplicates(
         raise fail(UsageError("--against needs --explain", "Pass --explain ARTICLE_ID too."))
     try:
         with stage_progress(output is OutputFormat.text) as progress:
+            from kcna_dataset.duplicates import find_duplicates
+
             found = find_duplicates(
                 raw,
                 out_dir,
@@ -593,6 +600,8 @@ def verify(
     Example: kcna-dataset verify dist/1.0.0
     """
     try:
+        from kcna_dataset.verify import verify_release
+
         report = verify_release(release)
     except KcnaDatasetError as e:
         raise fail(e) from None

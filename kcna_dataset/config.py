@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 
@@ -75,3 +76,8 @@ class DedupConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+# the record cache's folder when none is given (`--cache`): here, a leaf module, so that the
+# CLI can name it without importing the cache (and pyarrow) before a command runs
+DEFAULT_CACHE_DIR = Path(".kcna-cache")

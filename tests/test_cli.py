@@ -237,3 +237,17 @@ def test_validate_usage_error_exit_2(tmp_path: Path) -> None:
     assert result.stderr.splitlines()[0] == f"Error: no such file or folder: {tmp_path / 'missing'}"
     result = runner.invoke(app, ["validate", "--format", "xml"])
     assert result.exit_code == 2
+
+
+def test_the_cli_starts_without_the_data_libraries() -> None:
+    """`kcna-dataset --help` took 0.8-1.5 s importing pandas, pandera and pyarrow it did not
+    need: each command imports its stages when it runs (timed in bench/, not here)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, kcna_dataset, kcna_dataset.cli; "
+        "print(sorted(m for m in ('pandas', 'pandera', 'pyarrow', 'numpy') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout == "[]\n"
