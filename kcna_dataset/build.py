@@ -20,6 +20,7 @@ from kcna_dataset.article_table import RECORD_COLUMNS, gather
 from kcna_dataset.cache import PairScoreCache, RecordCache, rules_fingerprint
 from kcna_dataset.card import DATA_LICENCE, dataset_card
 from kcna_dataset.changes import Changes, changelog_markdown, compare, next_version
+from kcna_dataset.charts import release_charts
 from kcna_dataset.config import DedupConfig
 from kcna_dataset.dedup import DedupResult, MapFunction, ScoreStore, deduplicate
 from kcna_dataset.dedup.sketch import Sketches
@@ -463,6 +464,7 @@ def _build_locked(
         "changes.json": json.dumps(changes.to_dict(), indent=2) + "\n",
         "README.md": dataset_card(version, tables, metadata, stats),
         "LICENSE.md": DATA_LICENCE,
+        **release_charts(tables),
     }
     release = write_release(out, version, tables, metadata, stats, extra, force=force)
     if progress:

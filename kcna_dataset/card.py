@@ -7,6 +7,7 @@ from typing import Any
 
 import pyarrow as arrow
 
+from kcna_dataset.charts import CHARTS, FOLDER
 from kcna_dataset.declarations import table_schema
 
 _SIZES = (
@@ -171,6 +172,9 @@ def dataset_card(
         "Parsing moved kcna.kp conventions into their own fields (dateline, ` -0-` end mark, "
         "`www.kcna.kp (Juche…)` stamp), dropped page navigation, and cleaned titles.",
         "",
+        "## Overview",
+        "",
+        *[x for name, alt in CHARTS.items() for x in (f"![{alt}]({FOLDER}/{name})", "")],
         "## Structure",
         "",
         "Parquet (zstd, sorted by `published_date` then id) and CSV (UTF-8, RFC 4180) hold the "

@@ -366,7 +366,8 @@ def write_release(
         }
         _write_json(staging / "datapackage.json", package)
         _write_json(staging / "stats.json", stats)
-        for name, text in (extra or {}).items():  # changelog, dataset card
+        for name, text in (extra or {}).items():  # changelog, dataset card, charts
+            (staging / name).parent.mkdir(parents=True, exist_ok=True)
             (staging / name).write_text(text, encoding="utf-8")
         hashed = {r["path"]: r["hash"].removeprefix("sha256:") for r in resources}
         write_sha256sums(staging, hashed)

@@ -113,7 +113,7 @@ def test_verify_command(tmp_path: Path, raw_copy: Path) -> None:
     result = runner.invoke(app, ["verify", str(out / "1.0.0")])
     assert (result.exit_code, result.output) == (
         0,
-        "valid: 14 files checksummed, 8 tables checked, 0 problems\n",
+        "valid: 17 files checksummed, 8 tables checked, 0 problems\n",
     )
     changelog = out / "1.0.0" / "CHANGELOG.md"
     changelog.write_bytes(changelog.read_bytes().replace(b"First", b"Fir5t"))
@@ -121,7 +121,7 @@ def test_verify_command(tmp_path: Path, raw_copy: Path) -> None:
     assert (result.exit_code, result.output) == (
         1,
         "CHANGELOG.md: checksum: SHA-256 differs from SHA256SUMS: the file changed\n"
-        "damaged: 14 files checksummed, 8 tables checked, 1 problems\n",
+        "damaged: 17 files checksummed, 8 tables checked, 1 problems\n",
     )
     result = runner.invoke(app, ["verify", str(tmp_path)])
     assert result.exit_code == 2

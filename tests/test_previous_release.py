@@ -55,7 +55,7 @@ def test_sha256sums_naming_a_file_outside_the_release_is_damage(out: Path) -> No
     sums.write_text(sums.read_text() + f"{'0' * 64}  ../../etc/passwd\n")
     report = verify_release(release)
     assert [(p.check, p.file, p.message) for p in report.problems] == [
-        ("checksum", "SHA256SUMS", "line 15 names a file outside the release")
+        ("checksum", "SHA256SUMS", "line 18 names a file outside the release")
     ]
 
 

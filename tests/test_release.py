@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -28,6 +29,9 @@ FILES = [
     "README.md",
     "SHA256SUMS",
     "changes.json",
+    "charts/articles-per-month.svg",
+    "charts/copies-per-statement.svg",
+    "charts/match-kinds.svg",
     "data/articles.csv",
     "data/articles.parquet",
     "data/rejections.csv",
@@ -321,6 +325,7 @@ def test_dataset_card(shipped_release: BuildResult) -> None:
     assert headings == [
         "## Description",
         "## Sources and collection",
+        "## Overview",
         "## Structure",
         "## Deduplication",
         "## Known limitations",
@@ -378,3 +383,34 @@ def test_spreadsheet_formulas_stay_exact_text_and_the_card_says_how_to_open_csv(
         "a spreadsheet program that opens the file directly may run it as a formula. Open a CSV "
         "file through the spreadsheet's import"
     ) in " ".join(card.split())
+
+
+def test_the_card_shows_its_charts_as_svg_drawn_from_the_tables(
+    shipped_release: BuildResult,
+) -> None:
+    """Three SVG files the card embeds: well-formed SVG whose bars are the tables' counts
+    (matplotlib writes one path per bar, labelled by the series), and bytes that do not
+    depend on the run (a fixed id salt, no date)."""
+    import xml.etree.ElementTree as ElementTree
+
+    from kcna_dataset.charts import CHARTS, release_charts
+
+    release = shipped_release.release
+    assert release is not None
+    card = (release / "README.md").read_text()
+    for name, alt in CHARTS.items():
+        assert f"![{alt}](charts/{name})" in card
+        root = ElementTree.parse(release / "charts" / name).getroot()
+        assert root.tag == "{http://www.w3.org/2000/svg}svg"
+        assert (root.get("width"), root.get("height")) == ("576pt", "259.2pt")
+        assert "<dc:date>" not in (release / "charts" / name).read_text()
+    again = release_charts(shipped_release.tables)
+    for path, text in again.items():
+        assert (release / path).read_text() == text
+    # the copies chart labels each bar with its count: the statements by copies, as the table
+    counts = shipped_release.tables["statements"].column("article_count").to_pylist()
+    expected = [sum(1 for n in counts if min(n, 5) == k) for k in range(1, 6)]
+    svg = (release / "charts" / "copies-per-statement.svg").read_text()
+    comments = re.findall(r"<!-- (.*?) -->", svg)  # matplotlib names each text it draws
+    after_axis_label = comments[comments.index("statements") + 1 :]
+    assert [int(t) for t in after_axis_label if t.isdigit()] == expected
