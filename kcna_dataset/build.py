@@ -326,7 +326,11 @@ def _build(
     registry = runner.settings.registry
     started = time.perf_counter()
     report = validate_paths([raw], progress=progress, runner=runner, spool=spool)
+    if progress:
+        progress("release order", 0, 1)
     report = in_release_order(report, spool)
+    if progress:
+        progress("release order", 1, 1)
     trim_heap()  # the path-ordered table's blocks (see memory.py)
     drop_pages()
     validated = time.perf_counter() - started

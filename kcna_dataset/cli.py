@@ -27,6 +27,7 @@ from rich.progress import (
     Task,
     TextColumn,
     TimeElapsedColumn,
+    TimeRemainingColumn,
 )
 from rich.table import Table
 from rich.text import Text
@@ -95,6 +96,7 @@ def stage_progress(enabled: bool):
         MofNCompleteColumn(),
         RateColumn(),
         TimeElapsedColumn(),
+        TimeRemainingColumn(),  # an estimate of the time left, from the rate so far
     )
     with Progress(*columns, console=err, transient=False) as bars:
         tasks: dict[str, Any] = {}
@@ -303,7 +305,11 @@ def validate(
     try:
         from kcna_dataset.validate import validate_paths
 
-        report = validate_paths(paths or [Path("raw")], field_map=field_map_of(field_names))
+        # a progress display like build's, on a terminal, for the text report only
+        with stage_progress(output is ValidateFormat.text) as progress:
+            report = validate_paths(
+                paths or [Path("raw")], progress=progress, field_map=field_map_of(field_names)
+            )
     except KcnaDatasetError as e:
         raise fail(e) from None
     if output is ValidateFormat.json:

@@ -288,6 +288,13 @@ def test_progress_reports_each_stage(tmp_path: Path) -> None:
     # (688 articles in 437 units of identical text)
     assert calls == [
         *[("validate", n, 5) for n in range(6)],
+        # the steps over the whole table after the files, each its own step
+        ("identical records", 0, 1),
+        ("identical records", 1, 1),
+        ("table check", 0, 1),
+        ("table check", 1, 1),
+        ("release order", 0, 1),
+        ("release order", 1, 1),
         ("dedup", 0, 437),
         ("dedup", 437, 437),
         ("publish", 0, 1),
