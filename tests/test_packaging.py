@@ -24,4 +24,8 @@ def test_every_package_directory_is_listed_for_the_wheel() -> None:
         "sources.schema.json",
         "statements.schema.json",
     ]
-    assert setuptools["package-data"] == {"kcna_dataset.schemas": ["*.json"]}
+    assert setuptools["package-data"] == {
+        "kcna_dataset.schemas": ["*.json"],
+        "kcna_dataset": ["py.typed"],  # PEP 561
+    }
+    assert (REPO / "kcna_dataset" / "py.typed").is_file()
