@@ -345,7 +345,8 @@ def _build(
     if not report.articles:
         raise BuildError(
             f"no valid articles under {raw}; nothing to publish",
-            "Add KCNA Watch pages (*.txt) or scraper records (*.jsonl) to the folder.",
+            "Add KCNA Watch pages (*.txt) or scraper records (*.jsonl, *.json, *.csv) to the "
+            "folder.",
         )
 
     with build_lock(out):

@@ -318,6 +318,10 @@ def _differences(
     return changes
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
+
+
 def changelog_markdown(version: str, changes: Changes) -> str:
     d = changes.to_dict()
     c = d["counts"]
@@ -326,7 +330,8 @@ def changelog_markdown(version: str, changes: Changes) -> str:
         lines += [
             "First release.",
             "",
-            f"- {c['statements_added']} statements, {c['articles_added']} articles.",
+            f"- {_count(c['statements_added'], 'statement')}, "
+            f"{_count(c['articles_added'], 'article')}.",
         ]
         return "\n".join(lines) + "\n"
     if changes.level is None:

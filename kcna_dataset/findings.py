@@ -126,7 +126,8 @@ CATALOGUE: dict[str, Code] = _catalogue(
         "date-invalid",
         E,
         "{value!r} is not a real date ({form})",
-        "KCNA Watch writes Date: as day/month/year, e.g. 01/02/2018 is 1 February 2018.",
+        "KCNA Watch pages write Date: as day/month/year (01/02/2018 is 1 February 2018); "
+        "scraper records as YYYY-MM-DD or milliseconds since 1970 UTC.",
     ),
     Code(
         "date-out-of-range",

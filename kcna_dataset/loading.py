@@ -29,7 +29,13 @@ def resolve_release(path: Path) -> Path:
     if (path / "datapackage.json").is_file():
         return path
     if (path / "latest").is_file():
-        return path / (path / "latest").read_text(encoding="utf-8").strip()
+        named = path / (path / "latest").read_text(encoding="utf-8").strip()
+        if not (named / "datapackage.json").is_file():
+            raise UsageError(
+                f"{path / 'latest'} names {named.name}, which is not a release folder there",
+                f"Pass a release folder like {path}/1.0.0, or build again into {path}.",
+            )
+        return named
     if not path.exists():
         raise UsageError(
             f"{path} does not exist", "Pass a release folder like dist/1.0.0, or dist/."

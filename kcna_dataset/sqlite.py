@@ -91,6 +91,13 @@ def release_to_sqlite(
     from kcna_dataset.verify import VerifyReport, check_sums
 
     release = resolve_release(release)
+    if database.is_dir():
+        raise UsageError(f"{database} is a folder", "Pass a file name for DB_FILE, e.g. kcna.db.")
+    if database.resolve().is_relative_to(release.resolve()):
+        raise UsageError(
+            f"{database} is inside the release {release}",
+            "Write the database outside the release: its files are checksummed.",
+        )
     if database.exists() and not replace:
         raise UsageError(
             f"{database} already exists", "Pass another DB_FILE, or --replace to overwrite it."

@@ -133,7 +133,8 @@ def test_build_strict_failure_lists_findings(raw_copy: Path, tmp_path: Path) -> 
     assert result.exit_code == 1
     assert result.stdout.splitlines()[0] == (
         "bad.txt:6: error date-invalid: '31/02/2024' is not a real date (DD/MM/YYYY) — hint: "
-        "KCNA Watch writes Date: as day/month/year, e.g. 01/02/2018 is 1 February 2018."
+        "KCNA Watch pages write Date: as day/month/year (01/02/2018 is 1 February 2018); "
+        "scraper records as YYYY-MM-DD or milliseconds since 1970 UTC."
     )
     assert result.stderr.splitlines() == [
         "Error: 1 of 689 input records are invalid; nothing was published",
@@ -195,8 +196,8 @@ def test_validate_github_annotations(tmp_path: Path) -> None:
         "object: Expecting property name enclosed in double quotes. Each line of a .jsonl file "
         "is one JSON object; check quoting and commas.",
         f"::error file={raw.as_posix()}/sub/p.txt,line=6,title=date-invalid::'31/02/2024' is not "
-        "a real date (DD/MM/YYYY). KCNA Watch writes Date: as day/month/year, e.g. 01/02/2018 is "
-        "1 February 2018.",
+        "a real date (DD/MM/YYYY). KCNA Watch pages write Date: as day/month/year (01/02/2018 is "
+        "1 February 2018); scraper records as YYYY-MM-DD or milliseconds since 1970 UTC.",
         "invalid: 2 records in 2 files: 0 accepted, 2 rejected; 2 errors, 0 warnings",
     ]
 
@@ -224,8 +225,8 @@ def test_validate_json_equals_library_report(tmp_path: Path) -> None:
                 "message": "'31/02/2024' is not a real date (DD/MM/YYYY)",
                 "line": 6,
                 "column": None,
-                "hint": "KCNA Watch writes Date: as day/month/year, e.g. 01/02/2018 is 1 "
-                "February 2018.",
+                "hint": "KCNA Watch pages write Date: as day/month/year (01/02/2018 is 1 "
+                "February 2018); scraper records as YYYY-MM-DD or milliseconds since 1970 UTC.",
             }
         ],
     }

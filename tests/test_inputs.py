@@ -91,7 +91,7 @@ def test_json_array_records_epoch_and_iso_dates_and_a_broken_array(tmp_path: Pat
             None,
             "20240131 is not a real date (YYYY-MM-DD, or milliseconds since 1970 UTC)",
         ),
-        ("a.json", "jsonl-malformed", 6, None, "not a JSON object: found a JSON list"),
+        ("a.json", "json-malformed", 6, None, "not a JSON array of records: found a JSON list"),
         (
             "b.json",
             "json-malformed",
@@ -217,3 +217,65 @@ def test_other_field_names_are_mapped_and_a_wrong_header_names_every_missing_fie
     wrong = CliRunner().invoke(app, ["validate", str(raw), "--map", "title"])
     assert wrong.exit_code == 2
     assert wrong.output.startswith("Error: --map 'title' is not FIELD=THEIR_NAME with FIELD one of")
+
+
+def _minified(n: int) -> str:
+    records = [
+        _record(
+            headline=f"Record {k}", story_text=f"Text number {k}. " * 20, link=f"{ARCHIVE_URL}?{k}"
+        )
+        for k in range(n)
+    ]
+    return json.dumps(records)  # one line
+
+
+def test_a_minified_array_locates_each_record_and_rebuilds(tmp_path: Path) -> None:
+    """(from a review) every record of a one-line array was `min.json#L1`: findings could not
+    be told apart, and the next build's comparison crashed on the repeated key."""
+    raw = tmp_path / "raw"
+    write(raw, "min.json", _minified(3))
+    report = validate_paths([raw], today=TODAY)
+    assert sorted(a.raw_path for a in report.articles) == [
+        "min.json#L1",
+        f"min.json#L1:{_minified(3).index('}, {') + 4}",  # 1-based columns
+        f"min.json#L1:{_minified(3).rindex('}, {') + 4}",
+    ]
+    out = tmp_path / "dist"
+    build(raw, out, today=TODAY)
+    write(raw, "min.json", _minified(4))
+    assert build(raw, out, today=TODAY).version == "1.1.0"
+    bad = json.loads(_minified(2))
+    bad[1]["story_text"] = ""
+    write(raw, "min.json", json.dumps(bad))
+    found = [
+        (x.code, x.line, x.column)
+        for f in validate_paths([raw], today=TODAY).files
+        for x in f.findings
+    ]
+    assert found == [("field-missing", 1, json.dumps(bad).index("}, {") + 4)]
+
+
+def test_review_findings_on_record_files(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    # a repeated key inside a nested object is not a repeated field of the record
+    nested = json.loads(jsonl_line())
+    text = json.dumps(nested)[:-1] + ', "meta": {"id": 1, "id": 2}}'
+    write(raw, "n.jsonl", text + "\n")
+    # epoch digits are ASCII digits
+    write(raw, "d.json", json.dumps([_record(date="١٧٢٢٨١٦٠٠٠٠٠٠", headline="Arabic Digits")]))
+    # a header-only CSV with a warning is empty, and keeps the warning
+    write(raw, "h.csv", "headline,headline,date,link,story_text\n")
+    report = validate_paths([raw], today=TODAY)
+    assert [(f.path, x.code) for f in report.files for x in f.findings] == [
+        ("d.json", "date-invalid"),
+        ("h.csv", "file-empty"),
+        ("h.csv", "field-repeated"),
+    ]
+    for pairs, message in (
+        (["headline=title", "headline=topic"], "--map gives the field 'headline' twice"),
+        (["headline=title", "topic=title"], "--map gives the name 'title' twice"),
+    ):
+        result = CliRunner().invoke(
+            app, ["validate", str(raw), *[x for p in pairs for x in ("--map", p)]]
+        )
+        assert result.exit_code == 2 and result.output.startswith(f"Error: {message}")

@@ -96,3 +96,22 @@ def test_an_existing_file_or_a_damaged_release_writes_nothing(
     assert result.exit_code == 1
     assert result.output.startswith(f"Error: the release {damaged} is damaged (data/statements.csv")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["damaged", "kcna.db"]
+
+
+def test_a_database_where_it_cannot_go_is_refused_before_any_work(
+    release: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "a-folder"
+    folder.mkdir()
+    inside = release / "1.0.0" / "README.md"
+    missing = tmp_path / "dist"
+    (missing / "1.0.0").mkdir(parents=True)
+    (missing / "latest").write_text("9.9.9\n")
+    for args, message in (
+        ([str(release), str(folder), "--replace"], f"Error: {folder} is a folder"),
+        ([str(release), str(inside), "--replace"], f"Error: {inside} is inside the release"),
+        ([str(missing), str(tmp_path / "x.db")], f"Error: {missing / 'latest'} names 9.9.9"),
+    ):
+        result = CliRunner().invoke(app, ["sqlite", *args])
+        assert result.exit_code == 2 and result.output.startswith(message), result.output
+    assert (release / "1.0.0" / "README.md").read_text().startswith("---")

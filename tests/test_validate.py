@@ -377,8 +377,8 @@ def test_json_report_structure_is_stable(tmp_path: Path) -> None:
             "message": "'31/02/2024' is not a real date (DD/MM/YYYY)",
             "line": 6,
             "column": None,
-            "hint": "KCNA Watch writes Date: as day/month/year, e.g. 01/02/2018 is 1 "
-            "February 2018.",
+            "hint": "KCNA Watch pages write Date: as day/month/year (01/02/2018 is 1 "
+            "February 2018); scraper records as YYYY-MM-DD or milliseconds since 1970 UTC.",
         }
     ]
     assert parsed["files"][1] == {

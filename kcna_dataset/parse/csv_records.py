@@ -91,6 +91,7 @@ def parse_csv(raw: RawFile, field_map: FieldMap = ()) -> list[ParsedRecord]:
         title, url = (None, None) if draft is not None else said_identity(obj, field_map)
         records.append(ParsedRecord(raw_path, n, sha, draft, (*warnings, *problems), title, url))
         warnings = ()
-    if not records and not warnings:
-        return [ParsedRecord(raw.path, None, raw.sha256, None, (finding("file-empty", raw.path),))]
+    if not records:  # a header and nothing else: empty, with whatever was said of it
+        empty = finding("file-empty", raw.path)
+        return [ParsedRecord(raw.path, None, raw.sha256, None, (*warnings, empty))]
     return records

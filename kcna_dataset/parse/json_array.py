@@ -19,6 +19,7 @@ import hashlib
 import json
 import re
 from collections import Counter
+from dataclasses import replace
 from functools import partial
 
 from kcna_dataset.findings import Finding, finding
@@ -68,7 +69,8 @@ def _broken(raw: RawFile, cursor: _Cursor, reason: str) -> Finding:
         raw.path,
         cursor.line,
         cursor.column,
-        reason=f"{reason}; the {left:,} characters from here on were not read",
+        reason=f"{reason}; the {left:,} character{'s' if left != 1 else ''} from here on "
+        "were not read",
     )
 
 
@@ -96,6 +98,7 @@ def parse_json_array(raw: RawFile, field_map: FieldMap = ()) -> list[ParsedRecor
         records.append(ParsedRecord(raw.path, None, raw.sha256, None, (*warnings, f)))
 
     first = True
+    last_line = 0
     while True:
         cursor.skip_space()
         if cursor.peek() == "]":
@@ -113,7 +116,11 @@ def parse_json_array(raw: RawFile, field_map: FieldMap = ()) -> list[ParsedRecor
             cursor.skip_space()
         first = False
         n, column, start = cursor.line, cursor.column, cursor.at
-        repeated: list[str] = []
+        # a minified array holds many records on one line: from the second on, the column
+        # locates each (its raw_path and its findings), so no two records share a locator
+        shared_line = n == last_line
+        last_line = n
+        repeated: list[list[str]] = []
         # a decoder per element: the C scanner takes its hook when the decoder is made
         decoder = json.JSONDecoder(object_pairs_hook=partial(object_noting_repeats, repeated))
         try:
@@ -131,16 +138,19 @@ def parse_json_array(raw: RawFile, field_map: FieldMap = ()) -> list[ParsedRecor
         element = text[start:end].encode("utf-8")
         cursor.move(end)
         sha = hashlib.sha256(element).hexdigest()
-        raw_path = f"{raw.path}#L{n}"
+        raw_path = f"{raw.path}#L{n}:{column}" if shared_line else f"{raw.path}#L{n}"
         if len(element) > MAX_RECORD_BYTES:
             f = finding(
                 "record-too-large", raw.path, n, column, size=len(element), limit=MAX_RECORD_BYTES
             )
             records.append(ParsedRecord(raw_path, n, sha, None, (f,)))
             continue
-        draft, problems = parse_fields(raw.path, n, obj, field_map)
-        for field, count in Counter(repeated).items():
+        draft, problems = parse_fields(raw.path, n, obj, field_map, "json-malformed")
+        top_level = repeated[-1] if repeated and isinstance(obj, dict) else []
+        for field, count in Counter(top_level).items():
             problems.append(finding("field-repeated", raw.path, n, field=field, count=count + 1))
+        if shared_line:
+            problems = [replace(f, column=f.column or column) for f in problems]
         title, url = (None, None) if draft is not None else said_identity(obj, field_map)
         records.append(ParsedRecord(raw_path, n, sha, draft, (*warnings, *problems), title, url))
         warnings = ()  # a file-level warning is reported once

@@ -28,14 +28,18 @@ def _rejected(
 
 
 def object_noting_repeats(
-    repeated: list[str], pairs: list[tuple[str, object]]
+    repeated: list[list[str]], pairs: list[tuple[str, object]]
 ) -> dict[str, object]:
-    """A JSON object, noting each key given again (json.loads keeps the last in silence)."""
+    """A JSON object, noting the keys it gives again (json.loads keeps the last in silence):
+    one list per object, in the order the parser finishes them, so the record's own object
+    (the outermost) is the last list, and a nested object's keys are not the record's."""
     out: dict[str, object] = {}
+    again: list[str] = []
     for key, value in pairs:
         if key in out:
-            repeated.append(key)
+            again.append(key)
         out[key] = value
+    repeated.append(again)
     return out
 
 
@@ -84,7 +88,7 @@ def parse_jsonl(raw: RawFile, field_map: FieldMap = ()) -> list[ParsedRecord]:
                 _rejected(raw.path, n, sha, "encoding-invalid", e.start + 1, offset=e.start)
             )
             continue
-        repeated: list[str] = []
+        repeated: list[list[str]] = []
         try:
             obj = json.loads(text, object_pairs_hook=partial(object_noting_repeats, repeated))
         except json.JSONDecodeError as e:
@@ -97,7 +101,8 @@ def parse_jsonl(raw: RawFile, field_map: FieldMap = ()) -> list[ParsedRecord]:
             records.append(_rejected(raw.path, n, sha, "jsonl-malformed", None, reason=reason))
             continue
         draft, problems = parse_fields(raw.path, n, obj, field_map)
-        for field, count in Counter(repeated).items():
+        top_level = repeated[-1] if repeated and isinstance(obj, dict) else []
+        for field, count in Counter(top_level).items():
             problems.append(finding("field-repeated", raw.path, n, field=field, count=count + 1))
         title, url = (None, None) if draft is not None else said_identity(obj, field_map)
         records.append(ParsedRecord(raw_path, n, sha, draft, (*warnings, *problems), title, url))

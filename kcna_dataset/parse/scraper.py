@@ -33,6 +33,9 @@ def parse_field_map(pairs: list[str]) -> FieldMap:
                 f"--map {pair!r} is not FIELD=THEIR_NAME with FIELD one of {', '.join(FIELDS)}"
             )
         out.append((ours, theirs))
+    for what, names in (("field", [o for o, _ in out]), ("name", [t for _, t in out])):
+        if repeated := sorted({x for x in names if names.count(x) > 1}):
+            raise ValueError(f"--map gives the {what} {repeated[0]!r} twice")
     return tuple(out)
 
 
@@ -52,8 +55,8 @@ def renamed(obj: Any, field_map: FieldMap) -> Any:
 
 
 OPTIONAL = ("topic",)
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_EPOCH_MS = re.compile(r"^\d{11,13}$")  # 1973-03-03 .. 2286-11-20 in milliseconds
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_EPOCH_MS = re.compile(r"^[0-9]{11,13}$")  # 1973-03-03 .. 2286-11-20 in milliseconds
 DATE_FORMS = "YYYY-MM-DD, or milliseconds since 1970 UTC"
 
 
@@ -103,13 +106,13 @@ def _parse_date(value: str | int) -> date | None:
 
 
 def parse_fields(
-    path: str, n: int, obj: Any, field_map: FieldMap = ()
+    path: str, n: int, obj: Any, field_map: FieldMap = (), malformed: str = "jsonl-malformed"
 ) -> tuple[Draft | None, list[Finding]]:
     """A record's fields (a JSON object or a CSV row) starting at line n of `path`, under this
     tool's names after `field_map`."""
     obj = renamed(obj, field_map)
     if not isinstance(obj, dict):
-        return None, [finding("jsonl-malformed", path, n, reason=f"found a JSON {_type_name(obj)}")]
+        return None, [finding(malformed, path, n, reason=f"found a JSON {_type_name(obj)}")]
     problems: list[Finding] = []
     when = _date_field(obj)
     for key in REQUIRED:
