@@ -55,7 +55,7 @@ from kcna_dataset.schema import (
 from kcna_dataset.sources import SourceRegistry
 from kcna_dataset.spool import SPOOL_ABOVE_BYTES, Spool, drop_pages
 from kcna_dataset.validate import Progress, pyongyang_today, validate_paths
-from kcna_dataset.verify import VerifyReport, check_sums
+from kcna_dataset.verify import checksum_problems
 from kcna_dataset.workers import FileRunner, FileSettings, default_jobs, file_runner
 
 
@@ -488,12 +488,10 @@ def trusted_previous(out: Path, before: str | None) -> Path | None:
     previous = newest_release(out, before=before)
     if previous is None:
         return None
-    report = VerifyReport(previous.as_posix())
-    check_sums(previous, report)
-    if report.problems:
-        first = report.problems[0]
+    if problems := checksum_problems(previous):
+        first = problems[0]
         raise BuildError(
-            f"the previous release {previous} is damaged ({len(report.problems)} problem(s); "
+            f"the previous release {previous} is damaged ({len(problems)} problem(s); "
             f"{first.file}: {first.message}); nothing was published",
             f"Run `kcna-dataset verify {previous}` for every problem; restore the release from "
             "a copy, or move it out of the releases folder to build without it (statement ids "

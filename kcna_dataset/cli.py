@@ -257,6 +257,13 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+ReleaseArgument = Annotated[
+    Path,
+    typer.Argument(
+        metavar="RELEASE_DIR",
+        help="A release folder (dist/1.0.0), or an output folder (dist: its latest release).",
+    ),
+]
 MapOption = Annotated[
     list[str] | None,
     typer.Option(
@@ -590,13 +597,7 @@ def print_pair(data: dict[str, Any]) -> None:
 
 @app.command()
 def verify(
-    release: Annotated[
-        Path,
-        typer.Argument(
-            metavar="RELEASE_DIR",
-            help="A release folder (dist/1.0.0), or an output folder (dist: its latest release).",
-        ),
-    ],
+    release: ReleaseArgument,
     output: Annotated[
         OutputFormat, typer.Option("--format", help="text for people, json for machines.")
     ] = OutputFormat.text,
@@ -628,13 +629,7 @@ def verify(
 
 @app.command()
 def sqlite(
-    release: Annotated[
-        Path,
-        typer.Argument(
-            metavar="RELEASE_DIR",
-            help="A release folder (dist/1.0.0), or an output folder (dist: its latest release).",
-        ),
-    ],
+    release: ReleaseArgument,
     database: Annotated[
         Path, typer.Argument(metavar="DB_FILE", help="The SQLite file to write, e.g. kcna.db.")
     ],

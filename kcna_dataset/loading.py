@@ -10,8 +10,7 @@ import pyarrow.parquet as parquet
 
 from kcna_dataset.exceptions import KcnaDatasetError, UsageError
 from kcna_dataset.publish import TABLES
-from kcna_dataset.read import require_utf8_path
-from kcna_dataset.verify import VerifyReport, check_sums
+from kcna_dataset.verify import checksum_problems, resolve_release
 
 # pandas dtypes of a loaded table: text as pandas strings, integers/numbers/booleans as nullable
 # pandas types, dates as datetime64[ms] (midnight).
@@ -21,29 +20,6 @@ _PANDAS = {
     arrow.float64(): pd.Float64Dtype(),
     arrow.bool_(): pd.BooleanDtype(),
 }
-
-
-def resolve_release(path: Path) -> Path:
-    """A release folder, or an output folder whose `latest` file names one."""
-    require_utf8_path(path, "release folder")
-    if (path / "datapackage.json").is_file():
-        return path
-    if (path / "latest").is_file():
-        named = path / (path / "latest").read_text(encoding="utf-8").strip()
-        if not (named / "datapackage.json").is_file():
-            raise UsageError(
-                f"{path / 'latest'} names {named.name}, which is not a release folder there",
-                f"Pass a release folder like {path}/1.0.0, or build again into {path}.",
-            )
-        return named
-    if not path.exists():
-        raise UsageError(
-            f"{path} does not exist", "Pass a release folder like dist/1.0.0, or dist/."
-        )
-    raise UsageError(
-        f"{path} is neither a release folder nor a folder with a `latest` file",
-        "Pass a release like dist/1.0.0, or dist/.",
-    )
 
 
 def load(
@@ -59,15 +35,12 @@ def load(
         choices = ", ".join(TABLES)
         raise UsageError(f"no table {table!r}: the tables are {choices}", f"Pass one of {choices}.")
     release = resolve_release(Path(path))
-    if verify:
-        report = VerifyReport(release.as_posix())
-        check_sums(release, report)
-        if report.problems:
-            first = report.problems[0]
-            raise KcnaDatasetError(
-                f"{release / first.file}: {first.message}",
-                "Download the release again, or pass verify=False.",
-            )
+    if verify and (problems := checksum_problems(release)):
+        first = problems[0]
+        raise KcnaDatasetError(
+            f"{release / first.file}: {first.message}",
+            "Download the release again, or pass verify=False.",
+        )
     data = parquet.read_table(release / "data" / f"{table}.parquet")
     if as_arrow:
         return data

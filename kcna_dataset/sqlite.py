@@ -87,8 +87,7 @@ def release_to_sqlite(
     `database`."""
     import sqlite_utils  # only this command needs it
 
-    from kcna_dataset.loading import resolve_release
-    from kcna_dataset.verify import VerifyReport, check_sums
+    from kcna_dataset.verify import checksum_problems, resolve_release
 
     release = resolve_release(release)
     if database.is_dir():
@@ -102,10 +101,8 @@ def release_to_sqlite(
         raise UsageError(
             f"{database} already exists", "Pass another DB_FILE, or --replace to overwrite it."
         )
-    report = VerifyReport(release.as_posix())
-    check_sums(release, report)
-    if report.problems:
-        first = report.problems[0]
+    if problems := checksum_problems(release):
+        first = problems[0]
         raise BuildError(
             f"the release {release} is damaged ({first.file}: {first.message}); no database "
             "was written",

@@ -109,19 +109,41 @@ def _same_rows(parquet_table: arrow.Table, csv_table: arrow.Table) -> bool:
         return False
 
 
+def resolve_release(path: Path) -> Path:
+    """A release folder, or an output folder whose `latest` file names one."""
+    require_utf8_path(path, "release folder")
+    if (path / "datapackage.json").is_file():
+        return path
+    if (path / "latest").is_file():
+        named = path / (path / "latest").read_text(encoding="utf-8").strip()
+        if not (named / "datapackage.json").is_file():
+            raise UsageError(
+                f"{path / 'latest'} names {named.name}, which is not a release folder there",
+                f"Pass a release folder like {path}/1.0.0, or build again into {path}.",
+            )
+        return named
+    if not path.exists():
+        raise UsageError(
+            f"{path} does not exist", "Pass a release folder like dist/1.0.0, or dist/."
+        )
+    raise UsageError(
+        f"{path} is not a release folder (no datapackage.json) and has no `latest` file",
+        "Pass a release like dist/1.0.0, or dist/ to use the release `latest` names.",
+    )
+
+
+def checksum_problems(release: Path) -> list[Problem]:
+    """The release's files against its SHA256SUMS only: what a build, `load` and `sqlite` check
+    before they trust a release's data (`verify_release` checks the rest too)."""
+    report = VerifyReport(release.as_posix())
+    check_sums(release, report)
+    return report.problems
+
+
 def verify_release(release: Path) -> VerifyReport:
     """Check a release folder, or the release an output folder's `latest` names (as `load`
     does)."""
-    require_utf8_path(release, "release folder")
-    if not release.exists():
-        raise UsageError(f"{release} does not exist", "Pass a release folder like dist/1.0.0.")
-    if not (release / "datapackage.json").is_file() and (release / "latest").is_file():
-        release = release / (release / "latest").read_text(encoding="utf-8").strip()
-    if not (release / "datapackage.json").is_file():
-        raise UsageError(
-            f"{release} is not a release folder (no datapackage.json)",
-            "Pass a folder like dist/1.0.0, or dist/ to check the release `latest` names.",
-        )
+    release = resolve_release(release)
     report = VerifyReport(release.as_posix())
     digests = check_sums(release, report)
     try:
