@@ -45,6 +45,26 @@ def greeting(adj: str) -> str:
     return GREETING_EN.format(adj=adj)
 
 
+# two passages of GREETING_EN (Syrian) retranslated, as a revised translation rewrites them:
+# (the text, its retranslation), for str.replace
+RETRANSLATED_OPENING = (
+    "The message said that on the occasion of the national day the Korean people extend "
+    "warm congratulations to the Syrian people, who have achieved great successes in the "
+    "struggle to defend",
+    "On the national holiday, the message noted, the Korean people send their heartfelt "
+    "felicitations to the Syrian people, who have scored big achievements in their fight "
+    "for",
+)
+RETRANSLATED_BELIEF = (
+    "It expressed the belief that the traditional relations of friendship and cooperation "
+    "between the two countries, forged in the common struggle against imperialism and for "
+    "independence, would grow stronger in the future as required by the new era.",
+    "It voiced the conviction that the time-honoured ties of amity and collaboration "
+    "between both nations, born in their shared fight against imperialism and for "
+    "independence, would be further cemented in keeping with the demands of the new age.",
+)
+
+
 def test_rule1_the_same_thing_written_another_way_merges() -> None:
     """Oct./October, WPK spelled out, DPRK spelled out, a weekday added, `Kim Jong Un` with
     honorifics: a cross-outlet copy (no URL identity) still merges."""
@@ -146,22 +166,8 @@ def test_rule3_a_page_revision_same_outlet_date_and_title_merges() -> None:
     # pages carry no URL: one outlet, one date, the same title, a moderately similar text
     text = greeting("Syrian")
     retranslated = (
-        text.replace(
-            "The message said that on the occasion of the national day the Korean people extend "
-            "warm congratulations to the Syrian people, who have achieved great successes in the "
-            "struggle to defend",
-            "On the national holiday, the message noted, the Korean people send their heartfelt "
-            "felicitations to the Syrian people, who have scored big achievements in their fight "
-            "for",
-        )
-        .replace(
-            "It expressed the belief that the traditional relations of friendship and cooperation "
-            "between the two countries, forged in the common struggle against imperialism and for "
-            "independence, would grow stronger in the future as required by the new era.",
-            "It voiced the conviction that the time-honoured ties of amity and collaboration "
-            "between both nations, born in their shared fight against imperialism and for "
-            "independence, would be further cemented in keeping with the demands of the new age.",
-        )
+        text.replace(*RETRANSLATED_OPENING)
+        .replace(*RETRANSLATED_BELIEF)
         .replace("It sincerely wished", "The message heartily wished")
         .replace("bigger successes in their work", "greater achievements in their endeavours")
     )
@@ -587,22 +593,8 @@ def test_rule3_a_revision_in_place_merges_the_copies_of_both_versions() -> None:
     url = "http://www.kcna.kp/en/article/q/fedcba9876543210.kcmsf"
     v1_text = greeting("Syrian")
     v2_text = (
-        v1_text.replace(
-            "The message said that on the occasion of the national day the Korean people extend "
-            "warm congratulations to the Syrian people, who have achieved great successes in the "
-            "struggle to defend",
-            "On the national holiday, the message noted, the Korean people send their heartfelt "
-            "felicitations to the Syrian people, who have scored big achievements in their fight "
-            "for",
-        )
-        .replace(
-            "It expressed the belief that the traditional relations of friendship and cooperation "
-            "between the two countries, forged in the common struggle against imperialism and for "
-            "independence, would grow stronger in the future as required by the new era.",
-            "It voiced the conviction that the time-honoured ties of amity and collaboration "
-            "between both nations, born in their shared fight against imperialism and for "
-            "independence, would be further cemented in keeping with the demands of the new age.",
-        )
+        v1_text.replace(*RETRANSLATED_OPENING)
+        .replace(*RETRANSLATED_BELIEF)
         .replace(
             "It sincerely wished the president and the friendly people bigger successes in "
             "their work for the peace and prosperity of the country, and good health and "
@@ -718,14 +710,7 @@ def test_rule3_a_short_copy_of_the_revision_joins_through_it() -> None:
     url = "http://www.kcna.kp/en/article/q/00ff00ff00ff00ff.kcmsf"
     v1 = make("kcna-kp", greeting("Syrian"), DAY, path="v1.txt", url=url, title="Message to Syria")
     v2_title = "Kim Jong Un Greets Syrian President"
-    v2_text = greeting("Syrian").replace(
-        "The message said that on the occasion of the national day the Korean people extend "
-        "warm congratulations to the Syrian people, who have achieved great successes in the "
-        "struggle to defend",
-        "On the national holiday, the message noted, the Korean people send their heartfelt "
-        "felicitations to the Syrian people, who have scored big achievements in their fight "
-        "for",
-    )
+    v2_text = greeting("Syrian").replace(*RETRANSLATED_OPENING)
     v2 = make("kcna-kp", v2_text, DAY, path="v2.txt", url=url, title=v2_title)
     opening = " ".join(v2_text.split(" ")[:80]) + "."
     short = make("rodong", opening, DAY, path="short.txt", title=v2_title)
