@@ -16,7 +16,7 @@ from collections import Counter
 from kcna_dataset.findings import Finding, finding
 from kcna_dataset.parse.decode import decode_bytes
 from kcna_dataset.parse.draft import ParsedRecord
-from kcna_dataset.parse.scraper import REQUIRED, FieldMap, parse_fields, renamed, said_identity
+from kcna_dataset.parse.scraper import REQUIRED, FieldMap, renamed, scraper_record
 from kcna_dataset.read import MAX_RECORD_BYTES
 from kcna_dataset.records import RawFile
 
@@ -87,9 +87,7 @@ def parse_csv(raw: RawFile, field_map: FieldMap = ()) -> list[ParsedRecord]:
             records.append(ParsedRecord(raw_path, n, sha, None, (f,)))
             continue
         obj = dict(zip(columns, row, strict=True))
-        draft, problems = parse_fields(raw.path, n, obj, field_map)
-        title, url = (None, None) if draft is not None else said_identity(obj, field_map)
-        records.append(ParsedRecord(raw_path, n, sha, draft, (*warnings, *problems), title, url))
+        records.append(scraper_record(raw.path, raw_path, n, sha, obj, field_map, warnings))
         warnings = ()
     if not records:  # a header and nothing else: empty, with whatever was said of it
         empty = finding("file-empty", raw.path)

@@ -18,15 +18,13 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections import Counter
-from dataclasses import replace
 from functools import partial
 
 from kcna_dataset.findings import Finding, finding
 from kcna_dataset.parse.decode import decode_bytes
 from kcna_dataset.parse.draft import ParsedRecord
-from kcna_dataset.parse.jsonl import object_noting_repeats
-from kcna_dataset.parse.scraper import FieldMap, parse_fields, said_identity
+from kcna_dataset.parse.jsonl import object_noting_repeats, top_level
+from kcna_dataset.parse.scraper import FieldMap, scraper_record
 from kcna_dataset.read import MAX_RECORD_BYTES
 from kcna_dataset.records import RawFile
 
@@ -145,14 +143,20 @@ def parse_json_array(raw: RawFile, field_map: FieldMap = ()) -> list[ParsedRecor
             )
             records.append(ParsedRecord(raw_path, n, sha, None, (f,)))
             continue
-        draft, problems = parse_fields(raw.path, n, obj, field_map, "json-malformed")
-        top_level = repeated[-1] if repeated and isinstance(obj, dict) else []
-        for field, count in Counter(top_level).items():
-            problems.append(finding("field-repeated", raw.path, n, field=field, count=count + 1))
-        if shared_line:
-            problems = [replace(f, column=f.column or column) for f in problems]
-        title, url = (None, None) if draft is not None else said_identity(obj, field_map)
-        records.append(ParsedRecord(raw_path, n, sha, draft, (*warnings, *problems), title, url))
+        records.append(
+            scraper_record(
+                raw.path,
+                raw_path,
+                n,
+                sha,
+                obj,
+                field_map,
+                warnings,
+                top_level(repeated, obj),
+                "json-malformed",
+                column if shared_line else None,
+            )
+        )
         warnings = ()  # a file-level warning is reported once
     if not records:  # `[]`: the file is accounted for as empty
         empty = finding("file-empty", raw.path)

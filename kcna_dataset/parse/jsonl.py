@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import Counter
 from functools import partial
 
 from kcna_dataset.findings import finding
 from kcna_dataset.parse.decode import UTF16_BOMS, decode_bytes
 from kcna_dataset.parse.draft import ParsedRecord
-from kcna_dataset.parse.scraper import FieldMap, parse_fields, said_identity
+from kcna_dataset.parse.scraper import FieldMap, scraper_record
 from kcna_dataset.read import MAX_RECORD_BYTES
 from kcna_dataset.records import RawFile
 
@@ -41,6 +40,11 @@ def object_noting_repeats(
         out[key] = value
     repeated.append(again)
     return out
+
+
+def top_level(repeated: list[list[str]], obj: object) -> list[str]:
+    """The keys the record's own object gave twice (see object_noting_repeats)."""
+    return repeated[-1] if repeated and isinstance(obj, dict) else []
 
 
 def _mostly_nul(data: bytes) -> bool:
@@ -100,12 +104,11 @@ def parse_jsonl(raw: RawFile, field_map: FieldMap = ()) -> list[ParsedRecord]:
             reason = "nested too deeply" if isinstance(e, RecursionError) else str(e)[:200]
             records.append(_rejected(raw.path, n, sha, "jsonl-malformed", None, reason=reason))
             continue
-        draft, problems = parse_fields(raw.path, n, obj, field_map)
-        top_level = repeated[-1] if repeated and isinstance(obj, dict) else []
-        for field, count in Counter(top_level).items():
-            problems.append(finding("field-repeated", raw.path, n, field=field, count=count + 1))
-        title, url = (None, None) if draft is not None else said_identity(obj, field_map)
-        records.append(ParsedRecord(raw_path, n, sha, draft, (*warnings, *problems), title, url))
+        records.append(
+            scraper_record(
+                raw.path, raw_path, n, sha, obj, field_map, warnings, top_level(repeated, obj)
+            )
+        )
         warnings = ()  # a file-level warning is reported once
     if not records:  # nothing but blank lines (or a BOM): the file is accounted for as empty
         empty = finding("file-empty", raw.path)

@@ -7,12 +7,15 @@ story_text (paragraphs separated by LF).
 from __future__ import annotations
 
 import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
 from kcna_dataset.findings import Finding, finding
 from kcna_dataset.parse.decode import control_character
-from kcna_dataset.parse.draft import Draft
+from kcna_dataset.parse.draft import Draft, ParsedRecord
 from kcna_dataset.parse.text import clean_title, split_body
 
 REQUIRED = ("headline", "date", "link", "story_text")
@@ -152,3 +155,28 @@ def parse_fields(
         lines=dict.fromkeys(("title", "published_date", "body", "url"), n),
     )
     return draft, []
+
+
+def scraper_record(
+    path: str,
+    raw_path: str,
+    n: int,
+    sha: str,
+    obj: Any,
+    field_map: FieldMap,
+    warnings: tuple[Finding, ...] = (),
+    repeated: Sequence[str] = (),
+    malformed: str = "jsonl-malformed",
+    column: int | None = None,
+) -> ParsedRecord:
+    """One scraper record (a JSONL line, a JSON array's element, a CSV row) as a ParsedRecord:
+    its fields parsed, its keys given twice (`repeated`) said, its findings located at
+    `column` where the line alone does not locate it, and what it says it is kept when it
+    did not parse (a rejection shows it)."""
+    draft, problems = parse_fields(path, n, obj, field_map, malformed)
+    for field, count in Counter(repeated).items():
+        problems.append(finding("field-repeated", path, n, field=field, count=count + 1))
+    if column is not None:
+        problems = [replace(f, column=f.column or column) for f in problems]
+    title, url = (None, None) if draft is not None else said_identity(obj, field_map)
+    return ParsedRecord(raw_path, n, sha, draft, (*warnings, *problems), title, url)
