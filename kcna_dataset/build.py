@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -22,6 +23,7 @@ from kcna_dataset.card import DATA_LICENCE, dataset_card
 from kcna_dataset.changes import Changes, changelog_markdown, compare, next_version
 from kcna_dataset.charts import release_charts
 from kcna_dataset.config import DedupConfig
+from kcna_dataset.declarations import dataset_metadata
 from kcna_dataset.dedup import DedupResult, MapFunction, ScoreStore, deduplicate
 from kcna_dataset.dedup.sketch import Sketches
 from kcna_dataset.dedup.stable_ids import IdChanges, carry_over, previous_ids
@@ -29,9 +31,7 @@ from kcna_dataset.exceptions import BuildError, InvalidInputError, UsageError
 from kcna_dataset.memory import trim_heap
 from kcna_dataset.parse.scraper import FieldMap
 from kcna_dataset.publish import (
-    LICENSE,
     SEMVER,
-    SOURCES,
     TABLES,
     build_lock,
     created_timestamp,
@@ -57,6 +57,21 @@ from kcna_dataset.spool import SPOOL_ABOVE_BYTES, Spool, drop_pages
 from kcna_dataset.validate import Progress, pyongyang_today, validate_paths
 from kcna_dataset.verify import checksum_problems
 from kcna_dataset.workers import FileRunner, FileSettings, default_jobs, file_runner
+
+HOMEPAGE = re.compile(r"https?://[^\s/]+\S*\Z")
+
+
+@dataclass(frozen=True, slots=True)
+class BuildSettings:
+    """What a build is asked to do: the `build` command's options, in one object."""
+
+    raw: Path = Path("raw")
+    out: Path = Path("dist")
+    version: str | None = None  # None: the next version after what changed
+    skip_invalid: bool = False
+    force: bool = False
+    config: DedupConfig = field(default_factory=DedupConfig)
+    homepage: str | None = None  # where the releases are published, for datapackage + card
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,6 +269,7 @@ def build(
     cache_dir: Path | None = None,
     spool_above_bytes: int = SPOOL_ABOVE_BYTES,
     field_map: FieldMap = (),
+    homepage: str | None = None,
 ) -> BuildResult:
     """Validate everything under `raw`, deduplicate, and publish `<out>/<version>`.
 
@@ -263,18 +279,27 @@ def build(
     per core, when the input is large enough to pay); `cache_dir` keeps what each input file
     became, so that a rebuild re-parses only changed files (default: no cache). Input larger
     than `spool_above_bytes` keeps the large tables in memory-mapped files (`spool.py`).
+    `homepage` (an http(s) URL) is where the releases are published: datapackage.json's
+    `homepage` and the card's citation name it.
     """
     if version is not None and not SEMVER.match(version):
         raise UsageError(f"version {version!r} is not X.Y.Z", "Pass --version like 1.2.0.")
     require_utf8_path(out, "--out")
     if jobs is not None and jobs < 1:
         raise UsageError(f"--jobs {jobs} is not a positive number", "Pass --jobs 1 or more.")
-    config = config or DedupConfig()
-    with pipeline_runtime(raw, config, today, jobs, cache_dir, spool_above_bytes, field_map) as (
-        runner,
-        spool,
-    ):
-        return _build(raw, out, version, skip_invalid, force, config, progress, runner, spool)
+    if homepage is not None and not HOMEPAGE.match(homepage):
+        raise UsageError(
+            f"--homepage {homepage!r} is not an http(s) URL",
+            "Pass the address where the releases are published, e.g. "
+            "--homepage https://huggingface.co/datasets/you/kcna.",
+        )
+    settings = BuildSettings(
+        raw, out, version, skip_invalid, force, config or DedupConfig(), homepage
+    )
+    with pipeline_runtime(
+        raw, settings.config, today, jobs, cache_dir, spool_above_bytes, field_map
+    ) as (runner, spool):
+        return _build(settings, progress, runner, spool)
 
 
 @contextmanager
@@ -313,19 +338,10 @@ def pipeline_runtime(
 
 
 def _build(
-    raw: Path,
-    out: Path,
-    version: str | None,
-    skip_invalid: bool,
-    force: bool,
-    config: DedupConfig,
-    progress: Progress | None,
-    runner: FileRunner,
-    spool: Spool,
+    settings: BuildSettings, progress: Progress | None, runner: FileRunner, spool: Spool
 ) -> BuildResult:
-    registry = runner.settings.registry
     started = time.perf_counter()
-    report = validate_paths([raw], progress=progress, runner=runner, spool=spool)
+    report = validate_paths([settings.raw], progress=progress, runner=runner, spool=spool)
     if progress:
         progress("release order", 0, 1)
     report = in_release_order(report, spool)
@@ -334,7 +350,7 @@ def _build(
     trim_heap()  # the path-ordered table's blocks (see memory.py)
     drop_pages()
     validated = time.perf_counter() - started
-    if not report.valid and not skip_invalid:
+    if not report.valid and not settings.skip_invalid:
         s = report.summary
         raise InvalidInputError(
             f"{s['rejected']} of {s['records']} input records are invalid; nothing was published",
@@ -344,15 +360,13 @@ def _build(
         )
     if not report.articles:
         raise BuildError(
-            f"no valid articles under {raw}; nothing to publish",
+            f"no valid articles under {settings.raw}; nothing to publish",
             "Add KCNA Watch pages (*.txt) or scraper records (*.jsonl, *.json, *.csv) to the "
             "folder.",
         )
 
-    with build_lock(out):
-        result = _build_locked(
-            out, version, report, registry, config, skip_invalid, force, progress, runner, spool
-        )
+    with build_lock(settings.out):
+        result = _build_locked(settings, report, progress, runner, spool)
     result.seconds["read+parse+validate"] = validated
     result.seconds["total"] = time.perf_counter() - started
     result.work.update(runner.stats, jobs=runner.jobs_used)
@@ -374,23 +388,25 @@ def runtime_notes(runner: FileRunner) -> list[str]:
 
 
 def _build_locked(
-    out: Path,
-    version: str | None,
+    settings: BuildSettings,
     report: ValidationReport,
-    registry: SourceRegistry,
-    config: DedupConfig,
-    skip_invalid: bool,
-    force: bool,
     progress: Progress | None,
     runner: FileRunner,
     spool: Spool,
 ) -> BuildResult:
+    out, version, config = settings.out, settings.version, settings.config
+    registry = runner.settings.registry
     # a build killed while publishing left a staging folder, or (with --force) its old
     # release moved aside, or `latest` stale: repair that before anything is compared with it
     repaired = repair_interrupted(out)
     update_latest(out)
     newest = newest_release(out)
-    if version and newest and version_key(version) < version_key(newest.name) and not force:
+    if (
+        version
+        and newest
+        and version_key(version) < version_key(newest.name)
+        and not settings.force
+    ):
         # a lower version would be published as if history began or ended there
         raise UsageError(
             f"version {version} is lower than the newest release {newest.name} in {out}",
@@ -433,22 +449,22 @@ def _build_locked(
 
     dates = report.articles.table.select(["published_date", "listed_date"])
     newest = max(pc.max(dates.column(c)).as_py() or date.min for c in dates.column_names)
+    declared = dataset_metadata()
     metadata = {
-        "name": "kcna-dataset",
-        "title": "KCNA statements: North Korean state media, deduplicated across outlets",
-        "description": "Every copy of every statement carried by North Korean state media outlets "
-        "(articles), and each statement once (statements), with the outlet "
-        "registry (sources) and the input records kept out (rejections).",
+        "name": declared["name"],
+        "title": declared["title"],
+        "description": declared["description"],
+        **({"homepage": settings.homepage} if settings.homepage else {}),
         "created": created_timestamp(datetime(newest.year, newest.month, newest.day, tzinfo=UTC)),
-        "licenses": [LICENSE],
-        "sources": SOURCES,
-        "keywords": ["North Korea", "DPRK", "KCNA", "state media", "news", "deduplication"],
+        "licenses": declared["licenses"],
+        "sources": outlets_present(tables, registry),
+        "keywords": declared["keywords"],
         "kcna:dedup": config.to_dict(),
         "kcna:build": {
             "tool": "kcna-dataset",
             "tool_version": __version__,
             "pyarrow_version": arrow.__version__,
-            "skip_invalid": skip_invalid,
+            "skip_invalid": settings.skip_invalid,
         },
     }
     ignored = [{"path": f.path, "reason": f.reason} for f in report.files if f.status == "ignored"]
@@ -471,7 +487,7 @@ def _build_locked(
         "LICENSE.md": DATA_LICENCE,
         **release_charts(tables),
     }
-    release = write_release(out, version, tables, metadata, stats, extra, force=force)
+    release = write_release(out, version, tables, metadata, stats, extra, force=settings.force)
     if progress:
         progress("publish", 1, 1)
     seconds = {"dedup": dedup_seconds, "compare+publish": time.perf_counter() - clock}
@@ -480,7 +496,22 @@ def _build_locked(
     )
 
 
-def trusted_previous(out: Path, before: str | None) -> Path | None:
+def outlets_present(
+    tables: dict[str, arrow.Table], registry: SourceRegistry
+) -> list[dict[str, str]]:
+    """datapackage.json `sources`: the outlets whose copies are in the release, in the
+    registry's order, each with its site."""
+    present = set(pc.unique(tables["articles"].column("source")).to_pylist())
+    return [
+        {"title": s.label, "path": f"https://{s.site}"}
+        for s in registry.sources
+        if s.source in present
+    ]
+
+
+def trusted_previous(
+    out: Path, before: str | None, consequence: str = "nothing was published"
+) -> Path | None:
     """The newest release in `out` (below `before`), once its files match its SHA256SUMS.
 
     A build takes statement ids and the version from it: a damaged or partial previous release
@@ -492,7 +523,7 @@ def trusted_previous(out: Path, before: str | None) -> Path | None:
         first = problems[0]
         raise BuildError(
             f"the previous release {previous} is damaged ({len(problems)} problem(s); "
-            f"{first.file}: {first.message}); nothing was published",
+            f"{first.file}: {first.message}); {consequence}",
             f"Run `kcna-dataset verify {previous}` for every problem; restore the release from "
             "a copy, or move it out of the releases folder to build without it (statement ids "
             "are then derived anew).",

@@ -224,9 +224,10 @@ def dataset_card(
         "",
         "```bibtex",
         "@dataset{kcna_dataset,",
-        "  title = {KCNA statements: North Korean state media, deduplicated across outlets},",
+        f"  title = {{{metadata['title']}}},",
         f"  version = {{{version}}},",
         f"  year = {{{metadata['created'][:4]}}},",
+        *([f"  url = {{{metadata['homepage']}}},"] if "homepage" in metadata else []),
         f"  note = {{Built with kcna-dataset {metadata['kcna:build']['tool_version']}; "
         f"outlets: {', '.join(sorted(by_source))}}}",
         "}",

@@ -17,6 +17,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
+import click
 import typer
 from rich.console import Console
 from rich.progress import (
@@ -31,6 +32,7 @@ from rich.progress import (
 )
 from rich.table import Table
 from rich.text import Text
+from typer.core import TyperCommand
 
 from kcna_dataset import __version__
 from kcna_dataset.config import DEFAULT_CACHE_DIR
@@ -51,6 +53,44 @@ app = typer.Typer(
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
+
+
+def _argument_name(param: click.Parameter) -> str:
+    name = param.metavar or (param.name or "").upper()
+    if param.nargs != 1 and not name.endswith("..."):
+        name += "..."
+    return name
+
+
+class _PlainHelp(TyperCommand):
+    """Help in click's plain style: an argument is `RELEASE_DIR`, `[PATH...]`, with no type
+    suffix (typer 0.2x writes `{RELEASE_DIR}` and `PATH... <list[Path]>`)."""
+
+    def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if param.param_type_name == "argument":
+                name = _argument_name(param)
+                pieces.append(name if param.required else f"[{name}]")
+            else:
+                pieces.extend(param.get_usage_pieces(ctx))
+        return pieces
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        arguments: list[tuple[str, str]] = []
+        options: list[tuple[str, str]] = []
+        for param in self.get_params(ctx):
+            if param.param_type_name == "argument":
+                text = getattr(param, "help", None) or ""
+                arguments.append((_argument_name(param), text))
+            elif (record := param.get_help_record(ctx)) is not None:
+                options.append(record)
+        for title, rows in (("Arguments", arguments), ("Options", options)):
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
+
+
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -285,7 +325,7 @@ def field_map_of(pairs: list[str] | None) -> FieldMap:
         ) from None
 
 
-@app.command()
+@app.command(cls=_PlainHelp)
 def validate(
     paths: Annotated[
         list[Path] | None,
@@ -357,7 +397,7 @@ NoCacheOption = Annotated[
 ]
 
 
-@app.command()
+@app.command(cls=_PlainHelp)
 def build(
     raw: Annotated[Path, typer.Option(help="Folder of raw article files.")] = Path("raw"),
     out_dir: Annotated[Path, typer.Option("--out", help="Folder the release goes into.")] = Path(
@@ -389,6 +429,15 @@ def build(
     cache: CacheOption = DEFAULT_CACHE_DIR,
     no_cache: NoCacheOption = False,
     field_names: MapOption = None,
+    homepage: Annotated[
+        str | None,
+        typer.Option(
+            metavar="URL",
+            help="Where the releases are published (a dataset page or repository): written "
+            "to datapackage.json and the card's citation.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Validate, deduplicate and publish a release.
 
@@ -411,6 +460,7 @@ def build(
                 jobs=jobs,
                 cache_dir=None if no_cache else cache,
                 field_map=field_map_of(field_names),
+                homepage=homepage,
             )
     except InvalidInputError as e:
         if not quiet:
@@ -471,7 +521,7 @@ def build(
     out.print(f"Release written to {summary['release']}/", markup=False)
 
 
-@app.command()
+@app.command(cls=_PlainHelp)
 def duplicates(
     raw: Annotated[Path, typer.Option(help="Folder of raw article files.")] = Path("raw"),
     out_dir: Annotated[
@@ -595,7 +645,7 @@ def print_pair(data: dict[str, Any]) -> None:
         out.print(line, markup=False)
 
 
-@app.command()
+@app.command(cls=_PlainHelp)
 def verify(
     release: ReleaseArgument,
     output: Annotated[
@@ -627,7 +677,7 @@ def verify(
         raise typer.Exit(code=1)
 
 
-@app.command()
+@app.command(cls=_PlainHelp)
 def sqlite(
     release: ReleaseArgument,
     database: Annotated[

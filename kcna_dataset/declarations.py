@@ -30,3 +30,8 @@ def table_schema(table: str) -> dict[str, Any]:
 
 
 TABLES = ("articles", "statements", "sources", "rejections")
+
+
+def dataset_metadata() -> dict[str, Any]:
+    """A fresh copy of what every release says of itself (schemas/dataset.json `package`)."""
+    return json.loads(read_declaration("dataset.json"))["package"]

@@ -232,7 +232,7 @@ def find_duplicates(
             report.articles,
             registry,
             config,
-            trusted_previous(out, None),
+            trusted_previous(out, None, "its statement ids cannot be reused"),
             report.sketches,
             runner.map,
             progress,

@@ -48,18 +48,6 @@ PARQUET_OPTIONS: dict[str, Any] = {
     "store_schema": False,  # no pyarrow/pandas metadata blobs: fewer version-dependent bytes
 }
 CSV_OPTIONS = arrow_csv.WriteOptions(quoting_style="needed", eol=b"\r\n")
-LICENSE = {
-    "name": "CC0-1.0",
-    "path": "https://creativecommons.org/publicdomain/zero/1.0/",
-    "title": "CC0 1.0 (the compilation; see the dataset card for the texts' status)",
-}
-SOURCES = [
-    {
-        "title": "kcna.kp English articles collected by stiles/north-korea-news (CC0)",
-        "path": "https://github.com/stiles/north-korea-news",
-    },
-    {"title": "KCNA Watch article pages", "path": "https://kcnawatch.org"},
-]
 
 
 def sha256_file(path: Path) -> str:

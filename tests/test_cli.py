@@ -37,6 +37,24 @@ def test_every_command_has_help_and_is_documented(command: str) -> None:
     # an example, and placeholders a person can read (not a parameter's Python name)
     assert f"Example: kcna-dataset {command} " in " ".join(result.output.split())
     assert "{release}" not in result.output and "paths..." not in result.output
+    # click's plain placeholders: no `{RELEASE_DIR}` (typer's required mark), no type suffix
+    assert not re.search(r"\{[A-Z_]+\}|<list\[", result.output), result.output
+
+
+def test_help_placeholders_read_as_written() -> None:
+    usage = {
+        command: runner.invoke(
+            app, [command, "--help"], prog_name="kcna-dataset"
+        ).output.splitlines()[0]
+        for command in ("sqlite", "validate", "verify")
+    }
+    assert usage == {
+        "sqlite": "Usage: kcna-dataset sqlite [OPTIONS] RELEASE_DIR DB_FILE",
+        "validate": "Usage: kcna-dataset validate [OPTIONS] [PATH...]",
+        "verify": "Usage: kcna-dataset verify [OPTIONS] RELEASE_DIR",
+    }
+    help_text = runner.invoke(app, ["validate", "--help"]).output
+    assert "Arguments:\n  PATH...  Raw files or folders to check (default: raw/).\n" in help_text
 
 
 def test_top_level_help_lists_commands() -> None:

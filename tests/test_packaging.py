@@ -19,6 +19,7 @@ def test_every_package_directory_is_listed_for_the_wheel() -> None:
     assert setuptools["package-dir"] == {"kcna_dataset.schemas": "schemas"}
     assert sorted(p.name for p in (REPO / "schemas").iterdir()) == [
         "articles.schema.json",
+        "dataset.json",
         "rejections.schema.json",
         "sources.json",
         "sources.schema.json",

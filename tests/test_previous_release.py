@@ -49,6 +49,19 @@ def test_a_stray_partial_release_is_an_error_not_a_crash(out: Path) -> None:
     )
 
 
+def test_duplicates_with_a_damaged_previous_release_says_what_it_cannot_do(out: Path) -> None:
+    stray = out / "99.0.0" / "data"
+    stray.mkdir(parents=True)
+    (stray / "articles.parquet").write_bytes(b"not parquet")
+    result = CliRunner().invoke(app, ["duplicates", "--raw", str(RAW), "--out", str(out)])
+    assert result.exit_code == 1
+    # `duplicates` publishes nothing in any case: the error says what the damage costs
+    assert result.stderr.splitlines()[0] == (
+        f"Error: the previous release {out / '99.0.0'} is damaged (1 problem(s); SHA256SUMS: "
+        "no SHA256SUMS file); its statement ids cannot be reused"
+    )
+
+
 def test_sha256sums_naming_a_file_outside_the_release_is_damage(out: Path) -> None:
     release = out / "1.0.0"
     sums = release / "SHA256SUMS"

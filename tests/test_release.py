@@ -16,6 +16,7 @@ from conftest import RAW, TODAY, page, write
 from frictionless import Package
 
 import kcna_dataset.publish as publish
+from kcna_dataset import __version__
 from kcna_dataset.build import BuildResult, build, check_release_tables
 from kcna_dataset.config import DedupConfig
 from kcna_dataset.exceptions import BuildError, InvalidInputError, UsageError
@@ -421,3 +422,42 @@ def test_the_card_shows_its_charts_as_svg_drawn_from_the_tables(
     comments = re.findall(r"<!-- (.*?) -->", svg)  # matplotlib names each text it draws
     after_axis_label = comments[comments.index("statements") + 1 :]
     assert [int(t) for t in after_axis_label if t.isdigit()] == expected
+
+
+def test_package_names_the_outlets_present_and_the_homepage_given(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    write(raw, "a.txt", page(label="Rodong Sinmun (En)", line_label="Rodong Sinmun (En)"))
+    write(raw, "b.txt", page(title="Another Statement Entirely", date_field="14/09/2024"))
+    homepage = "https://huggingface.co/datasets/example/kcna"
+    result = build(raw, tmp_path / "dist", today=TODAY, homepage=homepage)
+    dp = json.loads((result.release / "datapackage.json").read_text())
+    # the outlets in this release, in the registry's order: not a fixed list of collections
+    assert dp["sources"] == [
+        {"title": "KCNA.kp (En)", "path": "https://www.kcna.kp"},
+        {"title": "Rodong Sinmun (En)", "path": "https://www.rodong.rep.kp"},
+    ]
+    assert dp["homepage"] == homepage
+    assert [k for k in dp if k in ("title", "description", "homepage", "created")] == [
+        "title",
+        "description",
+        "homepage",
+        "created",
+    ]
+    card = (result.release / "README.md").read_text()
+    citation = card.split("```bibtex\n")[1].split("```")[0]
+    assert citation.splitlines() == [
+        "@dataset{kcna_dataset,",
+        "  title = {KCNA statements: North Korean state media, deduplicated across outlets},",
+        "  version = {1.0.0},",
+        "  year = {2025},",  # the newest input date (the listing date)
+        f"  url = {{{homepage}}},",
+        f"  note = {{Built with kcna-dataset {__version__}; outlets: kcna-kp, rodong}}",
+        "}",
+    ]
+
+
+def test_a_homepage_that_is_no_url_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(UsageError) as raised:
+        build(RAW, tmp_path, today=TODAY, homepage="kcna.example.org")
+    assert str(raised.value) == "--homepage 'kcna.example.org' is not an http(s) URL"
+    assert not tmp_path.joinpath("1.0.0").exists()
