@@ -175,7 +175,9 @@ def assemble_tables(
         "topic",
         "revision_count",
     )
-    statements = {c: [getattr(s, c) for s in dedup.statements] for c in columns}
+    statements: dict[str, Sequence[Any]] = {
+        c: [getattr(s, c) for s in dedup.statements] for c in columns
+    }
     statements["sources"] = [";".join(s.sources) for s in dedup.statements]
     statements_table = table_from_columns(
         "statements", statements, [n for n in arrow_schema("statements").names if n != "body"]
@@ -332,8 +334,8 @@ def pipeline_runtime(
         cache = RecordCache(cache_dir, rules_fingerprint(registry, config, field_map))
         if cache.usable:
             settings = replace(settings, cache_path=cache.path, fingerprint=cache.fingerprint)
-    spool = Spool.for_input(input_bytes(discover([raw])), spool_above_bytes)
-    with file_runner(settings, jobs or default_jobs(), cache) as runner, spool as spool:
+    spooling = Spool.for_input(input_bytes(discover([raw])), spool_above_bytes)
+    with file_runner(settings, jobs or default_jobs(), cache) as runner, spooling as spool:
         yield runner, spool
 
 
@@ -448,14 +450,16 @@ def _build_locked(
             )
 
     dates = report.articles.table.select(["published_date", "listed_date"])
-    newest = max(pc.max(dates.column(c)).as_py() or date.min for c in dates.column_names)
+    newest_date: date = max(pc.max(dates.column(c)).as_py() or date.min for c in dates.column_names)
     declared = dataset_metadata()
     metadata = {
         "name": declared["name"],
         "title": declared["title"],
         "description": declared["description"],
         **({"homepage": settings.homepage} if settings.homepage else {}),
-        "created": created_timestamp(datetime(newest.year, newest.month, newest.day, tzinfo=UTC)),
+        "created": created_timestamp(
+            datetime(newest_date.year, newest_date.month, newest_date.day, tzinfo=UTC)
+        ),
         "licenses": declared["licenses"],
         "sources": outlets_present(tables, registry),
         "keywords": declared["keywords"],

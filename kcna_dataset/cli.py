@@ -17,7 +17,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-import click
 import typer
 from rich.console import Console
 from rich.progress import (
@@ -55,7 +54,7 @@ app = typer.Typer(
 )
 
 
-def _argument_name(param: click.Parameter) -> str:
+def _argument_name(param: Any) -> str:
     name = param.metavar or (param.name or "").upper()
     if param.nargs != 1 and not name.endswith("..."):
         name += "..."
@@ -66,7 +65,8 @@ class _PlainHelp(TyperCommand):
     """Help in click's plain style: an argument is `RELEASE_DIR`, `[PATH...]`, with no type
     suffix (typer 0.2x writes `{RELEASE_DIR}` and `PATH... <list[Path]>`)."""
 
-    def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
+    # duck-typed (typer 0.2x vendors click as typer._click; older typers use click itself)
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
         pieces = [self.options_metavar] if self.options_metavar else []
         for param in self.get_params(ctx):
             if param.param_type_name == "argument":
@@ -76,7 +76,7 @@ class _PlainHelp(TyperCommand):
                 pieces.extend(param.get_usage_pieces(ctx))
         return pieces
 
-    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+    def format_options(self, ctx: Any, formatter: Any) -> None:
         arguments: list[tuple[str, str]] = []
         options: list[tuple[str, str]] = []
         for param in self.get_params(ctx):

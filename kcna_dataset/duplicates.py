@@ -39,7 +39,7 @@ class DuplicatesReport:
         members: dict[str, list[Article]] = defaultdict(list)
         for a in self.report.articles:
             members[self.dedup.membership[a.article_id].statement_id].append(a)
-        out = []
+        out: list[dict[str, Any]] = []
         for s in self.dedup.statements:
             if s.article_count < 2:
                 continue

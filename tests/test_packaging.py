@@ -30,3 +30,20 @@ def test_every_package_directory_is_listed_for_the_wheel() -> None:
         "kcna_dataset": ["py.typed"],  # PEP 561
     }
     assert (REPO / "kcna_dataset" / "py.typed").is_file()
+
+
+def test_the_pre_commit_hooks_run_commands_the_test_extra_installs() -> None:
+    import yaml  # installed with `datasets` (test extra)
+
+    config = yaml.safe_load((REPO / ".pre-commit-config.yaml").read_text())
+    hooks = [h for repo in config["repos"] for h in repo["hooks"]]
+    assert [(h["id"], h["entry"].split()[0]) for h in hooks] == [
+        ("ruff-check", "ruff"),
+        ("ruff-format", "ruff"),
+        ("mypy", "mypy"),
+        ("kcna-dataset-validate", "kcna-dataset"),
+    ]
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    test_extra = " ".join(project["optional-dependencies"]["test"])
+    assert all(tool in test_extra for tool in ("ruff", "mypy"))
+    assert "kcna-dataset" in project["scripts"]

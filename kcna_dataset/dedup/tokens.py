@@ -296,8 +296,8 @@ def text_tokens(text: str) -> TextTokens:
     else:
         plain = np.fromiter(map(str.islower, raw), bool, count=n_raw)
         plain &= np.fromiter(map(str.isalpha, raw), bool, count=n_raw)
-        if number_words := _LOWER_NUMBERS.keys() & set(lowered):
-            plain &= np.fromiter((w not in number_words for w in lowered), bool, count=n_raw)
+        if numbers_here := _LOWER_NUMBERS.keys() & set(lowered):
+            plain &= np.fromiter((w not in numbers_here for w in lowered), bool, count=n_raw)
         look = np.flatnonzero(~plain).tolist()
     tokens: list[str] = []
     words: list[str] = []

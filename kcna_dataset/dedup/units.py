@@ -81,8 +81,8 @@ def make_units(
                 units.append(Unit(group_key, parts[0]))
                 for other in parts[1:]:
                     # another statement with the same text: its title is part of its key
-                    title = title_at[other[0]].casefold().encode()
-                    other_key = hashlib.blake2b(group_key + title, digest_size=len(group_key))
+                    title_bytes = title_at[other[0]].casefold().encode()
+                    other_key = hashlib.blake2b(group_key + title_bytes, digest_size=len(group_key))
                     units.append(Unit(other_key.digest(), other))
     units.sort(key=lambda u: rank_of[u.members[0]])
     return units

@@ -95,10 +95,10 @@ class Features:
         self._words: TextTokens | None = None
         self._title: TextTokens | None = None
         self._counts: Counter[str] | None = None
-        self._key_counts: Counter[str] | None = None
+        self._key_counts: Counter[str | bytes] | None = None
         self._folded: list[str] | list[bytes] | None = None
         self._title_keys: list[str] | list[bytes] | None = None
-        self._raw_counts: Counter[str] | None = None
+        self._raw_counts: Counter[str | bytes] | None = None
 
     @property
     def title(self) -> TextTokens:
@@ -135,7 +135,7 @@ class Features:
         return self._counts
 
     @property
-    def key_counts(self) -> Counter[str]:
+    def key_counts(self) -> Counter[str | bytes]:
         """How often each word that may be a name or number occurs, case folded (see
         `folded`)."""
         if self._key_counts is None:
@@ -144,7 +144,7 @@ class Features:
         return self._key_counts
 
     @property
-    def raw_counts(self) -> Counter[str]:
+    def raw_counts(self) -> Counter[str | bytes]:
         """How often each word occurs, case folded."""
         if self._raw_counts is None:
             self._raw_counts = Counter(self.folded)
@@ -171,7 +171,7 @@ def folded_words(words: list[str] | list[bytes]) -> list[str] | list[bytes]:
     keeps its case (`May` is a month, `may` a verb). In C but for those few words."""
     if not words:
         return words
-    low = list(map(type(words[0]).lower, words))  # type: ignore[arg-type]
+    low: list[Any] = list(map(type(words[0]).lower, words))  # type: ignore[arg-type]
     if hits := CASE_MATTERS.intersection(low):
         low = [w if f in hits else f for w, f in zip(words, low, strict=True)]
     return low
@@ -389,11 +389,11 @@ def _equivalent(a: str, b: str, aliases: dict[str, set[str]]) -> bool:
         if len(x) == len(y):
             return all(_equivalent(p, q, aliases) for p, q in zip(x, y, strict=True))
         return all(any(_equivalent(p, q, aliases) for q in long) for p in short)
-    short, long = (a, b) if len(a) <= len(b) else (b, a)
+    shorter, longer = (a, b) if len(a) <= len(b) else (b, a)
     stem = 0
-    while stem < len(short) and short[stem] == long[stem]:
+    while stem < len(shorter) and shorter[stem] == longer[stem]:
         stem += 1
-    endings = (short[stem:], long[stem:])
+    endings = (shorter[stem:], longer[stem:])
     if not all(e in FORM_ENDINGS for e in endings):
         return False
     return stem >= (3 if not endings[0] else STEM)
@@ -542,9 +542,9 @@ def _substitutions_in(
         if not mine or not theirs:
             continue
         # a swap: what one place says the other way round here or at another place
-        for (_, r, r_written), (_, x, x_written) in zip(mine, theirs, strict=False):
-            if not _equivalent(r, x, aliases):
-                swaps[r, x] = (r_written, x_written)
+        for (_, r, r_written), (_, t, t_written) in zip(mine, theirs, strict=False):
+            if not _equivalent(r, t, aliases):
+                swaps[r, t] = (r_written, t_written)
         removed = {key: w for kind, key, w in mine if _orphan(kind, key, a, b)}
         added = {key: w for kind, key, w in theirs if _orphan(kind, key, b, a)}
         if not removed or not added:
@@ -650,7 +650,7 @@ def _folded_text(f: Features) -> list[str]:
     """A body's words as written, case folded, as str."""
     words = f.folded
     if words and isinstance(words[0], bytes):
-        return [w.decode() for w in words]  # type: ignore[union-attr]
+        return [w.decode() for w in words]
     return list(words)  # type: ignore[arg-type]
 
 
@@ -658,7 +658,7 @@ def _written_names(f: Features) -> set[str]:
     """A body's names read from its words as written (no tokens): capitalised words that the
     body never writes in lower case. Enough to tell which of a title's words are names."""
     words = _folded_text(f)
-    raw = f.raw
+    raw: Sequence[str | bytes] = f.raw
     capital = {w for w, r in zip(words, raw, strict=True) if r[:1].isupper()}
     lower = {w for w, r in zip(words, raw, strict=True) if r.islower()}
     return capital - lower

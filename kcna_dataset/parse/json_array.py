@@ -107,8 +107,8 @@ def parse_json_array(raw: RawFile, field_map: FieldMap = ()) -> list[ParsedRecor
             break
         if not first:
             if cursor.peek() != ",":
-                end = "the end of the file" if cursor.at >= len(text) else repr(cursor.peek())
-                file_level(_broken(raw, cursor, f"',' or ']' expected, found {end}"))
+                got = "the end of the file" if cursor.at >= len(text) else repr(cursor.peek())
+                file_level(_broken(raw, cursor, f"',' or ']' expected, found {got}"))
                 break
             cursor.move(cursor.at + 1)
             cursor.skip_space()

@@ -12,7 +12,7 @@ import hashlib
 import json
 from functools import partial
 
-from kcna_dataset.findings import finding
+from kcna_dataset.findings import Finding, finding
 from kcna_dataset.parse.decode import UTF16_BOMS, decode_bytes
 from kcna_dataset.parse.draft import ParsedRecord
 from kcna_dataset.parse.scraper import FieldMap, scraper_record
@@ -55,7 +55,7 @@ def _mostly_nul(data: bytes) -> bool:
 
 def parse_jsonl(raw: RawFile, field_map: FieldMap = ()) -> list[ParsedRecord]:
     data = raw.data
-    warnings = ()
+    warnings: tuple[Finding, ...] = ()
     if data[:2] in UTF16_BOMS or (b"\x00" in data and _mostly_nul(data)):
         # UTF-16 (decoded, with a warning) or binary (rejected): decide on the whole file. A
         # stray NUL byte in a few records is not a binary file: those lines are rejected below
