@@ -33,9 +33,11 @@ def _structure(table: str, rows: int) -> list[str]:
         "",
         *(
             [
-                "Empty in this release, so it has no `datasets` config (Hugging Face `datasets` "
-                "cannot load a split without rows); pandas, polars, DuckDB and pyarrow read "
-                f"`data/{table}.parquet` as an empty table with its columns.",
+                "Empty in this release, so it has no `datasets` config (`load_dataset` cannot "
+                "load a split without rows, huggingface/datasets#8401); "
+                f'`datasets.Dataset(pyarrow.parquet.read_table("data/{table}.parquet"))` '
+                "gives it as a `Dataset` with its columns and no rows, and pandas, polars, "
+                "DuckDB and pyarrow read the file as an empty table.",
                 "",
             ]
             if rows == 0

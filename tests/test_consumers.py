@@ -14,6 +14,7 @@ import kcna_dataset
 from kcna_dataset.build import BuildResult, build
 from kcna_dataset.exceptions import KcnaDatasetError
 from kcna_dataset.publish import write_sha256sums
+from kcna_dataset.schema import arrow_schema
 from kcna_dataset.verify import verify_release
 
 ROWS = {"statements": 433, "articles": 688, "sources": 15}
@@ -177,6 +178,11 @@ def test_every_table_with_rows_loads_through_the_cards_configs(
     assert "config_name: rejections" not in card
     assert "### `rejections` (0 rows)\n\n" in card
     assert "Empty in this release, so it has no `datasets` config" in card
+    # the card's way into `datasets` for an empty table, as written there
+    snippet = 'datasets.Dataset(pyarrow.parquet.read_table("data/rejections.parquet"))'
+    assert f"`{snippet}`" in card
+    empty = datasets.Dataset(parquet.read_table(clean / "1.0.0" / "data" / "rejections.parquet"))
+    assert (empty.num_rows, empty.column_names) == (0, list(arrow_schema("rejections").names))
 
 
 def test_load_and_verify_name_the_choices_and_follow_latest(release: Path) -> None:
