@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from importlib.metadata import version as _version
 from typing import TYPE_CHECKING, Any
 
-__version__ = _version("kcna-dataset")
+from kcna_dataset.version import __version__
 
 if TYPE_CHECKING:
     from kcna_dataset.loading import load

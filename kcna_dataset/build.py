@@ -16,7 +16,6 @@ from typing import Any
 import pyarrow as arrow
 import pyarrow.compute as pc
 
-from kcna_dataset import __version__
 from kcna_dataset.article_table import RECORD_COLUMNS, gather
 from kcna_dataset.cache import PairScoreCache, RecordCache, rules_fingerprint
 from kcna_dataset.card import DATA_LICENCE, dataset_card
@@ -24,7 +23,7 @@ from kcna_dataset.changes import Changes, changelog_markdown, compare, next_vers
 from kcna_dataset.charts import release_charts
 from kcna_dataset.config import DedupConfig
 from kcna_dataset.declarations import dataset_metadata
-from kcna_dataset.dedup import DedupResult, MapFunction, ScoreStore, deduplicate
+from kcna_dataset.dedup.pipeline import DedupResult, MapFunction, ScoreStore, deduplicate
 from kcna_dataset.dedup.sketch import Sketches
 from kcna_dataset.dedup.stable_ids import IdChanges, carry_over, previous_ids
 from kcna_dataset.exceptions import BuildError, InvalidInputError, UsageError
@@ -56,6 +55,7 @@ from kcna_dataset.sources import SourceRegistry
 from kcna_dataset.spool import SPOOL_ABOVE_BYTES, Spool, drop_pages
 from kcna_dataset.validate import Progress, pyongyang_today, validate_paths
 from kcna_dataset.verify import checksum_problems
+from kcna_dataset.version import __version__
 from kcna_dataset.workers import FileRunner, FileSettings, default_jobs, file_runner
 
 HOMEPAGE = re.compile(r"https?://[^\s/]+\S*\Z")
@@ -358,6 +358,16 @@ def _build(
             f"{s['rejected']} of {s['records']} input records are invalid; nothing was published",
             "Fix them (see `kcna-dataset validate`), or pass --skip-invalid to publish the valid "
             "ones and record the rejected ones in the release.",
+            report,
+        )
+    if not report.articles and report.summary["records"]:
+        # --skip-invalid with nothing left: the rejections are what the user needs to see
+        n = report.summary["records"]
+        raise InvalidInputError(
+            f"{f'all {n} input records are' if n > 1 else 'the one input record is'} invalid; "
+            "nothing was published",
+            "Every record was rejected, so --skip-invalid has nothing to publish: fix them "
+            "(see `kcna-dataset validate`).",
             report,
         )
     if not report.articles:

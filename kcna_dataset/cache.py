@@ -28,11 +28,11 @@ from typing import Any
 
 import pyarrow as arrow
 
-from kcna_dataset import __version__
 from kcna_dataset.config import DedupConfig
 from kcna_dataset.declarations import read_declaration
 from kcna_dataset.dedup.verify import PairScore
 from kcna_dataset.sources import SourceRegistry
+from kcna_dataset.version import __version__
 
 PACKAGE = Path(__file__).resolve().parent
 # Everything the per-file work runs: a change to any of these changes every key.

@@ -33,10 +33,10 @@ from rich.table import Table
 from rich.text import Text
 from typer.core import TyperCommand
 
-from kcna_dataset import __version__
 from kcna_dataset.config import DEFAULT_CACHE_DIR
 from kcna_dataset.exceptions import InvalidInputError, KcnaDatasetError, UsageError
 from kcna_dataset.parse.scraper import FieldMap, parse_field_map
+from kcna_dataset.version import __version__
 
 if TYPE_CHECKING:
     from kcna_dataset.findings import Finding
@@ -199,11 +199,12 @@ def _shown(findings: Sequence[Finding]) -> tuple[list[Finding], dict[str, list[F
     return shown, rest
 
 
-def print_findings(report: ValidationReport) -> None:
+def print_findings(report: ValidationReport, *, errors_only: bool = False) -> None:
     """One line per finding, grouped by file: path:line[:col]: severity code: message — hint;
     past SHOWN_PER_CODE findings of one code in one file, one line counts the rest."""
     for f in report.files:
-        shown, rest = _shown(f.findings)
+        findings = [x for x in f.findings if x.severity == "error"] if errors_only else f.findings
+        shown, rest = _shown(findings)
         for x in shown:
             where = printable(f.path)
             where += "".join(f":{n}" for n in (x.line, x.column) if n is not None)
@@ -463,8 +464,11 @@ def build(
                 homepage=homepage,
             )
     except InvalidInputError as e:
-        if not quiet:
-            print_findings(e.report)  # type: ignore[arg-type]
+        report: ValidationReport = e.report  # type: ignore[assignment]
+        if as_json:  # the validation report, as `validate --format json` writes it
+            sys.stdout.write(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n")
+        else:  # --quiet still prints the errors (its help says so), not the warnings
+            print_findings(report, errors_only=quiet)
         raise fail(e) from None
     except KeyboardInterrupt:
         err.print("Interrupted: nothing was published; existing releases are as they were.")

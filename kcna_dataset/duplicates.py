@@ -10,10 +10,10 @@ from typing import Any
 from kcna_dataset.build import deduplicate_with_stable_ids, pipeline_runtime, trusted_previous
 from kcna_dataset.cache import PairScoreCache
 from kcna_dataset.config import DedupConfig
-from kcna_dataset.dedup import DedupResult
 from kcna_dataset.dedup.align import opcodes
 from kcna_dataset.dedup.candidates import url_key
 from kcna_dataset.dedup.normalize import comparison_text
+from kcna_dataset.dedup.pipeline import DedupResult
 from kcna_dataset.dedup.sketch import unit_features
 from kcna_dataset.dedup.verify import coverage, substitutions, verify
 from kcna_dataset.exceptions import UsageError

@@ -1,7 +1,8 @@
 """Validate stage: parsed records -> accepted Articles, or rejections with located findings.
 
 Two layers: record rules (sources, dates, non-empty text) with the file's line numbers, then the
-declared articles Table Schema checked by pandera over the accepted rows.
+declared articles Table Schema checked over the accepted rows (Arrow compute kernels; the
+release itself is checked again by pandera before it is published).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from kcna_dataset.parse.text import stamp_date
 from kcna_dataset.read import InputFile, discover, ignored_reason
 from kcna_dataset.records import Article, StageStats, article_id_for
 from kcna_dataset.report import FileReport, Rejection, ValidationReport
-from kcna_dataset.schema import FailureCase, failure_cases
+from kcna_dataset.schema import FailureCase, constraint_failures
 from kcna_dataset.sources import SourceRegistry
 from kcna_dataset.spool import Spool
 from kcna_dataset.workers import FileRunner, FileSettings
@@ -253,14 +254,15 @@ def constraint_name(check: str) -> str:
 
 
 def check_table(articles: Sequence[Article]) -> dict[int, list[Finding]]:
-    """Run the declared articles schema (pandera) over the accepted rows: row index -> findings."""
+    """Check the declared articles constraints over the accepted rows: row index -> findings.
+
+    Arrow kernels rather than pandera: the same cells (tests/test_schema.py), without copying
+    the table to pandas or importing pandas for `validate`."""
     articles = ArticleTable.of(articles)
     columns = list(RECORD_COLUMNS)
     out: dict[int, list[Finding]] = defaultdict(list)
-    # pandera a slice at a time, the unique keys over all rows (failure_cases does both)
-    for case in failure_cases("articles", articles.table.select(columns), columns):
-        if case.row < 0:
-            continue  # a whole-column failure (dtype) would be a bug in this module
+    cases = constraint_failures("articles", articles.table.select(columns), columns)
+    for case in sorted(cases, key=lambda c: c.row):  # stable: a row's findings in field order
         out[case.row].append(_schema_finding(articles[case.row], case))
     return dict(out)
 

@@ -260,7 +260,7 @@ def test_validate_usage_error_exit_2(tmp_path: Path) -> None:
 
 def test_the_cli_starts_without_the_data_libraries() -> None:
     """`kcna-dataset --help` took 0.8-1.5 s importing pandas, pandera and pyarrow it did not
-    need: each command imports its stages when it runs (timed in bench/, not here)."""
+    need: each command imports its stages when it runs (timed in bench/startup_bench.py)."""
     import subprocess
     import sys
 
@@ -270,3 +270,72 @@ def test_the_cli_starts_without_the_data_libraries() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout == "[]\n"
+
+
+def test_validate_checks_a_page_without_pandas(tmp_path: Path) -> None:
+    """A pre-commit hook validates a few files: pandas and pandera (0.35 s to import) are for
+    the release's checks, not for validate (pyarrow imports pandas from `arrow.array` and
+    `arrow.scalar`, so schema.to_arrow avoids them)."""
+    import subprocess
+    import sys
+
+    (tmp_path / "a.txt").write_text(page(), encoding="utf-8")
+    code = (
+        "import sys\n"
+        "from kcna_dataset.cli import app\n"
+        "try:\n"
+        f"    app(['validate', {str(tmp_path / 'a.txt')!r}])\n"
+        "except SystemExit as e:\n"
+        "    print(e.code, sorted(m for m in ('pandas', 'pandera') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines()[-1] == "0 []"
+    assert done.stdout.splitlines()[0].startswith("valid: 1 record in 1 file")
+
+
+def _bad_and_warned(raw: Path) -> None:
+    raw.mkdir()
+    (raw / "bad.txt").write_text(page(date_field="31/02/2024"), encoding="utf-8")
+    # two days from its dateline and stamp: two warnings, no error
+    (raw / "warn.txt").write_text(page(date_field="15/09/2024", title="Other"), encoding="utf-8")
+
+
+def test_a_refused_build_prints_its_errors_even_when_quiet(tmp_path: Path) -> None:
+    """--quiet says "only the release path and errors": it printed only the count line."""
+    _bad_and_warned(tmp_path / "raw")
+    args = ["build", "--raw", str(tmp_path / "raw"), "--out", str(tmp_path / "dist")]
+    loud, quiet = runner.invoke(app, args), runner.invoke(app, [*args, "--quiet"])
+    assert (loud.exit_code, quiet.exit_code) == (1, 1)
+    codes = [line.split(": ")[1] for line in loud.stdout.splitlines()]
+    assert codes == ["error date-invalid", "warning dateline-mismatch", "warning stamp-mismatch"]
+    assert quiet.stdout.splitlines() == loud.stdout.splitlines()[:1]
+    assert (
+        quiet.stderr
+        == loud.stderr
+        == (
+            "Error: 1 of 2 input records are invalid; nothing was published\n"
+            "Hint: Fix them (see `kcna-dataset validate`), or pass --skip-invalid to publish the "
+            "valid ones and record the rejected ones in the release.\n"
+        )
+    )
+    # --json: the validation report on stdout, as `validate --format json` writes it
+    as_json = json.loads(runner.invoke(app, [*args, "--json"]).stdout)
+    assert (as_json["valid"], as_json["summary"]["rejected"]) == (False, 1)
+
+
+def test_skip_invalid_with_every_record_rejected_shows_the_rejections(tmp_path: Path) -> None:
+    """It said "no valid articles ... add pages to the folder", without the findings."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "bad.txt").write_text(page(date_field="31/02/2024"), encoding="utf-8")
+    result = runner.invoke(
+        app, ["build", "--raw", str(raw), "--out", str(tmp_path / "dist"), "--skip-invalid"]
+    )
+    assert result.exit_code == 1
+    assert result.stdout.startswith("bad.txt:6: error date-invalid: '31/02/2024' is not a real")
+    assert result.stderr == (
+        "Error: the one input record is invalid; nothing was published\n"
+        "Hint: Every record was rejected, so --skip-invalid has nothing to publish: fix them "
+        "(see `kcna-dataset validate`).\n"
+    )
+    assert not (tmp_path / "dist").exists()

@@ -16,12 +16,12 @@ import pytest
 from typer.testing import CliRunner
 
 from kcna_dataset import cache as cache_module
-from kcna_dataset import dedup as dedup_module
 from kcna_dataset import workers
 from kcna_dataset.build import build
 from kcna_dataset.cache import RecordCache, rules_fingerprint
 from kcna_dataset.cli import app
 from kcna_dataset.config import DedupConfig
+from kcna_dataset.dedup import pipeline as dedup_module
 from kcna_dataset.sources import SourceRegistry
 from tests.conftest import RAW, TODAY, page, write
 

@@ -12,12 +12,15 @@ import pyarrow as arrow
 import pyarrow.csv as arrow_csv
 import pytest
 from frictionless import Resource, Schema
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from kcna_dataset import schema as schema_module
 from kcna_dataset.declarations import TABLES, table_schema
 from kcna_dataset.publish import CSV_OPTIONS
 from kcna_dataset.schema import (
     arrow_schema,
+    constraint_failures,
     failure_cases,
     pandera_schema,
     table_from_rows,
@@ -91,6 +94,10 @@ def pandera_cells(data: arrow.Table, table: str) -> set[tuple[int, str]]:
     return set()
 
 
+def arrow_cells(data: arrow.Table, table: str) -> set[tuple[int, str]]:
+    return {(c.row, c.column) for c in constraint_failures(table, data)}
+
+
 def write_csv(data: arrow.Table, path: Path) -> Path:
     arrow_csv.write_csv(data, path, CSV_OPTIONS)
     return path
@@ -103,6 +110,25 @@ def test_pandera_and_frictionless_flag_the_same_cells(tmp_path: Path) -> None:
     expected = {(i, field) for i, (field, _) in enumerate(BROKEN, start=1)}
     assert frictionless_cells(write_csv(data, tmp_path / "a.csv"), "articles") == expected
     assert pandera_cells(data, "articles") == expected
+    assert arrow_cells(data, "articles") == expected
+    # and the Arrow check names the constraint each cell breaks
+    assert [
+        (c.row, c.check) for c in sorted(constraint_failures("articles", data), key=lambda c: c.row)
+    ] == [
+        (1, "pattern"),
+        (2, "pattern"),
+        (3, "pattern"),
+        (4, "pattern"),
+        (5, "required"),
+        (6, "length"),
+        (7, "minimum"),
+        (8, "minimum"),
+        (9, "required"),
+        (10, "pattern"),
+        (11, "enum"),
+        (12, "maximum"),
+        (13, "minimum"),
+    ]
 
 
 def test_uniqueness_is_checked_by_pandera_and_frictionless(tmp_path: Path) -> None:
@@ -113,12 +139,14 @@ def test_uniqueness_is_checked_by_pandera_and_frictionless(tmp_path: Path) -> No
         (1, "article_id")
     }
     assert pandera_cells(data, "articles") == {(0, "article_id"), (1, "article_id")}
+    assert arrow_cells(data, "articles") == {(0, "article_id"), (1, "article_id")}
 
 
 def test_valid_rows_pass_both(tmp_path: Path) -> None:
     data = table_from_rows("articles", [VALID_ARTICLE])
     assert frictionless_cells(write_csv(data, tmp_path / "a.csv"), "articles") == set()
     assert pandera_cells(data, "articles") == set()
+    assert arrow_cells(data, "articles") == set()
 
 
 @pytest.mark.parametrize("table", TABLES)
@@ -166,3 +194,31 @@ def test_strings_reach_arrow_without_growing() -> None:
     assert [sys.getsizeof(t) for t in texts] == sizes
     assert column.to_pylist() == texts
     assert column.type == arrow.string()
+
+
+def _values(field: dict[str, Any]) -> st.SearchStrategy[Any]:
+    """Values around a field's constraints: matching and breaking its pattern, bounds, enum."""
+    c = field.get("constraints", {})
+    kinds: dict[str, st.SearchStrategy[Any]] = {
+        "string": st.text(alphabet="abf09-;A \n", max_size=6)
+        | (st.from_regex(rf"\A(?:{c['pattern']})\Z") if "pattern" in c else st.nothing())
+        | (st.sampled_from(c["enum"]) if "enum" in c else st.nothing()),
+        "integer": st.integers(-2, 3),
+        "number": st.floats(-0.5, 1.5, allow_nan=False),
+        "boolean": st.booleans(),
+        "date": st.dates(date(1946, 12, 3), date(1946, 12, 7)),
+    }
+    return st.none() | kinds[field["type"]]
+
+
+@pytest.mark.parametrize("table", TABLES)
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_the_arrow_check_flags_what_pandera_flags(table: str, data: st.DataObject) -> None:
+    fields = table_schema(table)["fields"]
+    rows = data.draw(
+        st.lists(st.fixed_dictionaries({f["name"]: _values(f) for f in fields}), max_size=5)
+    )
+    relaxed = arrow.schema([f.with_nullable(True) for f in arrow_schema(table)])
+    cells = arrow.Table.from_pylist(rows, schema=relaxed)
+    assert arrow_cells(cells, table) == pandera_cells(cells, table)

@@ -17,6 +17,8 @@ from conftest import TODAY, page
 from kcna_dataset.build import build
 from kcna_dataset.changes import (
     ARTICLE_ID_FIELDS,
+    Changes,
+    changelog_markdown,
     compare_schemas,
     next_version,
     row_differences,
@@ -207,6 +209,21 @@ def test_a_statement_that_only_gained_copies_is_said_so(first: tuple[Path, Path]
     assert "## Statements that gained copies\n\n- `s-" in changelog
     assert ": 1 -> 2 copies" in changelog
     assert "## Statements changed" not in changelog
+    assert "- statements: 0 added, 0 removed, 1 changed (1 only gained copies)\n" in changelog
+
+
+def test_statements_that_gained_copies_are_listed_in_id_order() -> None:
+    """They were gathered in a set: their order (and the CHANGELOG's bytes) moved with
+    PYTHONHASHSEED. Listed in the order of `statements_changed`, which is by id."""
+    ids = [f"s-{n:02d}" for n in range(12)]
+    changes = Changes(
+        "1.0.0",
+        statements_changed={k: ["article_count", "sources"] for k in ids},
+        copies={k: (1, 2) for k in ids},
+    )
+    text = changelog_markdown("1.1.0", changes)
+    listed = [line.split("`")[1] for line in text.splitlines() if line.endswith("-> 2 copies")]
+    assert listed == ids
 
 
 def test_one_build_at_a_time(first: tuple[Path, Path]) -> None:
