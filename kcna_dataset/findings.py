@@ -127,7 +127,8 @@ CATALOGUE: dict[str, Code] = _catalogue(
         E,
         "{value!r} is not a real date ({form})",
         "KCNA Watch pages write Date: as day/month/year (01/02/2018 is 1 February 2018); "
-        "scraper records as YYYY-MM-DD or milliseconds since 1970 UTC.",
+        "scraper records as YYYY-MM-DD, an ISO date-time (its date is taken as written) or "
+        "milliseconds since 1970 UTC.",
     ),
     Code(
         "date-out-of-range",

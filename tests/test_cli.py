@@ -152,7 +152,8 @@ def test_build_strict_failure_lists_findings(raw_copy: Path, tmp_path: Path) -> 
     assert result.stdout.splitlines()[0] == (
         "bad.txt:6: error date-invalid: '31/02/2024' is not a real date (DD/MM/YYYY) — hint: "
         "KCNA Watch pages write Date: as day/month/year (01/02/2018 is 1 February 2018); "
-        "scraper records as YYYY-MM-DD or milliseconds since 1970 UTC."
+        "scraper records as YYYY-MM-DD, an ISO date-time (its date is taken as written) or "
+        "milliseconds since 1970 UTC."
     )
     assert result.stderr.splitlines() == [
         "Error: 1 of 689 input records are invalid; nothing was published",
@@ -215,7 +216,8 @@ def test_validate_github_annotations(tmp_path: Path) -> None:
         "is one JSON object; check quoting and commas.",
         f"::error file={raw.as_posix()}/sub/p.txt,line=6,title=date-invalid::'31/02/2024' is not "
         "a real date (DD/MM/YYYY). KCNA Watch pages write Date: as day/month/year (01/02/2018 is "
-        "1 February 2018); scraper records as YYYY-MM-DD or milliseconds since 1970 UTC.",
+        "1 February 2018); scraper records as YYYY-MM-DD, an ISO date-time (its date is taken "
+        "as written) or milliseconds since 1970 UTC.",
         "invalid: 2 records in 2 files: 0 accepted, 2 rejected; 2 errors, 0 warnings",
     ]
 
@@ -244,7 +246,8 @@ def test_validate_json_equals_library_report(tmp_path: Path) -> None:
                 "line": 6,
                 "column": None,
                 "hint": "KCNA Watch pages write Date: as day/month/year (01/02/2018 is 1 "
-                "February 2018); scraper records as YYYY-MM-DD or milliseconds since 1970 UTC.",
+                "February 2018); scraper records as YYYY-MM-DD, an ISO date-time (its date is "
+                "taken as written) or milliseconds since 1970 UTC.",
             }
         ],
     }

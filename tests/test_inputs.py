@@ -58,6 +58,15 @@ def test_json_array_records_epoch_and_iso_dates_and_a_broken_array(tmp_path: Pat
         _record(date="2024-01-31", headline="ISO Date"),
         _record(date=20240131, headline="Not A Date"),
         ["not", "an", "object"],
+        # date-times (the date as written) and epochs as floats, as archives and pandas write
+        _record(date="2024-01-31T23:30:00Z", headline="Date Time Z"),
+        _record(date="2024-01-31 00:00:00", headline="Date Time Space"),
+        # 2024-01-30 in UTC: the date as written is the one the source gave
+        _record(date="2024-01-31T08:00:00+09:00", headline="Date Time Offset"),
+        _record(date=1706659200000.0, headline="Epoch As Float"),
+        _record(date="1706659200000.0", headline="Epoch As Float Text"),
+        _record(date=1706659200000.5, headline="Epoch With A Fraction"),
+        _record(date="2024-01-30T25:00:00", headline="Hour 25"),
     ]
     text = "[" + ",\n".join(json.dumps(r) for r in records) + "]"
     write(raw, "a.json", text)
@@ -74,9 +83,14 @@ def test_json_array_records_epoch_and_iso_dates_and_a_broken_array(tmp_path: Pat
     report = validate_paths([raw], today=TODAY)
     assert sorted((a.raw_path, a.title, str(a.published_date)) for a in report.articles) == [
         ("a.json#L1", "Epoch As Text", "2024-01-31"),
+        ("a.json#L10", "Epoch As Float", "2024-01-31"),
+        ("a.json#L11", "Epoch As Float Text", "2024-01-31"),
         ("a.json#L2", "Epoch As Number", "2024-01-31"),
         ("a.json#L3", "Only Date Str", "2024-01-31"),
         ("a.json#L4", "ISO Date", "2024-01-31"),
+        ("a.json#L7", "Date Time Z", "2024-01-31"),
+        ("a.json#L8", "Date Time Space", "2024-01-31"),
+        ("a.json#L9", "Date Time Offset", "2024-01-31"),
         ("b.json#L2", "Other One", "2024-01-31"),
         ("b.json#L3", "Other Two", "2024-01-30"),
     ]
@@ -89,9 +103,26 @@ def test_json_array_records_epoch_and_iso_dates_and_a_broken_array(tmp_path: Pat
             "date-invalid",
             5,
             None,
-            "20240131 is not a real date (YYYY-MM-DD, or milliseconds since 1970 UTC)",
+            "20240131 is not a real date "
+            "(YYYY-MM-DD or an ISO date-time, or milliseconds since 1970 UTC)",
         ),
         ("a.json", "json-malformed", 6, None, "not a JSON array of records: found a JSON list"),
+        (
+            "a.json",
+            "date-invalid",
+            12,
+            None,
+            "1706659200000.5 is not a real date "
+            "(YYYY-MM-DD or an ISO date-time, or milliseconds since 1970 UTC)",
+        ),
+        (
+            "a.json",
+            "date-invalid",
+            13,
+            None,
+            "'2024-01-30T25:00:00' is not a real date "
+            "(YYYY-MM-DD or an ISO date-time, or milliseconds since 1970 UTC)",
+        ),
         (
             "b.json",
             "json-malformed",

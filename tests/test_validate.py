@@ -223,7 +223,8 @@ def test_unsupported_file_type(tmp_path: Path) -> None:
             (
                 "date-invalid",
                 2,
-                "20240131 is not a real date (YYYY-MM-DD, or milliseconds since 1970 UTC)",
+                "20240131 is not a real date "
+                "(YYYY-MM-DD or an ISO date-time, or milliseconds since 1970 UTC)",
             ),
         ),
         (
@@ -231,7 +232,8 @@ def test_unsupported_file_type(tmp_path: Path) -> None:
             (
                 "date-invalid",
                 2,
-                "'2024-02-30' is not a real date (YYYY-MM-DD, or milliseconds since 1970 UTC)",
+                "'2024-02-30' is not a real date "
+                "(YYYY-MM-DD or an ISO date-time, or milliseconds since 1970 UTC)",
             ),
         ),
         (
@@ -239,7 +241,8 @@ def test_unsupported_file_type(tmp_path: Path) -> None:
             (
                 "date-invalid",
                 2,
-                "'31/01/2024' is not a real date (YYYY-MM-DD, or milliseconds since 1970 UTC)",
+                "'31/01/2024' is not a real date "
+                "(YYYY-MM-DD or an ISO date-time, or milliseconds since 1970 UTC)",
             ),
         ),
         (
@@ -378,7 +381,8 @@ def test_json_report_structure_is_stable(tmp_path: Path) -> None:
             "line": 6,
             "column": None,
             "hint": "KCNA Watch pages write Date: as day/month/year (01/02/2018 is 1 "
-            "February 2018); scraper records as YYYY-MM-DD or milliseconds since 1970 UTC.",
+            "February 2018); scraper records as YYYY-MM-DD, an ISO date-time (its date is taken "
+            "as written) or milliseconds since 1970 UTC.",
         }
     ]
     assert parsed["files"][1] == {

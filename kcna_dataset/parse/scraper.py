@@ -58,9 +58,15 @@ def renamed(obj: Any, field_map: FieldMap) -> Any:
 
 
 OPTIONAL = ("topic",)
-_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
-_EPOCH_MS = re.compile(r"^[0-9]{11,13}$")  # 1973-03-03 .. 2286-11-20 in milliseconds
-DATE_FORMS = "YYYY-MM-DD, or milliseconds since 1970 UTC"
+# an ISO date, or an ISO date-time (`T` or a space, seconds and fraction optional, `Z` or an
+# offset optional): archives and pandas exports write both
+_ISO_DATE = re.compile(
+    r"^([0-9]{4}-[0-9]{2}-[0-9]{2})"
+    r"(?:[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?(?:Z|[+-][0-9]{2}:?[0-9]{2})?)?$"
+)
+# 1973-03-03 .. 2286-11-20 in milliseconds; `.0` after it as pandas writes a float column
+_EPOCH_MS = re.compile(r"^([0-9]{11,13})(?:\.0+)?$")
+DATE_FORMS = "YYYY-MM-DD or an ISO date-time, or milliseconds since 1970 UTC"
 
 
 def _type_name(value: Any) -> str:
@@ -90,19 +96,27 @@ def _date_field(obj: dict[str, Any]) -> Any:
     return value
 
 
-def _parse_date(value: str | int) -> date | None:
-    """An ISO date, or milliseconds since 1970 as an integer or a string of 11-13 digits (the
-    archives' epoch dates), taken as a UTC date (their midnight UTC is the article's date)."""
+def _parse_date(value: str | int | float) -> date | None:
+    """An ISO date; an ISO date-time, whose date is taken as written (the time of day and the
+    offset are dropped: the date the source gave is the article's date, in whatever zone it
+    wrote it); or milliseconds since 1970 as an integer, a whole float or a string of 11-13
+    digits (the archives' epoch dates), taken as a UTC date (their midnight UTC is the
+    article's date)."""
+    if isinstance(value, float):  # JSON writers and pandas give 1722816000000.0
+        if not value.is_integer():
+            return None
+        value = int(value)
     if isinstance(value, int):  # as a number: the same 11-13 digits (20240131 is no date)
         value = str(value)
-    if _EPOCH_MS.match(value):
+    if m := _EPOCH_MS.match(value):
         try:
-            return datetime.fromtimestamp(int(value) / 1000, UTC).date()
+            return datetime.fromtimestamp(int(m[1]) / 1000, UTC).date()
         except (OverflowError, ValueError, OSError):
             return None
-    if _ISO_DATE.match(value):
+    if m := _ISO_DATE.match(value):
         try:
-            return date.fromisoformat(value)
+            datetime.fromisoformat(value)  # a real time of day too, not 25:61
+            return date.fromisoformat(m[1])
         except ValueError:
             return None
     return None
@@ -123,7 +137,7 @@ def parse_fields(
         if value is None or (isinstance(value, str) and not value.strip()):
             problems.append(finding("field-missing", path, n, field=key))
         elif not isinstance(value, str) and not (
-            key == "date" and isinstance(value, int) and not isinstance(value, bool)
+            key == "date" and isinstance(value, int | float) and not isinstance(value, bool)
         ):
             expected = "a string or milliseconds since 1970" if key == "date" else "a string"
             problems.append(
