@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 
 from kcna_dataset.article_table import RECORD_COLUMNS, gather
 from kcna_dataset.cache import PairScoreCache, RecordCache, rules_fingerprint
-from kcna_dataset.card import DATA_LICENCE, dataset_card
+from kcna_dataset.card import data_licence, dataset_card
 from kcna_dataset.changes import Changes, changelog_markdown, compare, next_version
 from kcna_dataset.charts import release_charts
 from kcna_dataset.config import DedupConfig
@@ -498,7 +498,7 @@ def _build_locked(
         "CHANGELOG.md": changelog_markdown(version, changes),
         "changes.json": json.dumps(changes.to_dict(), indent=2) + "\n",
         "README.md": dataset_card(version, tables, metadata, stats),
-        "LICENSE.md": DATA_LICENCE,
+        "LICENSE.md": data_licence(tables["articles"].column("raw_path").to_pylist()),
         **release_charts(tables),
     }
     release = write_release(out, version, tables, metadata, stats, extra, force=settings.force)

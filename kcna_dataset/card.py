@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections import Counter
+from collections.abc import Iterable
 from typing import Any
 
 import pyarrow as arrow
 
 from kcna_dataset.charts import CHARTS, FOLDER
-from kcna_dataset.declarations import table_schema
+from kcna_dataset.declarations import input_credits, table_schema
 
 _SIZES = (
     (1_000, "n<1K"),
@@ -53,9 +55,7 @@ def _structure(table: str, rows: int) -> list[str]:
     return [*lines, ""]
 
 
-# the licence every release carries as LICENSE.md; the repository's LICENSE-DATA.md is the
-# same text (tests/test_docs.py)
-DATA_LICENCE = """# Data licence
+_LICENCE_HEAD = """# Data licence
 
 The code of kcna-dataset is under the MIT licence (`LICENSE`). The releases it builds, and the
 files under `raw/`, are data, licensed as follows.
@@ -67,21 +67,43 @@ files under `raw/`, are data, licensed as follows.
 - **The texts** are publications of DPRK state media (KCNA and the outlets that carry its
   statements). kcna-dataset makes no claim on them; their reuse is a matter for the reuser's
   jurisdiction.
-- `raw/kcna-kp/`: kcna.kp English articles collected by the public project
-  stiles/north-korea-news, which releases its collection under CC0.
-- `tests/fixtures/archive-excerpt.json`: three records of that project's daily archive
-  snapshots (CC0).
-
-Every release carries this licence as its `LICENSE.md`.
 """
+# the repository's own test data, credited in LICENSE-DATA.md (never in a release)
+_FIXTURE_CREDIT = (
+    "`tests/fixtures/archive-excerpt.json`: three records of the daily archive snapshots of "
+    "stiles/north-korea-news (CC0)."
+)
+
+
+def data_licence(raw_paths: Iterable[str] | None = None) -> str:
+    """The licence a release carries as LICENSE.md: the compilation's and the texts' terms,
+    and a credit (schemas/dataset.json `credits`) for each folder its articles were read
+    from. Without `raw_paths`: the repository's LICENSE-DATA.md, every credit and the test
+    data's (tests/test_docs.py keeps the file in step)."""
+    credits = input_credits()
+    if raw_paths is None:
+        lines = [f"- `raw/{folder}`: {text}" for folder, text in credits]
+        lines.append(f"- {_FIXTURE_CREDIT}")
+        tail = (
+            "\nEvery release carries the terms above as its `LICENSE.md`, with the credits of"
+            " the\ninputs it was built from.\n"
+        )
+    else:
+        folders = {folder for folder, _ in credits}
+        present = {f for p in raw_paths for f in folders if p.startswith(f)}
+        lines = [f"- `{folder}`: {text}" for folder, text in credits if folder in present]
+        tail = ""
+    fill = textwrap.TextWrapper(96, subsequent_indent="  ", break_on_hyphens=False).fill
+    body = "\n".join(fill(line) for line in lines)
+    return _LICENCE_HEAD + (body + "\n" if body else "") + tail
+
 
 # what each kind of input file is, for the card (by the file's suffix)
 INPUT_KINDS = {
     ".txt": "KCNA Watch article pages (one file per article: listing date, source label, "
     "`Date:` field, text)",
-    ".jsonl": "scraper records, JSON Lines (the record layout of stiles/north-korea-news)",
-    ".json": "scraper archive snapshots, JSON arrays (the daily snapshots of "
-    "stiles/north-korea-news)",
+    ".jsonl": "scraper records, JSON Lines",
+    ".json": "scraper archive snapshots, JSON arrays of records",
     ".csv": "scraper records, CSV",
 }
 

@@ -35,3 +35,9 @@ TABLES = ("articles", "statements", "sources", "rejections")
 def dataset_metadata() -> dict[str, Any]:
     """A fresh copy of what every release says of itself (schemas/dataset.json `package`)."""
     return json.loads(read_declaration("dataset.json"))["package"]
+
+
+def input_credits() -> list[tuple[str, str]]:
+    """(folder of --raw, credit): where inputs came from (schemas/dataset.json `credits`)."""
+    declared = json.loads(read_declaration("dataset.json"))["credits"]
+    return [(c["inputs"], c["credit"]) for c in declared]

@@ -461,3 +461,28 @@ def test_a_homepage_that_is_no_url_is_refused(tmp_path: Path) -> None:
         build(RAW, tmp_path, today=TODAY, homepage="kcna.example.org")
     assert str(raised.value) == "--homepage 'kcna.example.org' is not an http(s) URL"
     assert not tmp_path.joinpath("1.0.0").exists()
+
+
+def test_a_release_credits_only_the_inputs_it_was_built_from(
+    shipped_release: BuildResult, tmp_path: Path
+) -> None:
+    """LICENSE.md credited stiles/north-korea-news and named tests/fixtures whatever a release
+    was built from: a credit (schemas/dataset.json) is given where articles came from its
+    folder."""
+    from kcna_dataset.card import data_licence
+
+    shipped = (shipped_release.release / "LICENSE.md").read_text()
+    assert shipped == data_licence(["kcna-kp/any.jsonl#L1"])
+    assert shipped.endswith(
+        "- `kcna-kp/`: kcna.kp English articles collected by the public project "
+        "stiles/north-korea-news\n  (https://github.com/stiles/north-korea-news), which releases "
+        "its collection under CC0.\n"
+    )
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "a.txt").write_text(page(), encoding="utf-8")
+    pages_only = build(raw, tmp_path / "dist", today=TODAY).release
+    licence = (pages_only / "LICENSE.md").read_text()  # type: ignore[operator]
+    assert licence == data_licence([])
+    assert licence.endswith("their reuse is a matter for the reuser's\n  jurisdiction.\n")
+    assert "stiles" not in licence and "tests/" not in licence
