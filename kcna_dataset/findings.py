@@ -219,7 +219,8 @@ CATALOGUE: dict[str, Code] = _catalogue(
     Code(
         "csv-header",
         E,
-        "the header lacks {missing} (expected {expected}; it has {found})",
+        "the header lacks {missing} (expected {expected}; it has {found}); its {rows:,} "
+        "row(s) were not read",
         "Rename those columns, or name yours with --map, e.g. --map headline=title "
         "--map story_text=body --map link=url.",
     ),

@@ -217,9 +217,18 @@ def test_other_field_names_are_mapped_and_a_wrong_header_names_every_missing_fie
     assert result.exit_code == 1
     assert result.output.splitlines()[-2] == (
         "rodong.csv:1: error csv-header: the header lacks headline, link, story_text "
-        "(expected headline, date, link, story_text; it has date, url, title, body) — hint: "
-        "Rename those columns, or name yours with --map, e.g. --map headline=title "
-        "--map story_text=body --map link=url."
+        "(expected headline, date, link, story_text; it has date, url, title, body); its 1 "
+        "row(s) were not read — hint: Rename those columns, or name yours with --map, e.g. "
+        "--map headline=title --map story_text=body --map link=url."
+    )
+    # a map naming a column the file lacks: the error speaks of the names the user gave
+    typo = ["--map", "headline=title", "--map", "story_text=text", "--map", "link=url"]
+    result = CliRunner().invoke(app, ["validate", str(raw), *typo])
+    assert result.output.splitlines()[-2] == (
+        "rodong.csv:1: error csv-header: the header lacks text (for story_text) (expected "
+        "title (for headline), date, url (for link), text (for story_text); it has date, url, "
+        "title, body); its 1 row(s) were not read — hint: Rename those columns, or name yours "
+        "with --map, e.g. --map headline=title --map story_text=body --map link=url."
     )
     mapped = ["--map", "headline=title", "--map", "story_text=body", "--map", "link=url"]
     result = CliRunner().invoke(app, ["validate", str(raw), *mapped])
@@ -245,6 +254,18 @@ def test_other_field_names_are_mapped_and_a_wrong_header_names_every_missing_fie
         app, ["build", "--raw", str(raw), "--out", str(out), "--no-cache", *mapped]
     )
     assert built.exit_code == 0, built.output
+    # as a European Excel saves it: semicolons (and tabs, bars) are read as the header shows
+    for name, delimiter in (("semicolons.csv", ";"), ("tabs.csv", "\t")):
+        write(tmp_path / "other", name, RODONG_CSV.replace(",", delimiter))
+    report = validate_paths(
+        [tmp_path / "other"],
+        today=TODAY,
+        field_map=(("headline", "title"), ("story_text", "body"), ("link", "url")),
+    )
+    assert [(a.raw_path, a.title) for a in report.articles] == [
+        ("semicolons.csv#L2", "Party Plenary Meeting Held"),
+        ("tabs.csv#L2", "Party Plenary Meeting Held"),
+    ]
     wrong = CliRunner().invoke(app, ["validate", str(raw), "--map", "title"])
     assert wrong.exit_code == 2
     assert wrong.output.startswith("Error: --map 'title' is not FIELD=THEIR_NAME with FIELD one of")

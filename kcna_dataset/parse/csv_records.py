@@ -2,6 +2,8 @@
 
     headline,date,link,topic,story_text
 
+Separated by commas, or by semicolons, tabs or bars where the header shows it (see _delimiter).
+
 A record may span several lines (quoted line breaks in story_text); findings name the line the
 record starts on.
 """
@@ -12,6 +14,7 @@ import csv
 import hashlib
 import io
 from collections import Counter
+from collections.abc import Iterator
 
 from kcna_dataset.findings import Finding, finding
 from kcna_dataset.parse.decode import decode_bytes
@@ -19,6 +22,36 @@ from kcna_dataset.parse.draft import ParsedRecord
 from kcna_dataset.parse.scraper import REQUIRED, FieldMap, renamed, scraper_record
 from kcna_dataset.read import MAX_RECORD_BYTES
 from kcna_dataset.records import RawFile
+
+# what spreadsheets export besides commas (a European locale's Excel writes semicolons)
+_DELIMITERS = (",", ";", "\t", "|")
+
+
+def _delimiter(text: str, field_map: FieldMap) -> str:
+    """The delimiter under which the header names every required field: a comma, else the
+    first of `_DELIMITERS` that does (as frictionless detects a dialect); a comma when none
+    does, so that the header error lists what a comma-separated header lacks."""
+    first = text[: text.find("\n") + 1 or len(text)]
+    for delimiter in _DELIMITERS:
+        try:
+            header = next(csv.reader([first], delimiter=delimiter), [])
+        except csv.Error:
+            continue
+        named = renamed(dict.fromkeys(c.strip() for c in header), field_map)
+        if all(c in named for c in REQUIRED):
+            return delimiter
+    return ","
+
+
+def _rows_left(reader: Iterator[list[str]]) -> int:
+    """The rows a refused header leaves unread (counted, so none is lost silently)."""
+    rows = 0
+    try:
+        for row in reader:
+            rows += any(cell.strip() for cell in row)
+    except csv.Error:
+        rows += 1  # a broken quote: the rest is one unreadable stretch
+    return rows
 
 
 def parse_csv(raw: RawFile, field_map: FieldMap = ()) -> list[ParsedRecord]:
@@ -30,7 +63,9 @@ def parse_csv(raw: RawFile, field_map: FieldMap = ()) -> list[ParsedRecord]:
     # stop the reader and lose every row after it; the record limit is checked per row below
     if csv.field_size_limit() < MAX_RECORD_BYTES + 1:
         csv.field_size_limit(MAX_RECORD_BYTES + 1)
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    reader = csv.reader(
+        io.StringIO(text, newline=""), strict=True, delimiter=_delimiter(text, field_map)
+    )
     try:
         header = next(reader)
     except csv.Error as e:
@@ -44,13 +79,19 @@ def parse_csv(raw: RawFile, field_map: FieldMap = ()) -> list[ParsedRecord]:
     named = list(renamed(dict.fromkeys(columns), field_map))
     missing = [c for c in REQUIRED if c not in named]
     if missing:
+        theirs = dict(field_map)  # a mapped field is looked for under the user's name
+
+        def called(c: str) -> str:
+            return f"{theirs[c]} (for {c})" if c in theirs else c
+
         f = finding(
             "csv-header",
             raw.path,
             1,
-            missing=", ".join(missing),
-            expected=", ".join(REQUIRED),
+            missing=", ".join(called(c) for c in missing),
+            expected=", ".join(called(c) for c in REQUIRED),
             found=", ".join(c for c in columns if c) or "nothing",
+            rows=_rows_left(reader),
         )
         return [ParsedRecord(raw.path, None, raw.sha256, None, (*warnings, f))]
     records: list[ParsedRecord] = []
