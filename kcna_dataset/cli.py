@@ -233,8 +233,29 @@ def _escape(value: str, *, prop: bool = False) -> str:
     return value.replace(":", "%3A").replace(",", "%2C") if prop else value
 
 
+# GitHub shows at most 50 annotations of a job (10 errors and 10 warnings of a step): past
+# these, one more line counts what was left out
+GITHUB_ANNOTATIONS = 50
+
+
 def github_annotations(report: ValidationReport) -> list[str]:
-    """GitHub Actions workflow commands: one ::error / ::warning per finding."""
+    """GitHub Actions workflow commands: ::error / ::warning per finding (SHOWN_PER_CODE of a
+    code per file, then a count), errors first, at most GITHUB_ANNOTATIONS in all."""
+    lines = _github_lines(report)
+    lines.sort(key=lambda line: not line.startswith("::error"))  # stable: files keep order
+    if len(lines) <= GITHUB_ANNOTATIONS:
+        return lines
+    kept, left = lines[: GITHUB_ANNOTATIONS - 1], lines[GITHUB_ANNOTATIONS - 1 :]
+    errors = sum(line.startswith("::error") for line in left)
+    return [
+        *kept,
+        f"::{'error' if errors else 'warning'} title=more findings::{len(left):,} more "
+        f"annotations ({errors:,} of them errors) not shown: GitHub shows {GITHUB_ANNOTATIONS} "
+        "per job (kcna-dataset validate --format json lists every finding)",
+    ]
+
+
+def _github_lines(report: ValidationReport) -> list[str]:
     lines = []
     for f in report.files:
         shown, rest = _shown(f.findings)

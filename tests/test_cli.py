@@ -342,3 +342,22 @@ def test_skip_invalid_with_every_record_rejected_shows_the_rejections(tmp_path: 
         "(see `kcna-dataset validate`).\n"
     )
     assert not (tmp_path / "dist").exists()
+
+
+def test_github_annotations_stop_at_githubs_limit_errors_first(tmp_path: Path) -> None:
+    """A re-scraped archive gave thousands of annotations; GitHub shows 50 of a job."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for n in range(26):
+        (raw / f"w{n:02d}.txt").write_text(  # two warnings each (dateline and stamp)
+            page(date_field="15/09/2024", title=f"Warned {n}"), encoding="utf-8"
+        )
+        (raw / f"x{n:02d}.txt").write_text(page(date_field="31/02/2024"), encoding="utf-8")
+    result = runner.invoke(app, ["validate", str(raw), "--format", "github"])
+    lines = result.stdout.splitlines()[:-1]  # the summary line last
+    assert len(lines) == 50
+    assert [line.split(" ")[0] for line in lines[:49]] == ["::error"] * 26 + ["::warning"] * 23
+    assert lines[-1] == (
+        "::warning title=more findings::29 more annotations (0 of them errors) not shown: "
+        "GitHub shows 50 per job (kcna-dataset validate --format json lists every finding)"
+    )
