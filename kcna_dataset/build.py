@@ -386,6 +386,14 @@ def _build(
     return result
 
 
+def _published_homepage(release: Path) -> str | None:
+    try:
+        said = json.loads((release / "datapackage.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return said.get("homepage") if isinstance(said, dict) else None
+
+
 def runtime_notes(runner: FileRunner) -> list[str]:
     """What the record cache had to say: damage found and repaired, writes that failed."""
     if runner.cache is None:
@@ -447,6 +455,14 @@ def _build_locked(
     if version is None:
         version = next_version(previous.name if previous else None, changes.level)
         if version is None:  # nothing changed: no release
+            said = _published_homepage(previous) if previous else None
+            if settings.homepage is not None and settings.homepage != said:
+                repaired = [
+                    *repaired,
+                    f"--homepage {settings.homepage} was not published: the data did not "
+                    f"change since {changes.previous}, whose homepage is "
+                    f"{said or 'not set'}; pass --version X.Y.Z to publish it in a new release",
+                ]
             return BuildResult(
                 None,
                 changes.previous or "",

@@ -361,3 +361,27 @@ def test_github_annotations_stop_at_githubs_limit_errors_first(tmp_path: Path) -
         "::warning title=more findings::29 more annotations (0 of them errors) not shown: "
         "GitHub shows 50 per job (kcna-dataset validate --format json lists every finding)"
     )
+
+
+def test_a_homepage_given_when_nothing_changed_is_said_not_published(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "a.txt").write_text(page(), encoding="utf-8")
+    args = ["build", "--raw", str(raw), "--out", str(tmp_path / "dist")]
+    assert runner.invoke(app, args).exit_code == 0
+    again = runner.invoke(app, [*args, "--homepage", "https://example.org/kcna"])
+    assert (again.exit_code, again.stdout) == (0, "nothing changed since 1.0.0\n")
+    assert again.stderr == (
+        "Warning: --homepage https://example.org/kcna was not published: the data did not "
+        "change since 1.0.0, whose homepage is not set; pass --version X.Y.Z to publish it in "
+        "a new release\n"
+    )
+    published = runner.invoke(
+        app, [*args, "--homepage", "https://example.org/kcna", "--quiet", "--version", "1.0.1"]
+    )
+    assert published.exit_code == 0
+    package = json.loads((tmp_path / "dist" / "1.0.1" / "datapackage.json").read_text())
+    assert package["homepage"] == "https://example.org/kcna"
+    # the same homepage again: nothing to say
+    quiet = runner.invoke(app, [*args, "--homepage", "https://example.org/kcna"])
+    assert (quiet.stdout, quiet.stderr) == ("nothing changed since 1.0.1\n", "")
