@@ -61,6 +61,9 @@ def _argument_name(param: Any) -> str:
     return name
 
 
+_CHOICES = re.compile(r"<([\w-]+(?:\|[\w-]+)+)>")
+
+
 class _PlainHelp(TyperCommand):
     """Help in click's plain style: an argument is `RELEASE_DIR`, `[PATH...]`, with no type
     suffix (typer 0.2x writes `{RELEASE_DIR}` and `PATH... <list[Path]>`)."""
@@ -84,7 +87,8 @@ class _PlainHelp(TyperCommand):
                 text = getattr(param, "help", None) or ""
                 arguments.append((_argument_name(param), text))
             elif (record := param.get_help_record(ctx)) is not None:
-                options.append(record)
+                # choices as click writes them, [text|json] (typer 0.2x: <text|json>)
+                options.append((_CHOICES.sub(r"[\1]", record[0]), record[1]))
         for title, rows in (("Arguments", arguments), ("Options", options)):
             if rows:
                 with formatter.section(title):
@@ -395,11 +399,29 @@ def validate(
 
 
 # options that several commands share, declared once
+RawOption = Annotated[
+    Path,
+    typer.Option(
+        "--raw",
+        metavar="DIR",
+        help="Folder of raw article files.",
+    ),
+]
+OutOption = Annotated[
+    Path,
+    typer.Option(
+        "--out",
+        metavar="DIR",
+        help="Releases folder: a build publishes into it, and the statement ids of its newest "
+        "release are reused.",
+    ),
+]
 JobsOption = Annotated[
     int | None,
     typer.Option(
         "--jobs",
         "-j",
+        metavar="N",
         help="Worker processes for parsing and hashing (default: one per core; small inputs "
         "run in one process).",
         show_default=False,
@@ -409,6 +431,7 @@ CacheOption = Annotated[
     Path,
     typer.Option(
         "--cache",
+        metavar="DIR",
         envvar="KCNA_CACHE_DIR",
         help="Record cache folder: files already parsed by the same rules are not parsed "
         "again, pairs already verified not verified again. Safe to delete.",
@@ -421,15 +444,14 @@ NoCacheOption = Annotated[
 
 @app.command(cls=_PlainHelp)
 def build(
-    raw: Annotated[Path, typer.Option(help="Folder of raw article files.")] = Path("raw"),
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder the release goes into.")] = Path(
-        "dist"
-    ),
+    raw: RawOption = Path("raw"),
+    out_dir: OutOption = Path("dist"),
     version: Annotated[
         str | None,
         typer.Option(
             "--version",
-            help="Release version X.Y.Z (default: the next version by what changed; 1.0.0 first).",
+            metavar="X.Y.Z",
+            help="Release version (default: the next version by what changed; 1.0.0 first).",
             show_default=False,
         ),
     ] = None,
@@ -463,7 +485,7 @@ def build(
 ) -> None:
     """Validate, deduplicate and publish a release.
 
-    Writes <out>/<version>/ with Parquet + CSV tables, datapackage.json, stats.json and
+    Writes OUT/VERSION/ with Parquet + CSV tables, datapackage.json, stats.json and
     SHA256SUMS. Strict: any invalid record means exit 1 and nothing published.
 
     Example: kcna-dataset build --raw raw --out dist --skip-invalid
@@ -548,10 +570,8 @@ def build(
 
 @app.command(cls=_PlainHelp)
 def duplicates(
-    raw: Annotated[Path, typer.Option(help="Folder of raw article files.")] = Path("raw"),
-    out_dir: Annotated[
-        Path, typer.Option("--out", help="Releases folder whose statement ids to reuse.")
-    ] = Path("dist"),
+    raw: RawOption = Path("raw"),
+    out_dir: OutOption = Path("dist"),
     explain: Annotated[
         str | None,
         typer.Option(

@@ -42,7 +42,7 @@ CATALOGUE: dict[str, Code] = _catalogue(
         "file-binary",
         E,
         "binary file: NUL byte at offset {offset}",
-        "Raw files are text: KCNA Watch pages (*.txt) or scraper records (*.jsonl, *.csv).",
+        "Raw files are text: KCNA Watch pages (*.txt) or scraper records (*.jsonl, *.json, *.csv).",
     ),
     Code(
         "file-too-large",
@@ -68,7 +68,7 @@ CATALOGUE: dict[str, Code] = _catalogue(
         "control character U+{codepoint:04X} in the text",
         "Remove control characters (left by broken scrapers or copy-paste).",
     ),
-    Code("file-empty", E, "the file is empty", "Remove the file or add its content."),
+    Code("file-empty", E, "the file is empty{detail}", "Remove the file or add its content."),
     Code(
         "file-type-unsupported",
         E,
@@ -219,8 +219,7 @@ CATALOGUE: dict[str, Code] = _catalogue(
     Code(
         "csv-header",
         E,
-        "the header lacks {missing} (expected {expected}; it has {found}); its {rows:,} "
-        "row(s) were not read",
+        "the header lacks {missing} (expected {expected}; it has {found}); {unread}",
         "Rename those columns, or name yours with --map, e.g. --map headline=title "
         "--map story_text=body --map link=url.",
     ),

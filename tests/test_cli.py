@@ -55,6 +55,27 @@ def test_help_placeholders_read_as_written() -> None:
     }
     help_text = runner.invoke(app, ["validate", "--help"]).output
     assert "Arguments:\n  PATH...  Raw files or folders to check (default: raw/).\n" in help_text
+    # options name what they take, as click writes it: no `<path>`, `<str>` type suffixes
+    options = {
+        line.split("  ")[1].strip()
+        for command in ("build", "validate", "duplicates", "verify", "sqlite")
+        for line in runner.invoke(app, [command, "--help"], terminal_width=200).output.splitlines()
+        if line.startswith("  -")
+    }
+    assert sorted(o for o in options if " " in o) == [
+        "--against ARTICLE_ID",
+        "--cache DIR",
+        "--explain ARTICLE_ID",
+        "--format [text|json]",
+        "--format [text|json|github]",
+        "--homepage URL",
+        "--map FIELD=NAME",
+        "--out DIR",
+        "--raw DIR",
+        "--version X.Y.Z",
+        "-j, --jobs N",
+        "-q, --quiet",
+    ]
 
 
 def test_top_level_help_lists_commands() -> None:

@@ -163,7 +163,7 @@ def test_repeated_fields_and_a_broken_quote_are_said(tmp_path: Path) -> None:
             "r.csv",
             "csv-malformed",
             3,
-            "not valid CSV: ',' expected after '\"'; the 3 line(s) from here on were not read",
+            "not valid CSV: ',' expected after '\"'; the 3 lines from here on were not read",
         ),
         (
             "r.jsonl",

@@ -106,7 +106,7 @@ def test_json_array_records_epoch_and_iso_dates_and_a_broken_array(tmp_path: Pat
             "20240131 is not a real date "
             "(YYYY-MM-DD or an ISO date-time, or milliseconds since 1970 UTC)",
         ),
-        ("a.json", "json-malformed", 6, None, "not a JSON array of records: found a JSON list"),
+        ("a.json", "json-malformed", 6, None, "not a JSON array of records: found a JSON array"),
         (
             "a.json",
             "date-invalid",
@@ -218,7 +218,7 @@ def test_other_field_names_are_mapped_and_a_wrong_header_names_every_missing_fie
     assert result.output.splitlines()[-2] == (
         "rodong.csv:1: error csv-header: the header lacks headline, link, story_text "
         "(expected headline, date, link, story_text; it has date, url, title, body); its 1 "
-        "row(s) were not read — hint: Rename those columns, or name yours with --map, e.g. "
+        "row was not read — hint: Rename those columns, or name yours with --map, e.g. "
         "--map headline=title --map story_text=body --map link=url."
     )
     # a map naming a column the file lacks: the error speaks of the names the user gave
@@ -227,7 +227,7 @@ def test_other_field_names_are_mapped_and_a_wrong_header_names_every_missing_fie
     assert result.output.splitlines()[-2] == (
         "rodong.csv:1: error csv-header: the header lacks text (for story_text) (expected "
         "title (for headline), date, url (for link), text (for story_text); it has date, url, "
-        "title, body); its 1 row(s) were not read — hint: Rename those columns, or name yours "
+        "title, body); its 1 row was not read — hint: Rename those columns, or name yours "
         "with --map, e.g. --map headline=title --map story_text=body --map link=url."
     )
     mapped = ["--map", "headline=title", "--map", "story_text=body", "--map", "link=url"]
@@ -331,3 +331,23 @@ def test_review_findings_on_record_files(tmp_path: Path) -> None:
             app, ["validate", str(raw), *[x for p in pairs for x in ("--map", p)]]
         )
         assert result.exit_code == 2 and result.output.startswith(f"Error: {message}")
+
+
+def test_files_without_records_say_what_they_hold(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    write(raw, "a.json", "[]\n")
+    write(raw, "b.csv", "headline,date,link,topic,story_text\n")
+    write(raw, "c.jsonl", "\ufeff\n\n")
+    write(raw, "d.json", "[" + json.dumps(_record()) + "]x")  # one stray character after it
+    report = validate_paths([raw], today=TODAY)
+    assert [(f.path, x.code, x.message) for f in report.files for x in f.findings] == [
+        ("a.json", "file-empty", "the file is empty (an empty JSON array: no records)"),
+        ("b.csv", "file-empty", "the file is empty (a header and no rows)"),
+        ("c.jsonl", "file-empty", "the file is empty (blank lines only)"),
+        (
+            "d.json",
+            "json-malformed",
+            "not a JSON array of records: text after the array's closing bracket; the 1 "
+            "character from here on was not read",
+        ),
+    ]

@@ -209,7 +209,7 @@ def test_unsupported_file_type(tmp_path: Path) -> None:
                 "not a JSON object: Expecting property name enclosed in double quotes",
             ),
         ),
-        ("[1, 2]", ("jsonl-malformed", 2, "not a JSON object: found a JSON list")),
+        ("[1, 2]", ("jsonl-malformed", 2, "not a JSON object: found a JSON array")),
         (
             jsonl_line(headline=...),
             ("field-missing", 2, "required field 'headline' is missing or empty"),

@@ -54,6 +54,10 @@ def _rows_left(reader: Iterator[list[str]]) -> int:
     return rows
 
 
+def _unread(rows: int) -> str:
+    return "its 1 row was not read" if rows == 1 else f"its {rows:,} rows were not read"
+
+
 def parse_csv(raw: RawFile, field_map: FieldMap = ()) -> list[ParsedRecord]:
     text, found = decode_bytes(raw.data, raw.path)
     if text is None:
@@ -91,7 +95,7 @@ def parse_csv(raw: RawFile, field_map: FieldMap = ()) -> list[ParsedRecord]:
             missing=", ".join(called(c) for c in missing),
             expected=", ".join(called(c) for c in REQUIRED),
             found=", ".join(c for c in columns if c) or "nothing",
-            rows=_rows_left(reader),
+            unread=_unread(_rows_left(reader)),
         )
         return [ParsedRecord(raw.path, None, raw.sha256, None, (*warnings, f))]
     records: list[ParsedRecord] = []
@@ -104,7 +108,12 @@ def parse_csv(raw: RawFile, field_map: FieldMap = ()) -> list[ParsedRecord]:
         except csv.Error as e:
             # the reader cannot resynchronise after a broken quote: say what was not read
             unread = text.count("\n", 0) - start + 1
-            reason = f"{e}; the {max(unread, 0)} line(s) from here on were not read"
+            unread = max(unread, 0)
+            reason = f"{e}; " + (
+                "the 1 line from here on was not read"
+                if unread == 1
+                else f"the {unread:,} lines from here on were not read"
+            )
             f = finding("csv-malformed", raw.path, start, reason=reason)
             records.append(ParsedRecord(f"{raw.path}#L{start}", start, "", None, (f,)))
             break
@@ -131,6 +140,6 @@ def parse_csv(raw: RawFile, field_map: FieldMap = ()) -> list[ParsedRecord]:
         records.append(scraper_record(raw.path, raw_path, n, sha, obj, field_map, warnings))
         warnings = ()
     if not records:  # a header and nothing else: empty, with whatever was said of it
-        empty = finding("file-empty", raw.path)
+        empty = finding("file-empty", raw.path, detail=" (a header and no rows)")
         return [ParsedRecord(raw.path, None, raw.sha256, None, (*warnings, empty))]
     return records

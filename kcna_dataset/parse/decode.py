@@ -46,5 +46,5 @@ def decode_bytes(data: bytes, path: str) -> tuple[str | None, list[Finding]]:
             line = data.count(b"\n", 0, e.start) + 1
             return None, [finding("encoding-invalid", path, line, offset=e.start)]
     if not text.strip():
-        return None, [finding("file-empty", path)]
+        return None, [finding("file-empty", path, detail="")]
     return text, warnings

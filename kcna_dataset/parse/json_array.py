@@ -67,8 +67,12 @@ def _broken(raw: RawFile, cursor: _Cursor, reason: str) -> Finding:
         raw.path,
         cursor.line,
         cursor.column,
-        reason=f"{reason}; the {left:,} character{'s' if left != 1 else ''} from here on "
-        "were not read",
+        reason=f"{reason}; "
+        + (
+            f"the {left:,} characters from here on were not read"
+            if left != 1
+            else "the 1 character from here on was not read"
+        ),
     )
 
 
@@ -159,6 +163,6 @@ def parse_json_array(raw: RawFile, field_map: FieldMap = ()) -> list[ParsedRecor
         )
         warnings = ()  # a file-level warning is reported once
     if not records:  # `[]`: the file is accounted for as empty
-        empty = finding("file-empty", raw.path)
+        empty = finding("file-empty", raw.path, detail=" (an empty JSON array: no records)")
         return [ParsedRecord(raw.path, None, raw.sha256, None, (*warnings, empty))]
     return records

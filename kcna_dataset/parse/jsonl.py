@@ -111,6 +111,6 @@ def parse_jsonl(raw: RawFile, field_map: FieldMap = ()) -> list[ParsedRecord]:
         )
         warnings = ()  # a file-level warning is reported once
     if not records:  # nothing but blank lines (or a BOM): the file is accounted for as empty
-        empty = finding("file-empty", raw.path)
+        empty = finding("file-empty", raw.path, detail=" (blank lines only)")
         return [ParsedRecord(raw.path, None, raw.sha256, None, (*warnings, empty))]
     return records

@@ -69,8 +69,14 @@ _EPOCH_MS = re.compile(r"^([0-9]{11,13})(?:\.0+)?$")
 DATE_FORMS = "YYYY-MM-DD or an ISO date-time, or milliseconds since 1970 UTC"
 
 
+_JSON_TYPES = {dict: "object", list: "array", str: "string", bool: "boolean", int: "number"}
+
+
 def _type_name(value: Any) -> str:
-    return "null" if value is None else type(value).__name__
+    """A decoded value's JSON type (`found a JSON array`, not Python's `list`)."""
+    if value is None:
+        return "null"
+    return _JSON_TYPES.get(type(value), "number" if isinstance(value, float) else "value")
 
 
 def said_identity(obj: Any, field_map: FieldMap = ()) -> tuple[str | None, str | None]:
