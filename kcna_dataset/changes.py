@@ -51,6 +51,8 @@ class Changes:
     # copies before and after (a statement that only gained copies did not change)
     titles: dict[str, str] = field(default_factory=dict)
     copies: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # and each article named above (by raw_path): its article id and title
+    articles: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     @property
     def level(self) -> str | None:
@@ -256,6 +258,7 @@ def compare(
         )
     changes = _differences(previous, tables, schemas)
     _name_statements(changes, previous, tables["statements"])
+    _name_articles(changes, previous, tables["articles"])
     return changes
 
 
@@ -285,6 +288,25 @@ def _name_statements(changes: Changes, previous: Path, statements: arrow.Table) 
     changes.copies = {
         k: (old[k][1], new[k][1]) for k in changes.statements_changed if k in old and k in new
     }
+
+
+def _name_articles(changes: Changes, previous: Path, articles: arrow.Table) -> None:
+    """Id and title of each article the changes name (the old ones of removed articles)."""
+    wanted = {*changes.articles_added, *changes.articles_corrected}
+    columns = ["raw_path", "article_id", "title"]
+
+    def rows(table: arrow.Table, paths: set[str]) -> dict[str, tuple[str, str]]:
+        if not paths:
+            return {}
+        mask = pc.is_in(table.column("raw_path"), value_set=arrow.array(sorted(paths)))
+        part = table.select(columns).filter(mask).to_pylist()
+        return {r["raw_path"]: (r["article_id"], r["title"]) for r in part}
+
+    old = rows(
+        parquet.read_table(previous / "data" / "articles.parquet", columns=columns),
+        set(changes.articles_removed),
+    )
+    changes.articles = {**old, **rows(articles, wanted)}
 
 
 def _differences(
@@ -361,20 +383,26 @@ def changelog_markdown(version: str, changes: Changes) -> str:
         lines += ["", "## Schema", ""] + [
             f"- {s}" for s in changes.schema + changes.schema_loosened
         ]
-    sections = (
-        ("Statements added", changes.statements_added),
-        ("Statements removed", changes.statements_removed),
-        ("Articles added", changes.articles_added),
-        ("Articles removed", changes.articles_removed),
-    )
     titles = changes.titles
 
     def named(x: str) -> str:
         return f"- `{x}` {titles[x]}" if x in titles else f"- `{x}`"
 
-    for title, items in sections:
+    def article(x: str) -> str:  # where it was read from, its id and its title
+        if x not in changes.articles:
+            return f"- `{x}`"
+        article_id, title = changes.articles[x]
+        return f"- `{x}` `{article_id}` {title}"
+
+    sections = (
+        ("Statements added", changes.statements_added, named),
+        ("Statements removed", changes.statements_removed, named),
+        ("Articles added", changes.articles_added, article),
+        ("Articles removed", changes.articles_removed, article),
+    )
+    for title, items, entry in sections:
         if items:
-            lines += ["", f"## {title}", ""] + [named(x) for x in items]
+            lines += ["", f"## {title}", ""] + [entry(x) for x in items]
     if gained:
         lines += ["", "## Statements that gained copies", ""] + [
             f"{named(k)}: {changes.copies[k][0]} -> {changes.copies[k][1]} copies" for k in gained
@@ -386,7 +414,7 @@ def changelog_markdown(version: str, changes: Changes) -> str:
     ):
         if mapping:
             lines += ["", f"## {title}", ""] + [
-                f"{named(k) if title.startswith('Statements') else f'- `{k}`'}: {', '.join(v)}"
+                f"{named(k) if title.startswith('Statements') else article(k)}: {', '.join(v)}"
                 for k, v in mapping.items()
             ]
     return "\n".join(lines) + "\n"

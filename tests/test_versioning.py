@@ -79,6 +79,8 @@ def test_correction_is_a_patch(first: tuple[Path, Path]) -> None:
         "articles_removed": 0,
         "articles_corrected": 1,
     }
+    articles = parquet.read_table(result.release / "data" / "articles.parquet").to_pylist()
+    [article_id] = [a["article_id"] for a in articles if a["raw_path"] == SEED_000]
     assert (result.release / "CHANGELOG.md").read_text() == (
         "# kcna-dataset 1.0.1\n\nChanges since 1.0.0 (patch).\n\n"
         "- statements: 0 added, 0 removed, 1 changed\n"
@@ -86,7 +88,9 @@ def test_correction_is_a_patch(first: tuple[Path, Path]) -> None:
         f"## Statements changed\n\n- `{statement_id}` Press Statement by the Spokesperson "
         "for Institute for Disarmament and Peace of DPRK Foreign Ministry: "
         "canonical_article_id, title\n\n"
-        f"## Articles corrected\n\n- `{SEED_000}`: raw_sha256, title\n"
+        f"## Articles corrected\n\n- `{SEED_000}` `{article_id}` Press Statement by the "
+        "Spokesperson for Institute for Disarmament and Peace of DPRK Foreign Ministry: "
+        "raw_sha256, title\n"
     )
     assert (out / "latest").read_text() == "1.0.1\n"
 
@@ -109,6 +113,11 @@ def test_new_statement_is_a_minor_release(first: tuple[Path, Path]) -> None:
     new_ids = parquet.read_table(result.release / "data" / "articles.parquet").to_pylist()
     [new] = [a for a in new_ids if a["raw_path"] == "kcnawatch/new.txt"]
     assert changes["statements_added"] == [new["statement_id"]]
+    changelog = (result.release / "CHANGELOG.md").read_text()
+    assert changelog.endswith(
+        f"## Statements added\n\n- `{new['statement_id']}` Test Statement Title\n\n"
+        f"## Articles added\n\n- `kcnawatch/new.txt` `{new['article_id']}` Test Statement Title\n"
+    )
 
 
 def test_removed_file_is_a_minor_release(first: tuple[Path, Path]) -> None:
@@ -119,6 +128,13 @@ def test_removed_file_is_a_minor_release(first: tuple[Path, Path]) -> None:
     changes = changes_of(result.release)
     assert changes["articles_removed"] == [SEED_000]
     assert changes["counts"]["statements_removed"] == 1
+    # a removed article is named by its id and title in the release it was in
+    before = parquet.read_table(out / "1.0.0" / "data" / "articles.parquet").to_pylist()
+    [old] = [a for a in before if a["raw_path"] == SEED_000]
+    changelog = (result.release / "CHANGELOG.md").read_text()  # type: ignore[operator]
+    assert f"## Articles removed\n\n- `{SEED_000}` `{old['article_id']}` {old['title']}\n" in (
+        changelog
+    )
 
 
 def test_schema_change_is_a_major_release(first: tuple[Path, Path]) -> None:
