@@ -1,13 +1,16 @@
 """Build at several corpus sizes, then the peers on the same input.
 
-    python -m bench.scale_bench --sizes 10000 100000 200000 [--jobs 2] [--peers-up-to 100000]
+    python -m bench.scale_bench --sizes 10000 100000 [--formats pages jsonl] [--jobs 2]
+        [--peers-up-to 100000]
 
-For each size: a full build (`kcna-dataset build --json` in a subprocess, with an empty record
-cache: wall time, per-stage seconds, peak RSS of all its processes); an incremental rebuild after
-adding --added articles in a new file; then, up to --peers-up-to articles, `kcna-dataset verify`
-against `frictionless validate` on the same release, and our dedup stage (sketches included,
+For each size and format (KCNA Watch pages, one article per file in year/outlet folders with
+their navigation blocks; or JSONL, 1,000 records per file): a full build (`kcna-dataset build
+--json` in a subprocess, with an empty record cache: wall time, CPU per article, per-stage
+seconds, peak RSS of all its processes); an incremental rebuild after adding --added articles
+(new files); then, up to --peers-up-to articles, `kcna-dataset verify`
+against `frictionless validate` on the same release, our dedup stage (sketches included,
 one process) against datasketch MinHash + MinHashLSH signatures and index alone, on the same
-validated articles.
+validated articles, and the whole build (no record cache) against that same datasketch run.
 
 The corpus is generated into a temporary folder (deleted afterwards unless --keep): statements
 assembled from real sentences of raw/ (so distinct statements are not near-copies of each
@@ -24,12 +27,14 @@ import os
 import platform
 import random
 import re
+import resource
 import shutil
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -46,8 +51,8 @@ _SOURCES = {
 RECORDS_PER_FILE = 1_000  # records per JSONL file: about a month of one outlet
 
 
-def generate(n_articles: int, folder: Path, seed: int = 0, prefix: str = "records") -> int:
-    """Write about n_articles scraper records as JSONL files under folder; returns the count."""
+def _copies(n_articles: int, seed: int) -> Iterator[list[tuple[str, Any]]]:
+    """Statements, each as its copies [(outlet slug, Article)], until n_articles copies."""
     rng = random.Random(seed)
     real = [b.article for b in base_articles()]
     sentences = sorted(
@@ -62,21 +67,8 @@ def generate(n_articles: int, folder: Path, seed: int = 0, prefix: str = "record
     titles = sorted({a.title for a in real})
     lengths = sorted(len(a.body.split()) for a in real)
     vocabulary = sorted({w for a in real for w in a.body.split() if w.isalpha() and w.islower()})
-    written = 0
-    handle = None
     start = date(2014, 1, 1)
-
-    def emit(record: dict[str, str]) -> None:
-        nonlocal handle, written
-        if written % RECORDS_PER_FILE == 0:
-            if handle:
-                handle.close()
-            handle = (folder / f"{prefix}-{written // RECORDS_PER_FILE:05d}.jsonl").open("w")
-        assert handle is not None
-        handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-        written += 1
-
-    i = 0
+    written = i = 0
     while written < n_articles:
         # real sentences, a quarter of their words replaced (at a million articles each
         # sentence of raw/ is drawn hundreds of times, and real statements do not share
@@ -118,25 +110,98 @@ def generate(n_articles: int, folder: Path, seed: int = 0, prefix: str = "record
                     ]
                 )
                 copies.append(copy_for(case, base, rng, vocabulary, f"{i}-{k}"))
+        out = []
         for n, a in enumerate(copies):
             source = "kcna-kp" if n == 0 else rng.choice(["rodong", "mfa", "kcna-jp"])
-            text = a.body
-            if source == "kcna-kp":
-                text = (
-                    f"Pyongyang, {a.published_date:%B} {a.published_date.day} (KCNA) -- {text} -0-"
-                )
-            emit(
-                {
-                    "headline": a.title,
-                    "date": a.published_date.isoformat(),
-                    "link": f"{_SOURCES[source]}{prefix}-{i}-{n}",
-                    "topic": "Generated",
-                    "story_text": text,
-                }
-            )
+            out.append((source, a))
+        yield out
+        written += len(out)
         i += 1
+
+
+def _kcna_text(source: str, a: Any) -> str:
+    """The body as the outlet writes it: KCNA's dateline and end mark on kcna.kp copies."""
+    if source != "kcna-kp":
+        return str(a.body)
+    return f"Pyongyang, {a.published_date:%B} {a.published_date.day} (KCNA) -- {a.body} -0-"
+
+
+def generate(n_articles: int, folder: Path, seed: int = 0, prefix: str = "records") -> int:
+    """Write about n_articles scraper records as JSONL files under folder; returns the count."""
+    written = 0
+    handle = None
+    for i, copies in enumerate(_copies(n_articles, seed)):
+        for n, (source, a) in enumerate(copies):
+            if written % RECORDS_PER_FILE == 0:
+                if handle:
+                    handle.close()
+                handle = (folder / f"{prefix}-{written // RECORDS_PER_FILE:05d}.jsonl").open("w")
+            assert handle is not None
+            record = {
+                "headline": a.title,
+                "date": a.published_date.isoformat(),
+                "link": f"{_SOURCES[source]}{prefix}-{i}-{n}",
+                "topic": "Generated",
+                "story_text": _kcna_text(source, a),
+            }
+            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+            written += 1
     if handle:
         handle.close()
+    return written
+
+
+_LABELS = {
+    "kcna-kp": "KCNA.kp (En)",
+    "rodong": "Rodong Sinmun (En)",
+    "mfa": "Ministry of Foreign Affairs (EN)",
+    "kcna-jp": "KCNA.co.jp (En)",
+}
+
+
+def _listing(d: date) -> str:
+    """KCNA Watch's first line: the listing date written twice, `May 13, 2025May 13, 2025`."""
+    return f"{d:%B} {d.day:02d}, {d.year}{d:%b} {d.day}, {d.year}"
+
+
+def page_text(source: str, a: Any, listed: date, others: list[str]) -> str:
+    """One KCNA Watch page in the seeds' layout (raw/kcnawatch/): listing date, `KCNA <label>`,
+    title, the `Date:` line, the paragraphs, then the `More From` block of other headlines."""
+    label = _LABELS[source]
+    parts = [
+        f"{_listing(listed)}\nKCNA {label}",
+        a.title,
+        f"Date: {a.published_date:%d/%m/%Y} | Source: {label} | Read original version at source",
+        *_kcna_text(source, a).split("\n"),
+        f"More From {label}",
+    ]
+    for k, headline in enumerate(others):
+        teaser = f"{headline} was reported on the day, according to the outlet"
+        when = listed - timedelta(days=k + 1)
+        parts += [headline, headline, teaser, f"{when:%B} {when.day:02d}, {when.year}", teaser]
+    parts.append("More Articles")
+    return "\n\n".join(parts) + "\n"
+
+
+def generate_pages(n_articles: int, folder: Path, seed: int = 0, prefix: str = "page") -> int:
+    """Write about n_articles KCNA Watch pages, one file each, under folder/<year>/<outlet>/
+    (as a scrape of the site is kept); returns the count. The statements and their copies are
+    those `generate` writes for the same seed; each page carries a navigation block of three
+    other headlines, as real pages do."""
+    rng = random.Random(seed + 7)
+    recent: list[str] = []
+    written = 0
+    for i, copies in enumerate(_copies(n_articles, seed)):
+        for n, (source, a) in enumerate(copies):
+            listed = a.published_date + timedelta(days=rng.choice((0, 0, 0, 1, 2)))
+            where = folder / str(a.published_date.year) / source
+            where.mkdir(parents=True, exist_ok=True)
+            others = recent[-3:] if len(recent) >= 3 else ["Other Headline"] * 3
+            (where / f"{prefix}-{i}-{n}.txt").write_text(
+                page_text(source, a, listed, others), encoding="utf-8"
+            )
+            written += 1
+        recent.append(copies[0][1].title)
     return written
 
 
@@ -163,7 +228,8 @@ def _tree_rss_kb(pid: int) -> tuple[int, int]:
 
 def run(command: list[str]) -> tuple[float, str, float, float]:
     """(wall seconds, stdout, peak MB and peak anonymous MB of the process tree, sampled every
-    50 ms)."""
+    50 ms). The CPU seconds of the process tree are added to CPU_SECONDS[0]."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as p:
         peak = peak_anon = 0
@@ -182,7 +248,12 @@ def run(command: list[str]) -> tuple[float, str, float, float]:
         sampler.join()
     if p.returncode not in (0, 1):
         raise RuntimeError(f"{command} failed: {err[-2000:]}")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU_SECONDS[0] = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
     return time.perf_counter() - started, out, peak / 1024, peak_anon / 1024
+
+
+CPU_SECONDS = [0.0]  # of the last run(): user + system, its processes and their workers
 
 
 def run_build(command: list[str]) -> tuple[float, dict[str, Any], float, float, str]:
@@ -205,9 +276,20 @@ def dedup_peers(raw: Path) -> tuple[float, float, int]:
     return ours_s, ds_s, len(articles)
 
 
+GENERATORS = {"jsonl": generate, "pages": generate_pages}
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument(
+        "--formats",
+        nargs="+",
+        choices=sorted(GENERATORS),
+        default=["pages", "jsonl"],
+        help="pages: one KCNA Watch page per file (year/outlet folders); jsonl: 1,000 records "
+        "per file",
+    )
     parser.add_argument("--jobs", type=int, default=None, help="build --jobs (default: cores)")
     parser.add_argument(
         "--added", type=int, default=1_000, help="articles added, incremental rebuild (0: none)"
@@ -225,62 +307,83 @@ def main(argv: list[str] | None = None) -> None:
         flush=True,
     )
     for size in sorted(args.sizes):
-        work = Path(tempfile.mkdtemp(prefix=f"kcna-scale-{size}-"))
-        try:
-            raw = work / "raw"
-            raw.mkdir()
-            n = generate(size, raw)
-            build = [
-                f"{exe}/kcna-dataset",
-                "build",
-                "--raw",
-                str(raw),
-                "--out",
-                str(work / "dist"),
-                "--cache",
-                str(work / "cache"),
-                "--json",
-            ] + (["--jobs", str(args.jobs)] if args.jobs else [])
-            seconds, summary, peak_mb, anon_mb, stages = run_build(build)
+        for fmt in args.formats:
+            scale_one(exe, fmt, size, args)
+
+
+def scale_one(exe: str, fmt: str, size: int, args: argparse.Namespace) -> None:
+    """One corpus of `size` articles in format `fmt`: the full build, the incremental rebuild,
+    and the peers on the same input."""
+    work = Path(tempfile.mkdtemp(prefix=f"kcna-scale-{fmt}-{size}-"))
+    generator = GENERATORS[fmt]
+    try:
+        raw = work / "raw"
+        raw.mkdir()
+        n = generator(size, raw)
+        build = [
+            f"{exe}/kcna-dataset",
+            "build",
+            "--raw",
+            str(raw),
+            "--out",
+            str(work / "dist"),
+            "--cache",
+            str(work / "cache"),
+            "--json",
+        ] + (["--jobs", str(args.jobs)] if args.jobs else [])
+        seconds, summary, peak_mb, anon_mb, stages = run_build(build)
+        cpu = CPU_SECONDS[0]
+        print(
+            f"{fmt:<5} full build    {n:>9,} articles: {seconds:7.1f} s, "
+            f"{n / seconds:6,.0f} articles/s, CPU {cpu * 1000 / n:.2f} ms/article, peak "
+            f"{peak_mb:6,.0f} MB, anonymous {anon_mb:6,.0f} MB "
+            f"({anon_mb * 1024 / n:.1f} kB/article); {stages}; "
+            f"{summary['statements']:,} statements; jobs {summary['work']['jobs']}",
+            flush=True,
+        )
+        if args.added:
+            added = generator(args.added, raw, seed=size + 1, prefix="added")
+            inc_s, inc, inc_mb, inc_anon_mb, stages = run_build(build)
             print(
-                f"full build    {n:>9,} articles: {seconds:7.1f} s, "
-                f"{n / seconds:6,.0f} articles/s, peak {peak_mb:6,.0f} MB, anonymous "
-                f"{anon_mb:6,.0f} MB ({anon_mb * 1024 / n:.1f} kB/article); "
-                f"{stages}; {summary['statements']:,} statements; jobs {summary['work']['jobs']}",
+                f"{fmt:<5} incremental   +{added:,} articles: {inc_s:7.1f} s = "
+                f"{inc_s / seconds:.1%} of the full build, peak {inc_mb:,.0f} MB, "
+                f"anonymous {inc_anon_mb:,.0f} MB; {stages}; "
+                "record cache "
+                f"{inc['work']['cache_hits']} of {inc['work']['processed']} files",
                 flush=True,
             )
-            if args.added:
-                added = generate(args.added, raw, seed=size + 1, prefix="added")
-                inc_s, inc, inc_mb, inc_anon_mb, stages = run_build(build)
-                print(
-                    f"incremental   +{added:,} articles: {inc_s:7.1f} s = "
-                    f"{inc_s / seconds:.1%} of the full build, peak {inc_mb:,.0f} MB, "
-                    f"anonymous {inc_anon_mb:,.0f} MB; {stages}; "
-                    "record cache "
-                    f"{inc['work']['cache_hits']} of {inc['work']['processed']} files",
-                    flush=True,
-                )
-            if size > args.peers_up_to:
-                continue
-            release = work / "dist" / "1.0.0"
-            verify_s, _, _, _ = run([f"{exe}/kcna-dataset", "verify", str(release)])
-            fl_s, _, _, _ = run(
-                [f"{exe}/frictionless", "validate", "--json", str(release / "datapackage.json")]
-            )
-            print(
-                f"verify        {verify_s:7.1f} s, frictionless validate {fl_s:7.1f} s: "
-                f"{fl_s / verify_s:.1f}x",
-                flush=True,
-            )
-            ours_s, ds_s, m = dedup_peers(raw)
-            print(
-                f"dedup stage   {m:,} articles: ours {ours_s:.1f} s (sketches included, one "
-                f"process), datasketch signatures + index {ds_s:.1f} s: {ds_s / ours_s:.2f}x",
-                flush=True,
-            )
-        finally:
-            if not args.keep:
-                shutil.rmtree(work, ignore_errors=True)
+        if size > args.peers_up_to:
+            return
+        # the same input without the rebuild's added articles, built again with no cache
+        for added_file in [*raw.rglob("added*")]:
+            added_file.unlink()
+        shutil.rmtree(work / "dist")
+        no_cache = [*build[:6], "--no-cache", *build[8:]]
+        fresh_s, _, _, _, stages = run_build(no_cache)
+        release = work / "dist" / "1.0.0"
+        verify_s, _, _, _ = run([f"{exe}/kcna-dataset", "verify", str(release)])
+        fl_s, _, _, _ = run(
+            [f"{exe}/frictionless", "validate", "--json", str(release / "datapackage.json")]
+        )
+        print(
+            f"{fmt:<5} verify        {verify_s:7.1f} s, frictionless validate {fl_s:7.1f} s: "
+            f"{fl_s / verify_s:.1f}x",
+            flush=True,
+        )
+        ours_s, ds_s, m = dedup_peers(raw)
+        print(
+            f"{fmt:<5} dedup stage   {m:,} articles: ours {ours_s:.1f} s (sketches included, "
+            f"one process), datasketch signatures + index {ds_s:.1f} s: {ds_s / ours_s:.2f}x",
+            flush=True,
+        )
+        print(
+            f"{fmt:<5} build vs peer {m:,} articles: full build without cache {fresh_s:.1f} s "
+            f"({stages}) = {fresh_s / ds_s:.2f}x datasketch signatures + index alone",
+            flush=True,
+        )
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
