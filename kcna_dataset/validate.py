@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kcna_dataset.article_table import RECORD_COLUMNS, ArticleTable
+from kcna_dataset.article_table import RECORD_COLUMNS, ArticleTable, regrouped
 from kcna_dataset.dedup.sketch import Sketches
 from kcna_dataset.findings import Finding, Severity, finding
 from kcna_dataset.language import LANGUAGE_NAMES, language_mismatch
@@ -353,7 +353,7 @@ def validate_paths(
             yield outcome.accepted
 
     # one file's articles in memory at a time: the others are in the spool
-    accepted = ArticleTable.concat(accepted_tables(), spool)
+    accepted = ArticleTable.concat(regrouped(accepted_tables()), spool)
     config = runner.settings.config
     sketched = Sketches.concat(sketches, config.bands) if config is not None else None
 

@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -36,10 +36,14 @@ from kcna_dataset.parse import ParsedRecord, parse_file
 from kcna_dataset.parse.scraper import FieldMap
 from kcna_dataset.read import InputFile, input_bytes, read_file
 from kcna_dataset.records import Article, RawFile
+from kcna_dataset.schema import SLICE_ROWS
 from kcna_dataset.sources import SourceRegistry
 
 # Below this much input a pool costs more (process start, pickling) than it saves.
 POOL_MIN_BYTES = 8 << 20
+# files per task: a page is one article, and what is paid per task (sending it, a table, a
+# sketch call) is paid per batch; fewer when there are few files, so the pool stays busy
+BATCH_FILES = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,13 +89,62 @@ class FileOutcome:
 
 
 def process_file(f: InputFile, settings: FileSettings) -> FileOutcome:
-    raw = read_file(f)
-    if isinstance(raw, Finding):
-        return FileOutcome(f.name, records=1, read_failure=raw)
-    return _process_raw(f.name, raw, settings)
+    return process_files([f], settings)[0]
 
 
-def _process_raw(name: str, raw: RawFile, settings: FileSettings) -> FileOutcome:
+def process_files(files: Sequence[InputFile], settings: FileSettings) -> list[FileOutcome]:
+    return _process_raws([(f.name, read_file(f)) for f in files], settings)
+
+
+def _process_raws(
+    raws: Sequence[tuple[str, RawFile | Finding]], settings: FileSettings
+) -> list[FileOutcome]:
+    """Files read (or their read failure), in order -> their outcomes. The accepted articles
+    of up to SLICE_ROWS at a time become one Arrow table and are sketched in one call, and each
+    file's outcome takes its rows as a slice: a page is one article, and a table and a sketch
+    call per file cost ~0.2 ms each (more than parsing it)."""
+    outcomes: list[FileOutcome] = []
+    pending: list[tuple[int, list[Article]]] = []  # (outcome index, its accepted articles)
+    count = 0
+
+    def flush() -> None:
+        articles = [a for _, accepted in pending for a in accepted]
+        table = ArticleTable.from_articles(articles)
+        sketches = None
+        if settings.config is not None:
+            sketches = sketch_bodies([a.body for a in articles], settings.config)
+        at = 0
+        for i, accepted in pending:
+            rows = slice(at, at + len(accepted))
+            outcomes[i] = replace(
+                outcomes[i],
+                accepted=table[rows],
+                sketches=None if sketches is None else sketches[rows],
+            )
+            at += len(accepted)
+        pending.clear()
+
+    for name, raw in raws:
+        if isinstance(raw, Finding):
+            outcomes.append(FileOutcome(name, records=1, read_failure=raw))
+            continue
+        outcome, accepted = _check_raw(name, raw, settings)
+        outcomes.append(outcome)
+        pending.append((len(outcomes) - 1, accepted))
+        count += len(accepted)
+        if count >= SLICE_ROWS:
+            flush()
+            count = 0
+    if pending:
+        flush()
+    return outcomes
+
+
+def _check_raw(
+    name: str, raw: RawFile, settings: FileSettings
+) -> tuple[FileOutcome, list[Article]]:
+    """One file parsed and checked record by record: its outcome (without its accepted rows)
+    and the accepted articles."""
     from kcna_dataset.validate import check_record  # validate imports this module
 
     accepted: list[Article] = []
@@ -118,20 +171,16 @@ def _process_raw(name: str, raw: RawFile, settings: FileSettings) -> FileOutcome
             rejected.append((light, tuple(found)))
         else:
             accepted.append(article)
-    sketches = None
-    if settings.config is not None:
-        sketches = sketch_bodies([a.body for a in accepted], settings.config)
-    return FileOutcome(
+    outcome = FileOutcome(
         name,
         records,
         None,
-        ArticleTable.from_articles(accepted),
-        sketches,
-        tuple(rejected),
-        tuple(warnings),
-        parse_dropped,
-        validate_dropped,
+        rejected=tuple(rejected),
+        warnings=tuple(warnings),
+        parse_dropped=parse_dropped,
+        validate_dropped=validate_dropped,
     )
+    return outcome, accepted
 
 
 # --- in a worker process -------------------------------------------------------------------
@@ -160,20 +209,28 @@ def _init_worker(settings: FileSettings, in_pool: bool = True) -> None:
     _reader = CacheReader(settings.cache_path) if settings.cache_path else None
 
 
-def _cached_work(f: InputFile) -> tuple[bytes, str | None, bool]:
-    """(packed outcome, the cache key to store it under or None, found in the cache).
-    Returning the packed bytes lets the main process store them as they are."""
+def _cached_batch(files: Sequence[InputFile]) -> list[tuple[bytes, str | None, bool]]:
+    """Per file: (packed outcome, the cache key to store it under or None, found in the
+    cache). The files not in the cache are processed together (`_process_raws`). Returning the
+    packed bytes lets the main process store them as they are."""
     assert _settings is not None
-    raw = read_file(f)
-    if isinstance(raw, Finding):
-        return pack(FileOutcome(f.name, records=1, read_failure=raw)), None, False
-    key = None
-    if _reader is not None:
-        key = entry_key(_settings.fingerprint, f.name, raw.sha256)
-        if (hit := _reader.get(key)) is not None:
-            return hit, key, True
-    outcome = _process_raw(f.name, raw, _settings)
-    return pack(outcome), key if outcome.cacheable else None, False
+    settings = _settings
+    out: list[tuple[bytes, str | None, bool] | None] = []
+    misses: list[tuple[int, str, RawFile | Finding, str | None]] = []
+    for f in files:
+        raw = read_file(f)
+        key = None
+        if _reader is not None and not isinstance(raw, Finding):
+            key = entry_key(settings.fingerprint, f.name, raw.sha256)
+            if (hit := _reader.get(key)) is not None:
+                out.append((hit, key, True))
+                continue
+        misses.append((len(out), f.name, raw, key))
+        out.append(None)
+    outcomes = _process_raws([(name, raw) for _, name, raw, _ in misses], settings)
+    for (i, _, _, key), outcome in zip(misses, outcomes, strict=True):
+        out[i] = (pack(outcome), key if outcome.cacheable else None, False)
+    return [x for x in out if x is not None]
 
 
 def default_jobs() -> int:
@@ -205,20 +262,22 @@ class FileRunner:
             _init_worker(self.settings, in_pool=False)  # the same functions, in this process
 
     def run(self, files: Sequence[InputFile]) -> Iterator[FileOutcome]:
-        """Outcomes in the order of `files`."""
+        """Outcomes in the order of `files`, worked on in batches of files (one task each)."""
         self.start(files)
+        size = max(1, min(BATCH_FILES, len(files) // (self.jobs * 16)))
+        batches = [files[i : i + size] for i in range(0, len(files), size)]
         if self._pool is None and self.cache is None:
-            for f in files:
-                self.stats["processed"] += 1
-                yield process_file(f, self.settings)
+            for batch in batches:
+                self.stats["processed"] += len(batch)
+                yield from process_files(batch, self.settings)
             return
         if self._pool is not None:
-            chunk = max(1, min(64, len(files) // (self.jobs * 16)))
-            results: Iterable[tuple[bytes, str | None, bool]] = self._pool.map(
-                _cached_work, files, chunksize=chunk
+            done: Iterable[list[tuple[bytes, str | None, bool]]] = self._pool.map(
+                _cached_batch, batches
             )
         else:
-            results = map(_cached_work, files)
+            done = map(_cached_batch, batches)
+        results = (result for batch in done for result in batch)
         for f, (blob, key, hit) in zip(files, results, strict=True):
             self.stats["processed"] += 1
             if not hit:

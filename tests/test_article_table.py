@@ -117,3 +117,29 @@ def test_take_rows_gathers_across_chunks_and_slices(monkeypatch: pytest.MonkeyPa
     assert taken.column("n").to_pylist() == rows
     assert taken.column("s").to_pylist() == [f"r{i}" for i in rows]
     assert take_rows(data, []).num_rows == 0
+
+
+def test_a_slice_pickles_its_own_rows_only() -> None:
+    """pyarrow pickles a slice with its parent's whole buffers: a page's row of a batch of
+    64 would have carried the 64 bodies into its cache entry."""
+    import pickle
+
+    table = ArticleTable.from_articles([article(n % 28 + 1, body="x" * 5_000) for n in range(64)])
+    one = table[10:11]
+    blob = pickle.dumps(one)
+    assert len(blob) < 9_000 < len(pickle.dumps(one.table))
+    back = pickle.loads(blob)
+    assert list(back) == [article(11, body="x" * 5_000)]
+    assert pickle.loads(pickle.dumps(ArticleTable())).table.equals(ArticleTable().table)
+
+
+def test_small_tables_are_gathered_into_one_chunk() -> None:
+    pages = [ArticleTable.from_articles([article(n)]) for n in range(1, 8)]
+    big = ArticleTable.from_articles([article(n) for n in range(20, 23)])
+    out = list(article_table.regrouped([*pages[:4], big, *pages[4:]], small=3, rows=2))
+    assert [len(t) for t in out] == [2, 2, 3, 2, 1]
+    assert out[2] is big
+    assert [t.table.column("title").num_chunks for t in out] == [1, 1, 1, 1, 1]
+    assert [a.title for t in out for a in t] == [
+        a.title for t in [*pages[:4], big, *pages[4:]] for a in t
+    ]

@@ -65,3 +65,40 @@ def test_sigterm_stops_a_command_as_ctrl_c_does(tmp_path: Path) -> None:
             time.sleep(1)  # the handler runs between bytecodes
     finally:
         signal.signal(signal.SIGTERM, before)
+
+
+def test_a_batch_of_files_gives_each_file_what_it_alone_would(tmp_path: Path) -> None:
+    """Files are worked on in batches (one table and one sketch call for many pages): each
+    file's outcome still holds exactly its own rows and sketches."""
+    import numpy as np
+    from conftest import TODAY, jsonl_line, page, write
+
+    from kcna_dataset.config import DedupConfig
+    from kcna_dataset.read import discover
+    from kcna_dataset.sources import SourceRegistry
+    from kcna_dataset.workers import FileSettings, process_file, process_files
+
+    write(tmp_path, "a.txt", page(title="First Page"))
+    write(tmp_path, "b.bin.txt", b"\x00binary")
+    write(
+        tmp_path, "c.jsonl", jsonl_line(headline="One") + "\n" + jsonl_line(headline="Two") + "\n"
+    )
+    write(tmp_path, "d.txt", page(title="Second Page", date_field="31/02/2024"))
+    write(tmp_path, "e.txt", page(title="Third Page"))
+    files = discover([tmp_path])
+    settings = FileSettings(SourceRegistry.load(), TODAY, DedupConfig())
+    together = process_files(files, settings)
+    alone = [process_file(f, settings) for f in files]
+    assert [(o.name, o.records, len(o.accepted)) for o in together] == [
+        ("a.txt", 1, 1),
+        ("b.bin.txt", 1, 0),
+        ("c.jsonl", 2, 2),
+        ("d.txt", 1, 0),
+        ("e.txt", 1, 1),
+    ]
+    for t, a in zip(together, alone, strict=True):
+        assert list(t.accepted) == list(a.accepted)
+        assert (t.rejected, t.warnings, t.read_failure) == (a.rejected, a.warnings, a.read_failure)
+        assert t.sketches is not None and a.sketches is not None
+        assert np.array_equal(t.sketches.keys, a.sketches.keys)
+        assert np.array_equal(t.sketches.bands, a.sketches.bands)

@@ -42,6 +42,10 @@ class Sketches:
     def __len__(self) -> int:
         return len(self.keys)
 
+    def __getitem__(self, rows: slice) -> Sketches:
+        """Rows `rows`, as views (a file's rows of a batch sketched together)."""
+        return Sketches(self.keys[rows], self.bands[rows])
+
     def take(self, rows: Sequence[int] | np.ndarray) -> Sketches:
         index = np.asarray(rows, dtype=np.int64)
         return Sketches(self.keys[index], self.bands[index])
