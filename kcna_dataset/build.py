@@ -42,6 +42,7 @@ from kcna_dataset.publish import (
     write_release,
 )
 from kcna_dataset.read import discover, input_bytes, require_utf8_path
+from kcna_dataset.record_rules import pyongyang_today
 from kcna_dataset.records import Article
 from kcna_dataset.report import ValidationReport
 from kcna_dataset.schema import (
@@ -53,7 +54,7 @@ from kcna_dataset.schema import (
 )
 from kcna_dataset.sources import SourceRegistry
 from kcna_dataset.spool import SPOOL_ABOVE_BYTES, Spool, drop_pages
-from kcna_dataset.validate import Progress, pyongyang_today, validate_paths
+from kcna_dataset.validate import Progress, validate_paths
 from kcna_dataset.verify import checksum_problems
 from kcna_dataset.version import __version__
 from kcna_dataset.workers import FileRunner, FileSettings, default_jobs, file_runner

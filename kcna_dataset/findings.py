@@ -299,7 +299,7 @@ def finding(
 
 def catalogue_markdown() -> str:
     """docs/ERRORS.md, generated: `python -m kcna_dataset.findings > docs/ERRORS.md`."""
-    from kcna_dataset.read import MAX_FILE_BYTES, MAX_OTHER_BYTES, MAX_RECORD_BYTES, MIB
+    from kcna_dataset.limits import MAX_FILE_BYTES, MAX_OTHER_BYTES, MAX_RECORD_BYTES, MIB
 
     lines = [
         "# Error catalogue",

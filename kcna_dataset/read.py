@@ -16,15 +16,11 @@ from pathlib import Path
 
 from kcna_dataset.exceptions import UsageError
 from kcna_dataset.findings import Finding, finding
+from kcna_dataset.limits import MAX_FILE_BYTES, MAX_OTHER_BYTES
 from kcna_dataset.records import RawFile
 
 # Notes kept beside the data (raw/README.md) are documentation, not input.
 IGNORED_SUFFIXES = frozenset({".md"})
-MIB = 1 << 20
-# Size limits, checked before a file is read, so one bad file cannot exhaust memory.
-MAX_FILE_BYTES = {".txt": 2 * MIB, ".jsonl": 256 * MIB, ".json": 256 * MIB, ".csv": 256 * MIB}
-MAX_OTHER_BYTES = 2 * MIB
-MAX_RECORD_BYTES = 1 * MIB  # one JSONL line or CSV record
 
 
 @dataclass(frozen=True, slots=True)

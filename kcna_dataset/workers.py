@@ -35,6 +35,7 @@ from kcna_dataset.findings import Finding, Severity
 from kcna_dataset.parse import ParsedRecord, parse_file
 from kcna_dataset.parse.scraper import FieldMap
 from kcna_dataset.read import InputFile, input_bytes, read_file
+from kcna_dataset.record_rules import check_record
 from kcna_dataset.records import Article, RawFile
 from kcna_dataset.schema import SLICE_ROWS
 from kcna_dataset.sources import SourceRegistry
@@ -145,8 +146,6 @@ def _check_raw(
 ) -> tuple[FileOutcome, list[Article]]:
     """One file parsed and checked record by record: its outcome (without its accepted rows)
     and the accepted articles."""
-    from kcna_dataset.validate import check_record  # validate imports this module
-
     accepted: list[Article] = []
     rejected: list[tuple[ParsedRecord, tuple[Finding, ...]]] = []
     warnings: list[Finding] = []

@@ -12,7 +12,7 @@ import pytest
 from conftest import TODAY, jsonl_line, page, write
 
 from kcna_dataset.findings import CATALOGUE, Severity
-from kcna_dataset.read import MAX_FILE_BYTES, MAX_RECORD_BYTES
+from kcna_dataset.limits import MAX_FILE_BYTES, MAX_RECORD_BYTES
 from kcna_dataset.records import Article
 from kcna_dataset.validate import check_table, validate_paths
 

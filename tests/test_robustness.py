@@ -14,9 +14,10 @@ from hypothesis import strategies as st
 
 from kcna_dataset.findings import CATALOGUE, Severity
 from kcna_dataset.parse import parse_file
+from kcna_dataset.record_rules import check_record
 from kcna_dataset.records import RawFile
 from kcna_dataset.sources import SourceRegistry
-from kcna_dataset.validate import check_record, validate_paths
+from kcna_dataset.validate import validate_paths
 
 REGISTRY = SourceRegistry.load()
 SEEDS = [p.read_bytes() for p in sorted((RAW / "kcnawatch").glob("*.txt"))]

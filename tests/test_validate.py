@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import RAW, TODAY, jsonl_line, page, write
 
-from kcna_dataset import validate as validate_module
+from kcna_dataset import record_rules
 from kcna_dataset.exceptions import UsageError
 from kcna_dataset.report import ValidationReport
 from kcna_dataset.validate import validate_paths
@@ -174,8 +174,8 @@ def test_today_is_pyongyangs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
         def now(cls, tz: tzinfo | None = None) -> datetime:  # type: ignore[override]
             return datetime(2026, 11, 23, 20, 0, tzinfo=UTC).astimezone(tz)
 
-    monkeypatch.setattr(validate_module, "datetime", Clock)
-    assert validate_module.pyongyang_today() == date(2026, 11, 24)
+    monkeypatch.setattr(record_rules, "datetime", Clock)
+    assert record_rules.pyongyang_today() == date(2026, 11, 24)
     root = tmp_path / "raw"
     write(root, "p.txt", page(listing="November 24, 2026Nov 24, 2026", date_field="24/11/2026"))
     report = validate_paths([root])  # today: the clock's, in Pyongyang

@@ -17,10 +17,10 @@ from collections import Counter
 from collections.abc import Iterator
 
 from kcna_dataset.findings import Finding, finding
+from kcna_dataset.limits import MAX_RECORD_BYTES
 from kcna_dataset.parse.decode import decode_bytes
 from kcna_dataset.parse.draft import ParsedRecord
 from kcna_dataset.parse.scraper import REQUIRED, FieldMap, renamed, scraper_record
-from kcna_dataset.read import MAX_RECORD_BYTES
 from kcna_dataset.records import RawFile
 
 # what spreadsheets export besides commas (a European locale's Excel writes semicolons)

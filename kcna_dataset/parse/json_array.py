@@ -21,11 +21,11 @@ import re
 from functools import partial
 
 from kcna_dataset.findings import Finding, finding
+from kcna_dataset.limits import MAX_RECORD_BYTES
 from kcna_dataset.parse.decode import decode_bytes
 from kcna_dataset.parse.draft import ParsedRecord
 from kcna_dataset.parse.jsonl import object_noting_repeats, top_level
 from kcna_dataset.parse.scraper import FieldMap, scraper_record
-from kcna_dataset.read import MAX_RECORD_BYTES
 from kcna_dataset.records import RawFile
 
 _SPACE = re.compile(r"[ \t\r\n]*")

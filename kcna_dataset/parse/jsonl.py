@@ -13,10 +13,10 @@ import json
 from functools import partial
 
 from kcna_dataset.findings import Finding, finding
+from kcna_dataset.limits import MAX_RECORD_BYTES
 from kcna_dataset.parse.decode import UTF16_BOMS, decode_bytes
 from kcna_dataset.parse.draft import ParsedRecord
 from kcna_dataset.parse.scraper import FieldMap, scraper_record
-from kcna_dataset.read import MAX_RECORD_BYTES
 from kcna_dataset.records import RawFile
 
 
