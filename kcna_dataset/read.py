@@ -10,7 +10,7 @@ import errno
 import hashlib
 import os
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,10 +51,11 @@ def input_bytes(files: Iterable[InputFile]) -> int:
 def ignored_reason(f: InputFile) -> str | None:
     if f.folder_link:
         return "symbolic link to a folder (not followed)"
-    parts = f.name.split("/")
-    if any(p.startswith(".") for p in parts):
+    if f.name.startswith(".") or "/." in f.name:
         return "hidden file"
-    if Path(f.name).suffix.lower() in IGNORED_SUFFIXES:
+    base = f.name.rpartition("/")[2]
+    dot = base.rfind(".")  # Path.suffix's rule: a leading dot starts no suffix (hidden above)
+    if dot > 0 and base[dot:].lower() in IGNORED_SUFFIXES:
         return "documentation"
     return None
 
@@ -170,8 +171,3 @@ def read_file(f: InputFile) -> RawFile | Finding:
     except OSError as e:
         return finding("file-unreadable", f.name, reason=e.strerror or type(e).__name__)
     return RawFile(f.name, data, hashlib.sha256(data).hexdigest())
-
-
-def read_all(files: Iterable[InputFile]) -> Iterator[RawFile | Finding]:
-    for f in files:
-        yield read_file(f)

@@ -8,8 +8,6 @@ from urllib.parse import urlsplit
 
 from kcna_dataset.declarations import read_declaration
 
-REGISTRY_FILE = "schemas/sources.json"
-
 
 @dataclass(frozen=True, slots=True)
 class Source:

@@ -26,7 +26,7 @@ from kcna_dataset.report import FileReport, Rejection, ValidationReport
 from kcna_dataset.schema import FailureCase, constraint_failures
 from kcna_dataset.sources import SourceRegistry
 from kcna_dataset.spool import Spool
-from kcna_dataset.workers import FileRunner, FileSettings
+from kcna_dataset.workers import FileOutcome, FileRunner, FileSettings
 
 # progress(stage, done, total): called as work advances, so a front end can draw it.
 Progress = Callable[[str, int, int], None]
@@ -162,32 +162,38 @@ def validate_paths(
         progress("validate", 0, len(to_read))
 
     def accepted_tables() -> Iterator[ArticleTable]:
-        """Each file's accepted articles, as the runner hands them over; the rest of each
-        outcome goes into the file reports and stage counts on the way."""
-        for done, outcome in enumerate(runner.run(to_read), 1):
+        """Each batch's accepted articles, as the runner hands them over; each file's outcome
+        goes into its file report and the stage counts on the way."""
+        done = 0
+        for batch in runner.run(to_read):
+            for outcome in batch.outcomes:
+                count(outcome)
+            done += len(batch.outcomes)
             if progress:
                 progress("validate", done, len(to_read))
-            report = files[outcome.name]
-            report.records += outcome.records
-            if outcome.read_failure is not None:
-                raw = outcome.read_failure
-                read_stats.drop(raw.code)
-                rejected[outcome.name].append(
-                    (ParsedRecord(outcome.name, None, "", None, (raw,)), [raw])
-                )
-                continue
-            read_stats.kept += 1
-            parse_stats.total += outcome.records
-            parse_stats.kept += outcome.parsed
-            parse_stats.dropped.update(outcome.parse_dropped)
-            valid_stats.total += outcome.parsed
-            valid_stats.dropped.update(outcome.validate_dropped)
-            report.findings.extend(outcome.warnings)
-            if outcome.rejected:
-                rejected[outcome.name].extend((rec, list(found)) for rec, found in outcome.rejected)
-            if outcome.sketches is not None:
-                sketches.append(outcome.sketches)
-            yield outcome.accepted
+            if batch.sketches is not None:
+                sketches.append(batch.sketches)
+            yield batch.accepted
+
+    def count(outcome: FileOutcome) -> None:
+        report = files[outcome.name]
+        report.records += outcome.records
+        if outcome.read_failure is not None:
+            raw = outcome.read_failure
+            read_stats.drop(raw.code)
+            rejected[outcome.name].append(
+                (ParsedRecord(outcome.name, None, "", None, (raw,)), [raw])
+            )
+            return
+        read_stats.kept += 1
+        parse_stats.total += outcome.records
+        parse_stats.kept += outcome.parsed
+        parse_stats.dropped.update(outcome.parse_dropped)
+        valid_stats.total += outcome.parsed
+        valid_stats.dropped.update(outcome.validate_dropped)
+        report.findings.extend(outcome.warnings)
+        if outcome.rejected:
+            rejected[outcome.name].extend((rec, list(found)) for rec, found in outcome.rejected)
 
     # one file's articles in memory at a time: the others are in the spool
     accepted = ArticleTable.concat(regrouped(accepted_tables()), spool)

@@ -20,13 +20,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pyarrow as arrow
+
 from kcna_dataset.article_table import ArticleTable
 from kcna_dataset.cache import (
     CacheReader,
     RecordCache,
     entry_key,
     pack,
-    unpack,
     unpack_or_none,
 )
 from kcna_dataset.config import DedupConfig
@@ -208,28 +209,62 @@ def _init_worker(settings: FileSettings, in_pool: bool = True) -> None:
     _reader = CacheReader(settings.cache_path) if settings.cache_path else None
 
 
-def _cached_batch(files: Sequence[InputFile]) -> list[tuple[bytes, str | None, bool]]:
-    """Per file: (packed outcome, the cache key to store it under or None, found in the
-    cache). The files not in the cache are processed together (`_process_raws`). Returning the
-    packed bytes lets the main process store them as they are."""
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """What a batch of files became: each file's outcome, in order (their accepted rows and
+    sketches taken out), and the batch's accepted articles and sketches, file after file.
+    One pickle per batch from a worker: the table once, not a table per page."""
+
+    outcomes: tuple[FileOutcome, ...]
+    accepted: ArticleTable
+    sketches: Sketches | None
+    cache_hits: int = 0
+    cache_damaged: int = 0  # entries altered on disk: parsed again and replaced
+
+
+_LIGHT = ArticleTable()  # one object: a batch's pickle holds it once, however many outcomes
+
+
+def _work_batch(files: Sequence[InputFile]) -> tuple[Batch, list[tuple[str, bytes]]]:
+    """A batch of files -> (its Batch, the (key, packed outcome) cache entries to store). Files
+    found in the cache are unpacked here (in the worker); the others are read and processed
+    together (`_process_raws`)."""
     assert _settings is not None
     settings = _settings
-    out: list[tuple[bytes, str | None, bool] | None] = []
+    outcomes: list[FileOutcome | None] = []
     misses: list[tuple[int, str, RawFile | Finding, str | None]] = []
+    hits = damaged = 0
     for f in files:
         raw = read_file(f)
         key = None
         if _reader is not None and not isinstance(raw, Finding):
             key = entry_key(settings.fingerprint, f.name, raw.sha256)
-            if (hit := _reader.get(key)) is not None:
-                out.append((hit, key, True))
-                continue
-        misses.append((len(out), f.name, raw, key))
-        out.append(None)
-    outcomes = _process_raws([(name, raw) for _, name, raw, _ in misses], settings)
-    for (i, _, _, key), outcome in zip(misses, outcomes, strict=True):
-        out[i] = (pack(outcome), key if outcome.cacheable else None, False)
-    return [x for x in out if x is not None]
+            if (blob := _reader.get(key)) is not None:
+                if isinstance(outcome := unpack_or_none(blob), FileOutcome):
+                    outcomes.append(outcome)
+                    hits += 1
+                    continue
+                damaged += 1  # parsed again below, and its entry replaced
+        misses.append((len(outcomes), f.name, raw, key))
+        outcomes.append(None)
+    to_store: list[tuple[str, bytes]] = []
+    processed = _process_raws([(name, raw) for _, name, raw, _ in misses], settings)
+    for (i, _, _, key), outcome in zip(misses, processed, strict=True):
+        outcomes[i] = outcome
+        if key is not None and outcome.cacheable:
+            to_store.append((key, pack(outcome)))
+    done = [o for o in outcomes if o is not None]
+    parts = [o.accepted.table for o in done if len(o.accepted)]
+    accepted = (
+        ArticleTable(arrow.concat_tables(parts).combine_chunks()) if parts else ArticleTable()
+    )
+    sketches = None
+    if settings.config is not None:
+        sketches = Sketches.concat(
+            [o.sketches for o in done if o.sketches is not None], settings.config.bands
+        )
+    light = tuple(replace(o, accepted=_LIGHT, sketches=None) for o in done)
+    return Batch(light, accepted, sketches, hits, damaged), to_store
 
 
 def default_jobs() -> int:
@@ -260,41 +295,27 @@ class FileRunner:
         else:
             _init_worker(self.settings, in_pool=False)  # the same functions, in this process
 
-    def run(self, files: Sequence[InputFile]) -> Iterator[FileOutcome]:
-        """Outcomes in the order of `files`, worked on in batches of files (one task each)."""
+    def run(self, files: Sequence[InputFile]) -> Iterator[Batch]:
+        """Batches of `files`, in order (a batch is one task of the pool)."""
         self.start(files)
         size = max(1, min(BATCH_FILES, len(files) // (self.jobs * 16)))
         batches = [files[i : i + size] for i in range(0, len(files), size)]
-        if self._pool is None and self.cache is None:
-            for batch in batches:
-                self.stats["processed"] += len(batch)
-                yield from process_files(batch, self.settings)
-            return
-        if self._pool is not None:
-            done: Iterable[list[tuple[bytes, str | None, bool]]] = self._pool.map(
-                _cached_batch, batches
-            )
-        else:
-            done = map(_cached_batch, batches)
-        results = (result for batch in done for result in batch)
-        for f, (blob, key, hit) in zip(files, results, strict=True):
-            self.stats["processed"] += 1
-            if not hit:
-                if self.cache is not None and key is not None:
+        done: Iterable[tuple[Batch, list[tuple[str, bytes]]]] = (
+            self._pool.map(_work_batch, batches)
+            if self._pool is not None
+            else map(_work_batch, batches)
+        )
+        for batch, to_store in done:
+            self.stats["processed"] += len(batch.outcomes)
+            self.stats["cache_hits"] += batch.cache_hits
+            if batch.cache_damaged:
+                self.stats["cache_damaged"] = (
+                    self.stats.get("cache_damaged", 0) + batch.cache_damaged
+                )
+            if self.cache is not None:
+                for key, blob in to_store:
                     self.cache.put(key, blob)
-                yield unpack(blob)
-                continue
-            outcome = unpack_or_none(blob)
-            if not isinstance(outcome, FileOutcome):
-                # an entry altered on disk: the file is parsed again and its entry replaced
-                outcome = process_file(f, self.settings)
-                if self.cache is not None and key is not None and outcome.cacheable:
-                    self.cache.put(key, pack(outcome))
-                self.stats["cache_damaged"] = self.stats.get("cache_damaged", 0) + 1
-                yield outcome
-                continue
-            self.stats["cache_hits"] += 1
-            yield outcome
+            yield batch
         if self.cache is not None:
             self.cache.flush()
 

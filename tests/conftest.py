@@ -13,7 +13,6 @@ from kcna_dataset.records import RawFile
 
 REPO = Path(__file__).resolve().parent.parent
 RAW = REPO / "raw"
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SEED_002 = RAW / "kcnawatch" / "002_bd9edb1427167513.txt"
 TODAY = date(2026, 11, 23)  # fixed "today" so the future-date rule is reproducible
 

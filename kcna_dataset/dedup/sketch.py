@@ -58,10 +58,6 @@ class Sketches:
             np.concatenate([p.keys for p in parts]), np.concatenate([p.bands for p in parts])
         )
 
-    @property
-    def nbytes(self) -> int:
-        return self.keys.nbytes + self.bands.nbytes
-
 
 def _minhasher(config: DedupConfig) -> MinHasher:
     key = (config.num_perm, config.seed)

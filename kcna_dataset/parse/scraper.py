@@ -57,7 +57,6 @@ def renamed(obj: Any, field_map: FieldMap) -> Any:
     return out
 
 
-OPTIONAL = ("topic",)
 # an ISO date, or an ISO date-time (`T` or a space, seconds and fraction optional, `Z` or an
 # offset optional): archives and pandas exports write both
 _ISO_DATE = re.compile(

@@ -17,7 +17,6 @@ _DATELINE = re.compile(
 )
 # ` -0-` closes every kcna.kp text; pages sometimes put a no-break space before it (split_body
 # finds it with str methods; this is the pattern they implement, kept for the tests)
-END_MARK = re.compile(r"\s*-0-\s*$")
 # `www.kcna.kp (Juche113.9.13.)`, since 2025 also `www.kcna.kp (2025.12.14.)`.
 _STAMP = re.compile(
     r"^www\.kcna\.kp \((?:Juche(?P<juche>\d{1,3})|(?P<year>\d{4}))"
@@ -98,8 +97,9 @@ def split_body(paragraphs: list[str]) -> Body:
     if paras and _STAMP.match(paras[-1]):
         stamp = paras.pop()
     end_mark = False
-    # END_MARK's match, found with str methods (its leading \s* makes a search try every
-    # position of the paragraph): the paragraph ends with `-0-` once trailing space is stripped
+    # the match of `\s*-0-\s*$`, found with str methods (the leading \s* makes a search try
+    # every position of the paragraph): the paragraph ends with `-0-` once trailing space is
+    # stripped (tests/test_text.py holds the two to the same result)
     if paras and (last := paras[-1].rstrip()).endswith("-0-"):
         end_mark = True
         paras[-1] = last[:-3].rstrip()
