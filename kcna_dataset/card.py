@@ -70,7 +70,8 @@ files under `raw/`, are data, licensed as follows.
 """
 # the repository's own test data, credited in LICENSE-DATA.md (never in a release)
 _FIXTURE_CREDIT = (
-    "`tests/fixtures/archive-excerpt.json`: three records of the daily archive snapshots of "
+    "`tests/fixtures/`: `corpus/` is a frozen copy of `raw/` (credited above), and "
+    "`archive-excerpt.json` three records of the daily archive snapshots of "
     "stiles/north-korea-news (CC0)."
 )
 

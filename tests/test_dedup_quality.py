@@ -7,6 +7,7 @@ compares with datasketch; this keeps a regression guard in the suite.
 from __future__ import annotations
 
 import pytest
+from conftest import RAW
 
 from bench.dedup_corpus import MERGE_CASES, NEGATIVE_CASES, Labelled, generate, pairwise_scores
 from kcna_dataset.dedup import deduplicate
@@ -15,7 +16,7 @@ from kcna_dataset.sources import SourceRegistry
 
 @pytest.fixture(scope="module")
 def corpus() -> list[Labelled]:
-    return generate(copies_per_case=10, seed=0)
+    return generate(copies_per_case=10, seed=0, raw=RAW)  # the frozen copy of raw/
 
 
 def test_generator_labels_every_case(corpus: list[Labelled]) -> None:

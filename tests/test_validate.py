@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
 
 import pytest
-from conftest import RAW, TODAY, jsonl_line, page, write
+from conftest import RAW, REPO, TODAY, jsonl_line, page, write
 
 from kcna_dataset import record_rules
 from kcna_dataset.exceptions import UsageError
@@ -408,3 +408,12 @@ def test_identical_records_get_numbered_ids(tmp_path: Path) -> None:
     ids = [a.article_id for a in report.articles]
     assert ids[1:] == [f"{ids[0]}-2", f"{ids[0]}-3"]
     assert len(ids[0]) == 18
+
+
+def test_the_shipped_raw_folder_is_valid() -> None:
+    """raw/ grows (CONTRIBUTING invites files): the tests count tests/fixtures/corpus, and of
+    raw/ itself ask only that every file in it is valid."""
+    report = validate_paths([REPO / "raw"], today=TODAY)
+    problems = [(f.path, x.code) for f in report.files for x in f.findings if x.severity == "error"]
+    assert (report.valid, problems) == (True, [])
+    assert {f.status for f in report.files} <= {"valid", "ignored"}
