@@ -22,7 +22,7 @@ from kcna_dataset.card import data_licence, dataset_card
 from kcna_dataset.changes import Changes, changelog_markdown, compare, next_version
 from kcna_dataset.charts import release_charts
 from kcna_dataset.config import DedupConfig
-from kcna_dataset.declarations import dataset_metadata
+from kcna_dataset.declarations import TABLES, dataset_metadata
 from kcna_dataset.dedup.pipeline import DedupResult, MapFunction, ScoreStore, deduplicate
 from kcna_dataset.dedup.sketch import Sketches
 from kcna_dataset.dedup.stable_ids import IdChanges, carry_over, previous_ids
@@ -31,7 +31,6 @@ from kcna_dataset.memory import trim_heap
 from kcna_dataset.parse.scraper import FieldMap
 from kcna_dataset.publish import (
     SEMVER,
-    TABLES,
     build_lock,
     created_timestamp,
     newest_release,

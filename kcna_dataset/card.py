@@ -10,7 +10,7 @@ from typing import Any
 import pyarrow as arrow
 
 from kcna_dataset.charts import CHARTS, FOLDER
-from kcna_dataset.declarations import input_credits, table_schema
+from kcna_dataset.declarations import TABLES, input_credits, table_schema
 
 _SIZES = (
     (1_000, "n<1K"),
@@ -19,7 +19,6 @@ _SIZES = (
     (1_000_000, "100K<n<1M"),
     (10_000_000, "1M<n<10M"),
 )
-CARD_TABLES = ("statements", "articles", "sources", "rejections")
 
 
 def size_category(rows: int) -> str:
@@ -143,7 +142,7 @@ def _configs(tables: dict[str, arrow.Table]) -> list[str]:
     rows. `datasets` cannot load a split with no rows (huggingface/datasets#8401, open): an
     empty table is left out and the card says how to read it instead."""
     lines = []
-    for table in CARD_TABLES:
+    for table in TABLES:
         if tables[table].num_rows:
             lines += [f"- config_name: {table}", f"  data_files: data/{table}.parquet"]
             if table == "statements":
@@ -213,7 +212,7 @@ def dataset_card(
         "with every column as text, or read the Parquet files.",
         "",
     ]
-    for table in CARD_TABLES:
+    for table in TABLES:
         body += _structure(table, tables[table].num_rows)
     body += [
         "## Deduplication",

@@ -11,7 +11,7 @@ import re
 import signal
 import sys
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
@@ -115,6 +115,22 @@ def fail(e: KcnaDatasetError) -> typer.Exit:
     if e.hint:
         err.print(f"Hint: {e.hint}", markup=False)
     return typer.Exit(code=2 if isinstance(e, UsageError) else 1)
+
+
+@contextmanager
+def exits(interrupted: str | None = None) -> Iterator[None]:
+    """The one mapping from the library's failures to exit statuses: a KcnaDatasetError is one
+    `Error:` line and a `Hint:` (exit 2 for a usage error, 1 otherwise); Ctrl-C, where the
+    command says what it left as it was (`interrupted`), exits 130."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        if interrupted is None:
+            raise
+        err.print(f"Interrupted: {interrupted}")
+        raise typer.Exit(code=130) from None
+    except KcnaDatasetError as e:
+        raise fail(e) from None
 
 
 STAGE_UNITS = {"validate": "files", "dedup": "texts"}
@@ -375,7 +391,7 @@ def validate(
 
     Example: kcna-dataset validate raw/new-file.jsonl --format github
     """
-    try:
+    with exits():
         from kcna_dataset.validate import validate_paths
 
         # a progress display like build's, on a terminal, for the text report only
@@ -383,8 +399,6 @@ def validate(
             report = validate_paths(
                 paths or [Path("raw")], progress=progress, field_map=field_map_of(field_names)
             )
-    except KcnaDatasetError as e:
-        raise fail(e) from None
     if output is ValidateFormat.json:
         sys.stdout.write(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n")
     elif output is ValidateFormat.github:
@@ -490,34 +504,30 @@ def build(
 
     Example: kcna-dataset build --raw raw --out dist --skip-invalid
     """
-    try:
-        with stage_progress(not quiet and not as_json) as progress:
-            from kcna_dataset.build import build as build_release
+    with exits("nothing was published; existing releases are as they were."):
+        try:
+            with stage_progress(not quiet and not as_json) as progress:
+                from kcna_dataset.build import build as build_release
 
-            result = build_release(
-                raw,
-                out_dir,
-                version,
-                skip_invalid=skip_invalid,
-                force=force,
-                progress=progress,
-                jobs=jobs,
-                cache_dir=None if no_cache else cache,
-                field_map=field_map_of(field_names),
-                homepage=homepage,
-            )
-    except InvalidInputError as e:
-        report: ValidationReport = e.report  # type: ignore[assignment]
-        if as_json:  # the validation report, as `validate --format json` writes it
-            sys.stdout.write(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n")
-        else:  # --quiet still prints the errors (its help says so), not the warnings
-            print_findings(report, errors_only=quiet)
-        raise fail(e) from None
-    except KeyboardInterrupt:
-        err.print("Interrupted: nothing was published; existing releases are as they were.")
-        raise typer.Exit(code=130) from None
-    except KcnaDatasetError as e:
-        raise fail(e) from None
+                result = build_release(
+                    raw,
+                    out_dir,
+                    version,
+                    skip_invalid=skip_invalid,
+                    force=force,
+                    progress=progress,
+                    jobs=jobs,
+                    cache_dir=None if no_cache else cache,
+                    field_map=field_map_of(field_names),
+                    homepage=homepage,
+                )
+        except InvalidInputError as e:  # the refused records first, then the Error line
+            report: ValidationReport = e.report  # type: ignore[assignment]
+            if as_json:  # the validation report, as `validate --format json` writes it
+                sys.stdout.write(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n")
+            else:  # --quiet still prints the errors (its help says so), not the warnings
+                print_findings(report, errors_only=quiet)
+            raise
     summary = result.summary
     if not as_json:
         for note in summary["notes"]:
@@ -604,7 +614,7 @@ def duplicates(
     """
     if against and not explain:
         raise fail(UsageError("--against needs --explain", "Pass --explain ARTICLE_ID too."))
-    try:
+    with exits():
         with stage_progress(output is OutputFormat.text) as progress:
             from kcna_dataset.duplicates import find_duplicates
 
@@ -620,8 +630,6 @@ def duplicates(
             data = found.explain_pair(explain, against)
         else:
             data = found.explain(explain) if explain else found.to_dict()
-    except KcnaDatasetError as e:
-        raise fail(e) from None
     if output is OutputFormat.json:
         sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     elif explain and against:
@@ -701,12 +709,10 @@ def verify(
 
     Example: kcna-dataset verify dist/1.0.0
     """
-    try:
+    with exits():
         from kcna_dataset.verify import verify_release
 
         report = verify_release(release)
-    except KcnaDatasetError as e:
-        raise fail(e) from None
     if output is OutputFormat.json:
         sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
     else:
@@ -740,14 +746,8 @@ def sqlite(
     """
     from kcna_dataset.sqlite import release_to_sqlite
 
-    try:
-        with stage_progress(not quiet) as progress:
-            summary = release_to_sqlite(release, database, replace=replace, progress=progress)
-    except KeyboardInterrupt:
-        err.print("Interrupted: no database was written.")
-        raise typer.Exit(code=130) from None
-    except KcnaDatasetError as e:
-        raise fail(e) from None
+    with exits(interrupted="no database was written."), stage_progress(not quiet) as progress:
+        summary = release_to_sqlite(release, database, replace=replace, progress=progress)
     if quiet:
         out.print(str(database), markup=False)
         return

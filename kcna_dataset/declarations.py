@@ -29,7 +29,9 @@ def table_schema(table: str) -> dict[str, Any]:
     return json.loads(_table_schema_text(table))
 
 
-TABLES = ("articles", "statements", "sources", "rejections")
+# the release's tables, in the order a release lists them (datapackage.json, the card): declared
+# once, here, beside their schemas
+TABLES = ("statements", "articles", "sources", "rejections")
 
 
 def dataset_metadata() -> dict[str, Any]:

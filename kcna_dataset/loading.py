@@ -8,8 +8,8 @@ import pandas as pd
 import pyarrow as arrow
 import pyarrow.parquet as parquet
 
+from kcna_dataset.declarations import TABLES
 from kcna_dataset.exceptions import KcnaDatasetError, UsageError
-from kcna_dataset.publish import TABLES
 from kcna_dataset.verify import checksum_problems, resolve_release
 
 # pandas dtypes of a loaded table: text as pandas strings, integers/numbers/booleans as nullable

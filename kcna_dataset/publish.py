@@ -32,13 +32,12 @@ import pyarrow.compute as pc
 import pyarrow.csv as arrow_csv
 import pyarrow.parquet as parquet
 
-from kcna_dataset.declarations import table_schema
+from kcna_dataset.declarations import TABLES, table_schema
 from kcna_dataset.exceptions import BuildError
 from kcna_dataset.spool import drop_pages
 
 # Tables are published in this order; the Parquet resource takes the table's name and the CSV
 # copy gets `-csv` (Frictionless needs unique resource names).
-TABLES = ("statements", "articles", "sources", "rejections")
 ROW_GROUP_SIZE = 50_000  # rows; small enough for date-range pruning, large enough to compress
 PARQUET_OPTIONS: dict[str, Any] = {
     "compression": "zstd",

@@ -13,8 +13,9 @@ import pyarrow as arrow
 import pyarrow.csv as arrow_csv
 import pyarrow.parquet as parquet
 
+from kcna_dataset.declarations import TABLES
 from kcna_dataset.exceptions import UsageError
-from kcna_dataset.publish import TABLES, sha256_file
+from kcna_dataset.publish import sha256_file
 from kcna_dataset.read import require_utf8_path
 from kcna_dataset.schema import arrow_schema, dangling_references, failure_cases
 from kcna_dataset.validate import constraint_name

@@ -19,8 +19,8 @@ import kcna_dataset.publish as publish
 from kcna_dataset import __version__
 from kcna_dataset.build import BuildResult, build, check_release_tables
 from kcna_dataset.config import DedupConfig
+from kcna_dataset.declarations import TABLES
 from kcna_dataset.exceptions import BuildError, InvalidInputError, UsageError
-from kcna_dataset.publish import TABLES
 from kcna_dataset.schema import arrow_schema
 from kcna_dataset.verify import read_csv_table
 
