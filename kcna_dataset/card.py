@@ -11,6 +11,7 @@ import pyarrow as arrow
 
 from kcna_dataset.charts import CHARTS, FOLDER
 from kcna_dataset.declarations import TABLES, input_credits, table_schema
+from kcna_dataset.records import file_of
 
 _SIZES = (
     (1_000, "n<1K"),
@@ -112,7 +113,7 @@ def _inputs(articles: arrow.Table) -> list[str]:
     """What this release was built from: each kind of input file present, with its copies."""
     kinds: Counter[str] = Counter()
     for raw_path in articles.column("raw_path").to_pylist():
-        name = raw_path.split("#L")[0]
+        name = file_of(raw_path)
         kinds[name[name.rfind(".") :].lower() if "." in name else ""] += 1
     lines = []
     for kind, n in sorted(kinds.items(), key=lambda x: -x[1]):

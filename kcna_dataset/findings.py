@@ -6,7 +6,7 @@ Validation never raises for bad input: it returns Findings, and the report decid
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -270,6 +270,9 @@ class Finding:
     path: str  # POSIX, relative to the input folder
     line: int | None = None
     column: int | None = None
+    # the values the message was rendered from (`field`, `value`, `limit`, ...), kept for
+    # machines (`to_dict`, `ValidationReport.flatten`); the message already says them
+    params: tuple[tuple[str, Any], ...] = field(default=(), compare=False)
 
     @property
     def severity(self) -> Severity:
@@ -279,6 +282,9 @@ class Finding:
     def hint(self) -> str:
         return CATALOGUE[self.code].hint
 
+    def param(self, name: str) -> Any:
+        return dict(self.params).get(name)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "code": self.code,
@@ -287,14 +293,24 @@ class Finding:
             "line": self.line,
             "column": self.column,
             "hint": self.hint,
+            "params": {k: _plain(v) for k, v in self.params},
         }
+
+
+def _plain(value: Any) -> Any:
+    """A parameter as JSON can hold it (a date or a path as its text)."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return str(value)
 
 
 def finding(
     code: str, path: str, line: int | None = None, column: int | None = None, **params: Any
 ) -> Finding:
     """Build a Finding from the catalogue's template (a KeyError here is a programming error)."""
-    return Finding(code, render(code, **params), path, line, column)
+    return Finding(code, render(code, **params), path, line, column, tuple(params.items()))
 
 
 def catalogue_markdown() -> str:
@@ -312,7 +328,9 @@ def catalogue_markdown() -> str:
         "Each finding names the file (relative to the folder validated), the line and, where it",
         "means something, the column. In a record file (JSONL, CSV) an error rejects that record",
         "only. `kcna-dataset validate --format json` gives `{valid, summary, files: [{path, valid,",
-        "errors: [{code, severity, message, line, column, hint}], warnings: [...]}]}`.",
+        "errors: [{code, severity, message, line, column, hint, params}], warnings: [...]}]}`:",
+        "`params` are the values the message was made from (the `{...}` below). In Python,",
+        '`ValidationReport.flatten(["path", "line", "code", "field"])` gives one row per finding.',
         "",
         "Limits: "
         + ", ".join(

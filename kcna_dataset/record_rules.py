@@ -15,7 +15,7 @@ from kcna_dataset.findings import Finding, Severity, finding
 from kcna_dataset.language import LANGUAGE_NAMES, language_mismatch
 from kcna_dataset.parse.draft import Draft, ParsedRecord
 from kcna_dataset.parse.text import stamp_date
-from kcna_dataset.records import Article, article_id_for
+from kcna_dataset.records import Article, article_id_for, file_of
 from kcna_dataset.sources import SourceRegistry
 
 KCNA_FOUNDED = date(1946, 12, 5)  # also the `minimum` of the date fields in schemas/
@@ -36,7 +36,7 @@ def check_record(
     d = rec.draft
     if d is None:
         return None, found
-    path = rec.raw_path.split("#L")[0]
+    path = file_of(rec.raw_path)
     at = d.lines.get
 
     source = registry.by_label(d.source_label) if d.source_label else registry.by_url(d.url or "")

@@ -14,6 +14,17 @@ from datetime import date
 from typing import Any
 
 
+def record_path(path: str, line: int, column: int | None = None) -> str:
+    """Where a record of a record file is (`raw_path`): `file#L<line>`, and `:<column>` where
+    several records share the line (a one-line JSON array)."""
+    return f"{path}#L{line}" if column is None else f"{path}#L{line}:{column}"
+
+
+def file_of(raw_path: str) -> str:
+    """The file a `raw_path` names (a page's raw_path is its file)."""
+    return raw_path.partition("#L")[0]
+
+
 @dataclass(frozen=True, slots=True)
 class RawFile:
     path: str  # POSIX, relative to the raw folder

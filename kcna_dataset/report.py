@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -105,3 +106,24 @@ class ValidationReport:
             "summary": self.summary,
             "files": [f.to_dict() for f in self.files],
         }
+
+    def flatten(
+        self, spec: Sequence[str] = ("path", "line", "column", "code", "severity", "message")
+    ) -> list[list[Any]]:
+        """Every finding as a row of the `spec` values, file by file (frictionless's
+        `Report.flatten`): `path`, `line`, `column`, `code`, `severity`, `message`, `hint`, or
+        the name of one of its parameters (`field`, `value`, ...; None where it has none)."""
+        own = {"path", "line", "column", "code", "message"}
+        rows = []
+        for f in self.files:
+            for x in f.findings:
+                row = []
+                for key in spec:
+                    if key in own:
+                        row.append(getattr(x, key))
+                    elif key in ("severity", "hint"):
+                        row.append(str(getattr(x, key)))
+                    else:
+                        row.append(x.param(key))
+                rows.append(row)
+        return rows

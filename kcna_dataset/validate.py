@@ -21,7 +21,7 @@ from kcna_dataset.parse import ParsedRecord
 from kcna_dataset.parse.scraper import FieldMap
 from kcna_dataset.read import InputFile, discover, ignored_reason
 from kcna_dataset.record_rules import pyongyang_today
-from kcna_dataset.records import Article, StageStats
+from kcna_dataset.records import Article, StageStats, file_of
 from kcna_dataset.report import FileReport, Rejection, ValidationReport
 from kcna_dataset.schema import FailureCase, constraint_failures
 from kcna_dataset.sources import SourceRegistry
@@ -34,7 +34,7 @@ Progress = Callable[[str, int, int], None]
 
 def _path_key(raw_path: str, line: int | None) -> tuple[str, int]:
     """(file, line): where a record sits, for path order and messages."""
-    return (raw_path.split("#L")[0], line or 0)
+    return (file_of(raw_path), line or 0)
 
 
 def _path_order(a: Article) -> tuple[str, int]:
@@ -252,7 +252,7 @@ def validate_paths(
     for report in files.values():
         report.accepted = report.records - report.rejected
         report.findings.sort(key=lambda x: (x.line or 0, x.column or 0, x.code))
-    rejections.sort(key=lambda r: (r.raw_path.split("#L")[0], r.line or 0, r.code))
+    rejections.sort(key=lambda r: (file_of(r.raw_path), r.line or 0, r.code))
     return ValidationReport(
         list(files.values()), kept, rejections, [read_stats, parse_stats, valid_stats], sketched
     )

@@ -269,9 +269,16 @@ def test_validate_json_equals_library_report(tmp_path: Path) -> None:
                 "hint": "KCNA Watch pages write Date: as day/month/year (01/02/2018 is 1 "
                 "February 2018); scraper records as YYYY-MM-DD, an ISO date-time (its date is "
                 "taken as written) or milliseconds since 1970 UTC.",
+                # what the message was made of, for machines
+                "params": {"value": "31/02/2024", "form": "DD/MM/YYYY"},
             }
         ],
     }
+    # flattened, as frictionless's Report.flatten: one row per finding, the asked-for keys
+    report = validate_paths([tmp_path])
+    assert report.flatten(["path", "line", "code", "value", "field"]) == [
+        ["bad.txt", 6, "date-invalid", "31/02/2024", None]
+    ]
 
 
 def test_validate_usage_error_exit_2(tmp_path: Path) -> None:

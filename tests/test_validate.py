@@ -383,6 +383,7 @@ def test_json_report_structure_is_stable(tmp_path: Path) -> None:
             "hint": "KCNA Watch pages write Date: as day/month/year (01/02/2018 is 1 "
             "February 2018); scraper records as YYYY-MM-DD, an ISO date-time (its date is taken "
             "as written) or milliseconds since 1970 UTC.",
+            "params": {"value": "31/02/2024", "form": "DD/MM/YYYY"},
         }
     ]
     assert parsed["files"][1] == {

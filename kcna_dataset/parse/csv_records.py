@@ -21,7 +21,7 @@ from kcna_dataset.limits import MAX_RECORD_BYTES
 from kcna_dataset.parse.decode import decode_bytes
 from kcna_dataset.parse.draft import ParsedRecord
 from kcna_dataset.parse.scraper import REQUIRED, FieldMap, renamed, scraper_record
-from kcna_dataset.records import RawFile
+from kcna_dataset.records import RawFile, record_path
 
 # what spreadsheets export besides commas (a European locale's Excel writes semicolons)
 _DELIMITERS = (",", ";", "\t", "|")
@@ -115,12 +115,12 @@ def parse_csv(raw: RawFile, field_map: FieldMap = ()) -> list[ParsedRecord]:
                 else f"the {unread:,} lines from here on were not read"
             )
             f = finding("csv-malformed", raw.path, start, reason=reason)
-            records.append(ParsedRecord(f"{raw.path}#L{start}", start, "", None, (f,)))
+            records.append(ParsedRecord(record_path(raw.path, start), start, "", None, (f,)))
             break
         n, start = start, reader.line_num + 1
         if not any(cell.strip() for cell in row):
             continue
-        raw_path = f"{raw.path}#L{n}"
+        raw_path = record_path(raw.path, n)
         encoded = "\x1f".join(row).encode("utf-8")
         sha = hashlib.sha256(encoded).hexdigest()
         if len(encoded) > MAX_RECORD_BYTES:

@@ -26,7 +26,7 @@ from kcna_dataset.parse.decode import decode_bytes
 from kcna_dataset.parse.draft import ParsedRecord
 from kcna_dataset.parse.jsonl import object_noting_repeats, top_level
 from kcna_dataset.parse.scraper import FieldMap, scraper_record
-from kcna_dataset.records import RawFile
+from kcna_dataset.records import RawFile, record_path
 
 _SPACE = re.compile(r"[ \t\r\n]*")
 
@@ -140,7 +140,7 @@ def parse_json_array(raw: RawFile, field_map: FieldMap = ()) -> list[ParsedRecor
         element = text[start:end].encode("utf-8")
         cursor.move(end)
         sha = hashlib.sha256(element).hexdigest()
-        raw_path = f"{raw.path}#L{n}:{column}" if shared_line else f"{raw.path}#L{n}"
+        raw_path = record_path(raw.path, n, column if shared_line else None)
         if len(element) > MAX_RECORD_BYTES:
             f = finding(
                 "record-too-large", raw.path, n, column, size=len(element), limit=MAX_RECORD_BYTES

@@ -17,13 +17,14 @@ from kcna_dataset.limits import MAX_RECORD_BYTES
 from kcna_dataset.parse.decode import UTF16_BOMS, decode_bytes
 from kcna_dataset.parse.draft import ParsedRecord
 from kcna_dataset.parse.scraper import FieldMap, scraper_record
-from kcna_dataset.records import RawFile
+from kcna_dataset.records import RawFile, record_path
 
 
 def _rejected(
     path: str, n: int, sha: str, code: str, column: int | None = None, **params: object
 ) -> ParsedRecord:
-    return ParsedRecord(f"{path}#L{n}", n, sha, None, (finding(code, path, n, column, **params),))
+    found = finding(code, path, n, column, **params)
+    return ParsedRecord(record_path(path, n), n, sha, None, (found,))
 
 
 def object_noting_repeats(
@@ -70,7 +71,7 @@ def parse_jsonl(raw: RawFile, field_map: FieldMap = ()) -> list[ParsedRecord]:
         line_bytes = line_bytes.removesuffix(b"\r")
         if not line_bytes.strip():
             continue  # blank lines hold no record
-        raw_path = f"{raw.path}#L{n}"
+        raw_path = record_path(raw.path, n)
         sha = hashlib.sha256(line_bytes).hexdigest()
 
         if len(line_bytes) > MAX_RECORD_BYTES:
