@@ -92,6 +92,17 @@ class BuildResult:
     notes: list[str] = field(default_factory=list)
 
     @property
+    def published(self) -> Path:
+        """The release folder this build wrote (BuildError when nothing changed, so nothing was
+        published: `release` is None then)."""
+        if self.release is None:
+            raise BuildError(
+                f"nothing was published: nothing changed since {self.version}",
+                "Pass --version X.Y.Z to publish the same tables again.",
+            )
+        return self.release
+
+    @property
     def summary(self) -> dict[str, Any]:
         s = self.report.summary
         articles = self.tables["articles"]

@@ -7,9 +7,10 @@ import os
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
-from conftest import TODAY, jsonl_line, page, write
+from helpers import TODAY, jsonl_line, page, write
 
 from kcna_dataset.findings import CATALOGUE, Severity
 from kcna_dataset.limits import MAX_FILE_BYTES, MAX_RECORD_BYTES
@@ -24,7 +25,7 @@ def findings(root: Path) -> Findings:
     return [(f.path, x.code, x.line, x.column) for f in report.files for x in f.findings]
 
 
-def body_page(*paragraphs: str, **kw: str) -> str:
+def body_page(*paragraphs: str, **kw: Any) -> str:
     return page(body=list(paragraphs), **kw)
 
 

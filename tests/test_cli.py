@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import REPO, page
+from helpers import REPO, page
 from typer.main import get_command
 from typer.testing import CliRunner
 

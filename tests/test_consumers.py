@@ -8,7 +8,7 @@ import pandas as pd
 import pyarrow as arrow
 import pyarrow.parquet as parquet
 import pytest
-from conftest import TODAY
+from helpers import TODAY
 
 import kcna_dataset
 from kcna_dataset.build import BuildResult, build
@@ -22,7 +22,7 @@ ROWS = {"statements": 433, "articles": 688, "sources": 15}
 
 @pytest.fixture(scope="module")
 def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from conftest import RAW
+    from helpers import RAW
 
     result: BuildResult = build(RAW, tmp_path_factory.mktemp("dist"), today=TODAY)
     assert result.release is not None
@@ -70,8 +70,11 @@ def test_frictionless(release: Path) -> None:
     from frictionless import Package
 
     package = Package(str(release / "datapackage.json"))
-    assert len(package.get_resource("statements-csv").read_rows()) == ROWS["statements"]
-    assert len(package.get_resource("articles").read_rows()) == ROWS["articles"]
+    # get_resource is typed as returning Resource; a table's is a TableResource, with read_rows
+    statements = package.get_resource("statements-csv")
+    articles = package.get_resource("articles")
+    assert len(statements.read_rows()) == ROWS["statements"]  # type: ignore[attr-defined]
+    assert len(articles.read_rows()) == ROWS["articles"]  # type: ignore[attr-defined]
 
 
 def test_huggingface_datasets_offline(release: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -155,7 +158,7 @@ def test_every_table_with_rows_loads_through_the_cards_configs(
     """With --skip-invalid and a bad record, `rejections` has rows and a config of its own;
     an empty table has none (datasets cannot load a split without rows) and the card says
     how to read it."""
-    from conftest import jsonl_line, page, write
+    from helpers import jsonl_line, page, write
 
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
     monkeypatch.setenv("HF_HOME", str(tmp_path / ".hf"))

@@ -14,7 +14,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import TODAY, jsonl_line, page, write
+from helpers import TODAY, jsonl_line, page, write
 from typer.testing import CliRunner
 
 from kcna_dataset import cache as cache_module
@@ -30,7 +30,7 @@ from kcna_dataset.verify import verify_release
 def raw(tmp_path: Path) -> Path:
     root = tmp_path / "raw"
     write(root, "a.txt", page(title="First Page"))
-    write(root, "b.txt", page(title="Second Page", body="Another text entirely. " * 20))
+    write(root, "b.txt", page(title="Second Page", body=["Another text entirely. " * 20]))
     lines = [
         jsonl_line(headline=f"Record {n}", story_text=f"Text number {n}. " * 30) for n in range(3)
     ]
@@ -55,7 +55,7 @@ def test_a_cache_file_that_is_not_a_database_is_made_anew(raw: Path, tmp_path: P
         "database); it was deleted and made anew"
     ]
     assert result.work["cache_hits"] == 0
-    assert _sums(result.release) == _sums(reference.release)  # type: ignore[arg-type]
+    assert _sums(result.published) == _sums(reference.release)  # type: ignore[arg-type]
     again = build(raw, tmp_path / "third", today=TODAY, cache_dir=cache)
     assert (again.work["cache_hits"], again.summary["notes"]) == (3, [])
 
@@ -75,7 +75,7 @@ def test_damaged_cache_entries_are_parsed_again_and_replaced(raw: Path, tmp_path
         "3 record cache entries were damaged: the files were parsed again and the entries replaced"
     ]
     assert (result.work["cache_hits"], result.work["cache_damaged"]) == (0, 3)
-    assert _sums(result.release) == _sums(reference.release)  # type: ignore[arg-type]
+    assert _sums(result.published) == _sums(reference.release)  # type: ignore[arg-type]
     again = build(raw, tmp_path / "third", today=TODAY, cache_dir=cache)
     assert (again.work["cache_hits"], again.summary["notes"]) == (3, [])
 

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 import numpy as np
 import pytest
-from conftest import RAW, SEED_002, TODAY, raw_file
+from helpers import RAW, SEED_002, TODAY, raw_file
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -646,9 +646,10 @@ def test_text_tokens_split_chinese_and_japanese_into_characters() -> None:
 def test_rank_positions_order_rows_as_the_rank_tuple_does(
     rows: list[tuple[int, int, str, str]],
 ) -> None:
+    from test_article_table import article
+
     from kcna_dataset.article_table import ArticleTable
     from kcna_dataset.dedup import rank_positions
-    from tests.test_article_table import article
 
     table = ArticleTable.from_articles(
         article(1, article_id=i, published_date=date(2024, 1, 1 + d), body=body)

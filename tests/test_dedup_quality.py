@@ -7,7 +7,7 @@ compares with datasketch; this keeps a regression guard in the suite.
 from __future__ import annotations
 
 import pytest
-from conftest import RAW
+from helpers import RAW
 
 from bench.dedup_corpus import MERGE_CASES, NEGATIVE_CASES, Labelled, generate, pairwise_scores
 from kcna_dataset.dedup import deduplicate

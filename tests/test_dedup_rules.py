@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from typing import Any
 
 from test_dedup import REGISTRY, SHIPPED, copy, groups, make, real
 
@@ -402,7 +403,7 @@ def test_alignment_is_bounded_on_repetitive_text() -> None:
     assert sum(i2 - i1 for tag, i1, i2, _, _ in ops if tag != "insert") == len(a)
 
 
-def _features(a):  # type: ignore[no-untyped-def]
+def _features(a: Any) -> Any:
     return unit_features(a.body, a.title, a.published_date, a.source, DedupConfig().shingle_size)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from conftest import REPO
+from helpers import REPO
 
 from kcna_dataset.findings import CATALOGUE, catalogue_markdown
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import RAW
+from helpers import RAW
 from typer.testing import CliRunner
 
 from kcna_dataset.cli import app

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
-from conftest import TODAY, jsonl_line, page, write
+from helpers import TODAY, jsonl_line, page, write
 from typer.testing import CliRunner
 
 from kcna_dataset import read
@@ -33,7 +34,7 @@ def test_a_folder_that_cannot_be_listed_is_a_finding(
     write(root, "locked/lost.txt", page(title="Lost"))
     real_walk = os.walk
 
-    def walk(top: Path, onerror=None):  # type: ignore[no-untyped-def]
+    def walk(top: Path, onerror: Any = None) -> Any:
         for dirpath, dirnames, filenames in real_walk(top, onerror=onerror):
             if "locked" in dirnames:
                 dirnames.remove("locked")
@@ -209,8 +210,8 @@ def test_a_file_name_that_is_not_utf8_is_read_and_named_with_escapes(tmp_path: P
     write(root, "ok.txt", page())
     folder = os.path.join(os.fsencode(root), b"dir\xff")
     os.mkdir(folder)
-    with open(os.path.join(folder, b"page\xfe.txt"), "wb") as out:
-        out.write(page(title="Other").encode())
+    with open(os.path.join(folder, b"page\xfe.txt"), "wb") as handle:
+        handle.write(page(title="Other").encode())
     report = validate_paths([root], today=TODAY)
     assert sorted(f.path for f in report.files) == ["dir\\xff/page\\xfe.txt", "ok.txt"]
     assert sorted(a.raw_path for a in report.articles) == ["dir\\xff/page\\xfe.txt", "ok.txt"]
@@ -256,8 +257,8 @@ def test_non_utf8_paths_given_on_the_command_line(tmp_path: Path) -> None:
     root = os.fsencode(tmp_path / "raw")
     os.mkdir(root)
     for name in (b"x\xff.jsonl", b"x\\xff.jsonl"):
-        with open(os.path.join(root, name), "wb") as out:
-            out.write(jsonl_line(headline=name.decode("latin-1")).encode() + b"\n")
+        with open(os.path.join(root, name), "wb") as handle:
+            handle.write(jsonl_line(headline=name.decode("latin-1")).encode() + b"\n")
     report = validate_paths([Path(os.fsdecode(root))], today=TODAY)
     assert sorted(f.path for f in report.files) == ["x\\\\xff.jsonl", "x\\xff.jsonl"]
     alone = Path(os.fsdecode(os.path.join(root, b"x\xff.jsonl")))

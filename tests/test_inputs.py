@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pyarrow.parquet as pq
-from conftest import REPO, TODAY, jsonl_line, write
+from helpers import REPO, TODAY, jsonl_line, write
 from typer.testing import CliRunner
 
 from kcna_dataset.build import build

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from conftest import RAW, jsonl_line, page, raw_file
+from helpers import RAW, jsonl_line, page, raw_file
 
 from kcna_dataset.parse import ParsedRecord, parse_file, parse_jsonl, parse_page
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import RAW, TODAY
+from helpers import RAW, TODAY
 from typer.testing import CliRunner
 
 from kcna_dataset.build import build

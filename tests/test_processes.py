@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import RAW
+from helpers import RAW
 from typer.testing import CliRunner
 
 from kcna_dataset import cli
@@ -71,7 +71,7 @@ def test_a_batch_of_files_gives_each_file_what_it_alone_would(tmp_path: Path) ->
     """Files are worked on in batches (one table and one sketch call for many pages): each
     file's outcome still holds exactly its own rows and sketches."""
     import numpy as np
-    from conftest import TODAY, jsonl_line, page, write
+    from helpers import TODAY, jsonl_line, page, write
 
     from kcna_dataset.config import DedupConfig
     from kcna_dataset.read import discover

@@ -8,12 +8,13 @@ import json
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as parquet
 import pytest
-from conftest import RAW, TODAY, page, write
 from frictionless import Package
+from helpers import RAW, TODAY, page, write
 
 import kcna_dataset.publish as publish
 from kcna_dataset import __version__
@@ -51,19 +52,19 @@ def files_of(folder: Path) -> list[str]:
 
 
 def test_layout(shipped_release: BuildResult) -> None:
-    assert shipped_release.release.name == "1.0.0"
-    assert files_of(shipped_release.release) == FILES
+    assert shipped_release.published.name == "1.0.0"
+    assert files_of(shipped_release.published) == FILES
     # the build lock's file stays (an flock, see publish.build_lock)
-    assert sorted(p.name for p in shipped_release.release.parent.iterdir()) == [
+    assert sorted(p.name for p in shipped_release.published.parent.iterdir()) == [
         ".build.lock",
         "1.0.0",
         "latest",
     ]
-    assert (shipped_release.release.parent / "latest").read_text() == "1.0.0\n"
+    assert (shipped_release.published.parent / "latest").read_text() == "1.0.0\n"
 
 
 def test_frictionless_accepts_the_release_as_it_is(shipped_release: BuildResult) -> None:
-    package = Package(str(shipped_release.release / "datapackage.json"))
+    package = Package(str(shipped_release.published / "datapackage.json"))
     report = package.validate()
     assert report.valid, report.flatten(["type", "note"])[:5]
     rows = {task.name: task.stats.get("rows") for task in report.tasks}
@@ -81,7 +82,7 @@ def test_frictionless_accepts_the_release_as_it_is(shipped_release: BuildResult)
 
 @pytest.mark.parametrize("table", TABLES)
 def test_parquet_and_csv_hold_the_same_rows(shipped_release: BuildResult, table: str) -> None:
-    data = shipped_release.release / "data"
+    data = shipped_release.published / "data"
     from_parquet = parquet.read_table(data / f"{table}.parquet")
     from_csv = read_csv_table(data / f"{table}.csv", table)
     assert from_parquet.schema == arrow_schema(table)
@@ -89,13 +90,13 @@ def test_parquet_and_csv_hold_the_same_rows(shipped_release: BuildResult, table:
 
 
 def test_csv_is_rfc4180_with_bodies_intact(shipped_release: BuildResult) -> None:
-    raw = (shipped_release.release / "data" / "statements.csv").read_bytes()
+    raw = (shipped_release.published / "data" / "statements.csv").read_bytes()
     assert raw.startswith(b'"statement_id","title","published_date","dateline","body",')
     assert raw.endswith(b"\r\n")
     assert not raw.startswith(b"\xef\xbb\xbf")
     body = (
         parquet.read_table(
-            shipped_release.release / "data" / "statements.parquet", columns=["body"]
+            shipped_release.published / "data" / "statements.parquet", columns=["body"]
         )
         .column("body")[0]
         .as_py()
@@ -110,13 +111,13 @@ def test_counts_reconcile(shipped_release: BuildResult) -> None:
     assert s["records"] == s["articles"] + s["rejected"]
     assert s["duplicates_merged"] == 255
     assert s["merged_by_match"] == {"exact": 251, "revised": 4}
-    statements = parquet.read_table(shipped_release.release / "data" / "statements.parquet")
+    statements = parquet.read_table(shipped_release.published / "data" / "statements.parquet")
     assert sum(statements.column("article_count").to_pylist()) == s["articles"]
     assert s["by_source"] == {
         "kcna-kp": {"articles": 686, "canonical": 431},
         "mfa": {"articles": 2, "canonical": 2},
     }
-    stats = json.loads((shipped_release.release / "stats.json").read_text())
+    stats = json.loads((shipped_release.published / "stats.json").read_text())
     assert stats["ignored_files"] == [{"path": "README.md", "reason": "documentation"}]
     assert stats["stages"] == [
         {"stage": "read", "total": 6, "kept": 5, "dropped": {"ignored (documentation)": 1}},
@@ -134,13 +135,13 @@ def test_counts_reconcile(shipped_release: BuildResult) -> None:
 def test_rows_sorted_by_date_then_id(shipped_release: BuildResult) -> None:
     for table, key in (("articles", "article_id"), ("statements", "statement_id")):
         rows = parquet.read_table(
-            shipped_release.release / "data" / f"{table}.parquet", columns=["published_date", key]
+            shipped_release.published / "data" / f"{table}.parquet", columns=["published_date", key]
         ).to_pylist()
         assert rows == sorted(rows, key=lambda r: (r["published_date"], r[key]))
 
 
 def test_parquet_settings(shipped_release: BuildResult) -> None:
-    meta = parquet.ParquetFile(shipped_release.release / "data" / "articles.parquet").metadata
+    meta = parquet.ParquetFile(shipped_release.published / "data" / "articles.parquet").metadata
     column = meta.row_group(0).column(0)
     assert column.compression == "ZSTD"
     assert column.statistics.has_min_max
@@ -149,7 +150,7 @@ def test_parquet_settings(shipped_release: BuildResult) -> None:
 
 
 def test_sha256sums_cover_every_file(shipped_release: BuildResult) -> None:
-    release = shipped_release.release
+    release = shipped_release.published
     lines = (release / "SHA256SUMS").read_text().splitlines()
     listed = {line.split("  ")[1]: line.split("  ")[0] for line in lines}
     assert sorted(listed) == [f for f in FILES if f != "SHA256SUMS"]
@@ -158,7 +159,7 @@ def test_sha256sums_cover_every_file(shipped_release: BuildResult) -> None:
 
 
 def test_datapackage_metadata(shipped_release: BuildResult) -> None:
-    release = shipped_release.release
+    release = shipped_release.published
     dp = json.loads((release / "datapackage.json").read_text())
     assert dp["$schema"] == "https://datapackage.org/profiles/2.0/datapackage.json"
     assert (dp["name"], dp["version"]) == ("kcna-dataset", "1.0.0")
@@ -194,24 +195,24 @@ def test_datapackage_metadata(shipped_release: BuildResult) -> None:
 def test_source_date_epoch_sets_created(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     result = build(RAW, tmp_path, today=TODAY)
-    dp = json.loads((result.release / "datapackage.json").read_text())
+    dp = json.loads((result.published / "datapackage.json").read_text())
     assert dp["created"] == "2023-11-14T22:13:20Z"
 
 
 def test_same_input_same_bytes_whatever_the_paths(tmp_path: Path) -> None:
-    first = build(RAW, tmp_path / "one", today=TODAY).release
+    first = build(RAW, tmp_path / "one", today=TODAY).published
     moved = tmp_path / "moved"
     (moved / "z").mkdir(parents=True)
     for p in RAW.rglob("*.txt"):
         shutil.copy(p, moved / "z" / f"renamed-{p.name}")
     shutil.copy(next(RAW.rglob("*.jsonl")), moved / "a.jsonl")
-    second = build(moved, tmp_path / "two", today=TODAY).release
+    second = build(moved, tmp_path / "two", today=TODAY).published
     for table in ("statements", "articles"):
         cols = ["article_id", "statement_id"] if table == "articles" else None
         a = parquet.read_table(first / "data" / f"{table}.parquet", columns=cols)
         b = parquet.read_table(second / "data" / f"{table}.parquet", columns=cols)
         assert a.equals(b)
-    again = build(RAW, tmp_path / "three", today=TODAY).release
+    again = build(RAW, tmp_path / "three", today=TODAY).published
     for name in FILES:
         assert (first / name).read_bytes() == (again / name).read_bytes(), name
 
@@ -244,7 +245,7 @@ def test_skip_invalid_records_rejections_in_the_release(raw_copy: Path, tmp_path
     result = build(raw_copy, tmp_path, today=TODAY, skip_invalid=True)
     s = result.summary
     assert (s["records"], s["articles"], s["rejected"]) == (690, 688, 2)
-    rejections = parquet.read_table(result.release / "data" / "rejections.parquet").to_pylist()
+    rejections = parquet.read_table(result.published / "data" / "rejections.parquet").to_pylist()
     assert [(r["raw_path"], r["line"], r["code"]) for r in rejections] == [
         ("kcna-kp/more.jsonl#L1", 1, "jsonl-malformed"),
         ("kcnawatch/bad.txt", 6, "date-invalid"),
@@ -254,7 +255,7 @@ def test_skip_invalid_records_rejections_in_the_release(raw_copy: Path, tmp_path
         rejections[1]["raw_sha256"]
         == hashlib.sha256((raw_copy / "kcnawatch" / "bad.txt").read_bytes()).hexdigest()
     )
-    assert Package(str(result.release / "datapackage.json")).validate().valid
+    assert Package(str(result.published / "datapackage.json")).validate().valid
 
 
 def test_failed_write_leaves_no_partial_release(
@@ -263,7 +264,7 @@ def test_failed_write_leaves_no_partial_release(
     calls = 0
     real = publish.write_csv
 
-    def failing_write_csv(*args: object, **kwargs: object) -> None:
+    def failing_write_csv(*args: Any, **kwargs: Any) -> None:
         nonlocal calls
         calls += 1
         if calls == 2:  # fail after the first table is on disk
@@ -304,7 +305,7 @@ def test_progress_reports_each_stage(tmp_path: Path) -> None:
 
 
 def test_dataset_card(shipped_release: BuildResult) -> None:
-    card = (shipped_release.release / "README.md").read_text()
+    card = (shipped_release.published / "README.md").read_text()
     front, _, body = card.removeprefix("---\n").partition("\n---\n")
     assert front.splitlines() == [
         'pretty_name: "KCNA statements (kcna-dataset)"',
@@ -403,7 +404,7 @@ def test_the_card_shows_its_charts_as_svg_drawn_from_the_tables(
 
     from kcna_dataset.charts import CHARTS, release_charts
 
-    release = shipped_release.release
+    release = shipped_release.published
     assert release is not None
     card = (release / "README.md").read_text()
     for name, alt in CHARTS.items():
@@ -430,7 +431,7 @@ def test_package_names_the_outlets_present_and_the_homepage_given(tmp_path: Path
     write(raw, "b.txt", page(title="Another Statement Entirely", date_field="14/09/2024"))
     homepage = "https://huggingface.co/datasets/example/kcna"
     result = build(raw, tmp_path / "dist", today=TODAY, homepage=homepage)
-    dp = json.loads((result.release / "datapackage.json").read_text())
+    dp = json.loads((result.published / "datapackage.json").read_text())
     # the outlets in this release, in the registry's order: not a fixed list of collections
     assert dp["sources"] == [
         {"title": "KCNA.kp (En)", "path": "https://www.kcna.kp"},
@@ -443,7 +444,7 @@ def test_package_names_the_outlets_present_and_the_homepage_given(tmp_path: Path
         "homepage",
         "created",
     ]
-    card = (result.release / "README.md").read_text()
+    card = (result.published / "README.md").read_text()
     citation = card.split("```bibtex\n")[1].split("```")[0]
     assert citation.splitlines() == [
         "@dataset{kcna_dataset,",
@@ -471,7 +472,7 @@ def test_a_release_credits_only_the_inputs_it_was_built_from(
     folder."""
     from kcna_dataset.card import data_licence
 
-    shipped = (shipped_release.release / "LICENSE.md").read_text()
+    shipped = (shipped_release.published / "LICENSE.md").read_text()
     assert shipped == data_licence(["kcna-kp/any.jsonl#L1"])
     assert shipped.endswith(
         "- `kcna-kp/`: kcna.kp English articles collected by the public project "
@@ -481,8 +482,8 @@ def test_a_release_credits_only_the_inputs_it_was_built_from(
     raw = tmp_path / "raw"
     raw.mkdir()
     (raw / "a.txt").write_text(page(), encoding="utf-8")
-    pages_only = build(raw, tmp_path / "dist", today=TODAY).release
-    licence = (pages_only / "LICENSE.md").read_text()  # type: ignore[operator]
+    pages_only = build(raw, tmp_path / "dist", today=TODAY).published
+    licence = (pages_only / "LICENSE.md").read_text()
     assert licence == data_licence([])
     assert licence.endswith("their reuse is a matter for the reuser's\n  jurisdiction.\n")
     assert "stiles" not in licence and "tests/" not in licence

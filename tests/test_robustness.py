@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from conftest import RAW, TODAY
+from helpers import RAW, TODAY
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import RAW, TODAY, page, write
 from typer.testing import CliRunner
 
 from kcna_dataset import cache as cache_module
@@ -23,7 +24,6 @@ from kcna_dataset.cli import app
 from kcna_dataset.config import DedupConfig
 from kcna_dataset.dedup import pipeline as dedup_module
 from kcna_dataset.sources import SourceRegistry
-from tests.conftest import RAW, TODAY, page, write
 
 runner = CliRunner()
 # what the dedup stage's candidate pairs within the window came to on the shipped raw/
@@ -50,7 +50,7 @@ def test_two_jobs_publish_the_same_bytes_as_one(
     two = build(RAW, tmp_path / "two", today=TODAY, jobs=2)
     assert one.work == {"cache_hits": 0, "processed": 5, "jobs": 1}
     assert two.work == {"cache_hits": 0, "processed": 5, "jobs": 2}
-    assert release_bytes(one.release) == release_bytes(two.release)
+    assert release_bytes(one.published) == release_bytes(two.published)
 
 
 def test_small_input_runs_in_one_process(tmp_path: Path) -> None:
@@ -92,7 +92,7 @@ def test_cache_hits_give_the_same_release(
     assert first.work == {"cache_hits": 0, "processed": 5, "jobs": jobs}
     again = build(raw_copy, tmp_path / "b", today=TODAY, jobs=jobs, cache_dir=cache)
     assert again.work == {"cache_hits": 5, "processed": 5, "jobs": jobs}
-    assert release_bytes(first.release) == release_bytes(again.release)
+    assert release_bytes(first.published) == release_bytes(again.published)
 
     # one page changed, one added: only those two are parsed again
     seed = next((raw_copy / "kcnawatch").glob("*.txt"))
@@ -101,7 +101,7 @@ def test_cache_hits_give_the_same_release(
     changed = build(raw_copy, tmp_path / "c", today=TODAY, jobs=jobs, cache_dir=cache)
     assert changed.work == {"cache_hits": 4, "processed": 6, "jobs": jobs}
     fresh = build(raw_copy, tmp_path / "d", today=TODAY, jobs=jobs)
-    assert release_bytes(changed.release) == release_bytes(fresh.release)
+    assert release_bytes(changed.published) == release_bytes(fresh.published)
 
 
 def test_fingerprint_follows_the_parse_rules(
@@ -228,7 +228,7 @@ def test_pair_verdicts_are_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(dedup_module, "unit_features", refuse)
     second = build(RAW, tmp_path / "b", today=TODAY, cache_dir=cache)
     assert second.dedup.verified == VERDICTS
-    assert release_bytes(second.release) == release_bytes(first.release)  # type: ignore[arg-type]
+    assert release_bytes(second.published) == release_bytes(first.published)
     # without the cache the same build has to verify
     with pytest.raises(AssertionError, match="verified again"):
         build(RAW, tmp_path / "c", today=TODAY, cache_dir=None)

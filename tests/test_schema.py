@@ -83,7 +83,9 @@ def frictionless_cells(path: Path, table: str) -> set[tuple[int, str]]:
     assert all(e.type != "resource-error" for e in report.tasks[0].errors), report.flatten()
     # a primary-key error names no field: it is about the key's fields
     key = ",".join(schema.get("primaryKey", []))
-    return {(e.row_number - 2, getattr(e, "field_name", key)) for e in report.tasks[0].errors}
+    # frictionless types them as Error; a row's and a cell's errors carry a row_number
+    errors = report.tasks[0].errors
+    return {(e.row_number - 2, getattr(e, "field_name", key)) for e in errors}  # type: ignore[attr-defined]
 
 
 def pandera_cells(data: arrow.Table, table: str) -> set[tuple[int, str]]:

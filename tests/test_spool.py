@@ -10,15 +10,15 @@ from pathlib import Path
 
 import pyarrow as arrow
 import pytest
+from helpers import RAW, TODAY
+from test_article_table import ARTICLES, article
+from test_scale import release_bytes
 
 from kcna_dataset import article_table
 from kcna_dataset.article_table import ArticleTable
 from kcna_dataset.build import build
 from kcna_dataset.read import discover, input_bytes
 from kcna_dataset.spool import Spool, drop_pages
-from tests.conftest import RAW, TODAY
-from tests.test_article_table import ARTICLES, article
-from tests.test_scale import release_bytes
 
 SCHEMA = arrow.schema([("n", arrow.int64()), ("text", arrow.string())])
 
@@ -92,7 +92,7 @@ def test_build_spools_under_tmpdir_leaves_nothing_and_publishes_the_same_bytes(
 
     held = build(RAW, tmp_path / "held", today=TODAY)  # RAW is far below the default
     assert folders[1:] == [None]
-    assert release_bytes(spooled.release) == release_bytes(held.release)
+    assert release_bytes(spooled.published) == release_bytes(held.published)
     assert bodies == held.tables["statements"].column("body").to_pylist()
     assert len(bodies) == held.summary["statements"]
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from conftest import TODAY, jsonl_line, page, write
+from helpers import TODAY, jsonl_line, page, write
 from typer.testing import CliRunner
 
 from kcna_dataset.build import build

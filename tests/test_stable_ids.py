@@ -7,9 +7,10 @@ from collections import Counter, defaultdict
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pyarrow.parquet as parquet
-from conftest import TODAY
+from helpers import TODAY
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -21,7 +22,7 @@ from kcna_dataset.records import Membership, Statement
 SEED_000 = "kcnawatch/000_b3793cfa3d749794.txt"
 
 
-def statement_of(release: Path, raw_path: str) -> dict[str, object]:
+def statement_of(release: Path, raw_path: str) -> dict[str, Any]:
     articles = parquet.read_table(release / "data" / "articles.parquet").to_pylist()
     [article] = [a for a in articles if a["raw_path"] == raw_path]
     statements = parquet.read_table(release / "data" / "statements.parquet").to_pylist()
@@ -31,7 +32,7 @@ def statement_of(release: Path, raw_path: str) -> dict[str, object]:
 
 def test_id_kept_when_a_new_copy_becomes_canonical(raw_copy: Path, tmp_path: Path) -> None:
     first = build(raw_copy, tmp_path, today=TODAY)
-    before = statement_of(first.release, SEED_000)
+    before = statement_of(first.published, SEED_000)
     assert (before["canonical_source"], before["article_count"]) == ("mfa", 1)
     # the same statement arrives from KCNA.kp (priority 1): it becomes the canonical copy
     page = (
@@ -41,7 +42,7 @@ def test_id_kept_when_a_new_copy_becomes_canonical(raw_copy: Path, tmp_path: Pat
     )
     (raw_copy / "kcnawatch" / "kcna-copy-of-000.txt").write_text(page, encoding="utf-8")
     second = build(raw_copy, tmp_path, "1.1.0", today=TODAY)
-    after = statement_of(second.release, SEED_000)
+    after = statement_of(second.published, SEED_000)
     assert after["statement_id"] == before["statement_id"]
     assert (after["canonical_source"], after["article_count"], after["sources"]) == (
         "kcna-kp",

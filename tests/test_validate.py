@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
 
 import pytest
-from conftest import RAW, REPO, TODAY, jsonl_line, page, write
+from helpers import RAW, REPO, TODAY, jsonl_line, page, write
 
 from kcna_dataset import record_rules
 from kcna_dataset.exceptions import UsageError

@@ -8,11 +8,12 @@ import inspect
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pyarrow as arrow
 import pyarrow.parquet as parquet
 import pytest
-from conftest import TODAY, page
+from helpers import TODAY, page
 
 from kcna_dataset.build import build
 from kcna_dataset.changes import (
@@ -38,7 +39,7 @@ def first(raw_copy: Path, tmp_path: Path) -> tuple[Path, Path]:
     return raw_copy, out
 
 
-def changes_of(release: Path) -> dict[str, object]:
+def changes_of(release: Path) -> dict[str, Any]:
     return json.loads((release / "changes.json").read_text())
 
 
@@ -67,7 +68,7 @@ def test_correction_is_a_patch(first: tuple[Path, Path]) -> None:
     )
     result = build(raw, out, today=TODAY)
     assert result.release is not None and result.version == "1.0.1"
-    changes = changes_of(result.release)
+    changes = changes_of(result.published)
     [statement_id] = changes["statements_changed"]
     assert changes["statements_changed"] == {statement_id: ["canonical_article_id", "title"]}
     assert changes["articles_corrected"] == {SEED_000: ["raw_sha256", "title"]}
@@ -79,9 +80,9 @@ def test_correction_is_a_patch(first: tuple[Path, Path]) -> None:
         "articles_removed": 0,
         "articles_corrected": 1,
     }
-    articles = parquet.read_table(result.release / "data" / "articles.parquet").to_pylist()
+    articles = parquet.read_table(result.published / "data" / "articles.parquet").to_pylist()
     [article_id] = [a["article_id"] for a in articles if a["raw_path"] == SEED_000]
-    assert (result.release / "CHANGELOG.md").read_text() == (
+    assert (result.published / "CHANGELOG.md").read_text() == (
         "# kcna-dataset 1.0.1\n\nChanges since 1.0.0 (patch).\n\n"
         "- statements: 0 added, 0 removed, 1 changed\n"
         "- articles: 0 added, 0 removed, 1 corrected\n\n"
@@ -107,13 +108,13 @@ def test_new_statement_is_a_minor_release(first: tuple[Path, Path]) -> None:
     )
     result = build(raw, out, today=TODAY)
     assert result.release is not None and result.version == "1.1.0"
-    changes = changes_of(result.release)
+    changes = changes_of(result.published)
     assert changes["counts"]["statements_added"] == 1
     assert changes["articles_added"] == ["kcnawatch/new.txt"]
-    new_ids = parquet.read_table(result.release / "data" / "articles.parquet").to_pylist()
+    new_ids = parquet.read_table(result.published / "data" / "articles.parquet").to_pylist()
     [new] = [a for a in new_ids if a["raw_path"] == "kcnawatch/new.txt"]
     assert changes["statements_added"] == [new["statement_id"]]
-    changelog = (result.release / "CHANGELOG.md").read_text()
+    changelog = (result.published / "CHANGELOG.md").read_text()
     assert changelog.endswith(
         f"## Statements added\n\n- `{new['statement_id']}` Test Statement Title\n\n"
         f"## Articles added\n\n- `kcnawatch/new.txt` `{new['article_id']}` Test Statement Title\n"
@@ -125,13 +126,13 @@ def test_removed_file_is_a_minor_release(first: tuple[Path, Path]) -> None:
     (raw / SEED_000).unlink()
     result = build(raw, out, today=TODAY)
     assert result.version == "1.1.0"
-    changes = changes_of(result.release)
+    changes = changes_of(result.published)
     assert changes["articles_removed"] == [SEED_000]
     assert changes["counts"]["statements_removed"] == 1
     # a removed article is named by its id and title in the release it was in
     before = parquet.read_table(out / "1.0.0" / "data" / "articles.parquet").to_pylist()
     [old] = [a for a in before if a["raw_path"] == SEED_000]
-    changelog = (result.release / "CHANGELOG.md").read_text()  # type: ignore[operator]
+    changelog = (result.published / "CHANGELOG.md").read_text()
     assert f"## Articles removed\n\n- `{SEED_000}` `{old['article_id']}` {old['title']}\n" in (
         changelog
     )
@@ -157,7 +158,7 @@ def test_schema_change_is_a_major_release(first: tuple[Path, Path]) -> None:
     )
     result = build(raw, out, today=TODAY)
     assert result.version == "2.0.0"
-    assert changes_of(result.release)["schema"] == ["articles.topic added"]
+    assert changes_of(result.published)["schema"] == ["articles.topic added"]
 
 
 def test_compare_schemas_tightened_and_loosened() -> None:
@@ -210,7 +211,7 @@ def test_a_version_below_the_newest_is_refused_and_a_forced_one_says_no_change(
         build(raw, out, "0.9.0", today=TODAY)
     assert raised.value.message == f"version 0.9.0 is lower than the newest release 1.0.0 in {out}"
     result = build(raw, out, "1.0.1", today=TODAY)
-    assert (result.release / "CHANGELOG.md").read_text() == (  # type: ignore[operator]
+    assert (result.published / "CHANGELOG.md").read_text() == (
         "# kcna-dataset 1.0.1\n\nNo changes since 1.0.0: the same tables, published again as "
         "1.0.1 because --version asked for it.\n"
     )
@@ -221,7 +222,7 @@ def test_a_statement_that_only_gained_copies_is_said_so(first: tuple[Path, Path]
     text = (raw / SEED_000).read_text(encoding="utf-8")
     (raw / "kcnawatch" / "copy.txt").write_text(text.replace("KCNA.kp (En)", "Rodong Sinmun"))
     result = build(raw, out, today=TODAY)
-    changelog = (result.release / "CHANGELOG.md").read_text()  # type: ignore[operator]
+    changelog = (result.published / "CHANGELOG.md").read_text()
     assert "## Statements that gained copies\n\n- `s-" in changelog
     assert ": 1 -> 2 copies" in changelog
     assert "## Statements changed" not in changelog
@@ -271,7 +272,7 @@ def test_failed_build_leaves_an_existing_dist_as_it_was(
     real = publish.write_parquet
     calls = 0
 
-    def dies_midway(*args: object, **kwargs: object) -> None:
+    def dies_midway(*args: Any, **kwargs: Any) -> None:
         nonlocal calls
         calls += 1
         if calls == 3:
