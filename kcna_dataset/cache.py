@@ -82,18 +82,29 @@ def rules_fingerprint(
 # 286 MB/s to compress (in the workers), 910 MB/s to decompress; lz4 compressed 1.98x
 _CODEC = arrow.Codec("zstd", 1)
 _SIZE_BYTES = 8  # the pickle's length, before the compressed bytes: zstd needs it to decompress
+# a digest of the rest, first: a value altered on disk can still decompress and unpickle into a
+# plausible outcome (a flipped bit in a title), which would be published as if parsed
+_DIGEST_BYTES = 16
+
+
+def _digest(data: bytes | memoryview) -> bytes:
+    return hashlib.blake2b(data, digest_size=_DIGEST_BYTES).digest()
 
 
 def pack(value: Any) -> bytes:
-    """A picklable value as it travels from a worker and is stored: pickled, compressed."""
+    """A picklable value as it is stored: pickled, compressed, behind a digest of the rest."""
     blob = pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
-    return len(blob).to_bytes(_SIZE_BYTES, "little") + _CODEC.compress(blob, asbytes=True)
+    rest = len(blob).to_bytes(_SIZE_BYTES, "little") + _CODEC.compress(blob, asbytes=True)
+    return _digest(rest) + rest
 
 
 def unpack(packed: bytes) -> Any:
-    size = int.from_bytes(packed[:_SIZE_BYTES], "little")
-    data = memoryview(packed)[_SIZE_BYTES:]
-    return pickle.loads(_CODEC.decompress(data, decompressed_size=size, asbytes=True))
+    """The value `pack` stored; ValueError when its bytes are not the ones stored."""
+    rest = memoryview(packed)[_DIGEST_BYTES:]
+    if len(packed) < _DIGEST_BYTES + _SIZE_BYTES or _digest(rest) != packed[:_DIGEST_BYTES]:
+        raise ValueError("a cache value altered on disk")
+    size = int.from_bytes(rest[:_SIZE_BYTES], "little")
+    return pickle.loads(_CODEC.decompress(rest[_SIZE_BYTES:], decompressed_size=size, asbytes=True))
 
 
 def entry_key(fingerprint: str, name: str, sha256: str) -> str:
@@ -203,7 +214,9 @@ class RecordCache:
                 part = keys[start : start + 500]
                 marks = ",".join("?" * len(part))
                 query = f"SELECT key, value FROM entries WHERE key IN ({marks})"
-                found.update((k, bytes(v)) for k, v in self._db.execute(query, part))
+                # a value that is not a blob (altered on disk) is a miss
+                rows = self._db.execute(query, part)
+                found.update((k, bytes(v)) for k, v in rows if isinstance(v, bytes))
         except sqlite3.Error as e:
             self._fail(e)
             return {}
@@ -229,14 +242,14 @@ class PairScoreCache:
         keys = {self._key(p): p for p in pairs}
         found = {}
         for k, v in self._cache.get_many(list(keys)).items():
-            score = loads_or_none(v)
+            score = unpack_or_none(v)
             if isinstance(score, PairScore):  # a damaged entry is verified again
                 found[keys[k]] = score
         return found
 
     def put_many(self, scores: Mapping[tuple[str, str], PairScore]) -> None:
         for pair, score in scores.items():
-            self._cache.put(self._key(pair), pickle.dumps(score, pickle.HIGHEST_PROTOCOL))
+            self._cache.put(self._key(pair), pack(score))
         self._cache.flush()
 
 
@@ -259,19 +272,12 @@ class CacheReader:
             row = self._db.execute("SELECT value FROM entries WHERE key = ?", (key,)).fetchone()
         except sqlite3.Error:
             return None
-        return None if row is None else bytes(row[0])
+        # a value that is not a blob (TEXT or NULL, altered on disk) is a miss
+        return None if row is None or not isinstance(row[0], bytes) else bytes(row[0])
 
 
 def _reason(e: BaseException) -> str:
     return (e.strerror if isinstance(e, OSError) else None) or str(e) or type(e).__name__
-
-
-def loads_or_none(blob: bytes) -> Any:
-    """A pickled cache value, or None when its bytes are damaged."""
-    try:
-        return pickle.loads(blob)
-    except Exception:  # damaged bytes can fail in any way unpickling can
-        return None
 
 
 def unpack_or_none(packed: bytes) -> Any:

@@ -39,6 +39,7 @@ from kcna_dataset.parse.scraper import FieldMap, parse_field_map
 from kcna_dataset.version import __version__
 
 if TYPE_CHECKING:
+    from kcna_dataset.build import BuildResult
     from kcna_dataset.findings import Finding
     from kcna_dataset.report import ValidationReport
 
@@ -118,10 +119,11 @@ def fail(e: KcnaDatasetError) -> typer.Exit:
 
 
 @contextmanager
-def exits(interrupted: str | None = None) -> Iterator[None]:
+def exits(interrupted: str | None = None, as_json: bool = False) -> Iterator[None]:
     """The one mapping from the library's failures to exit statuses: a KcnaDatasetError is one
-    `Error:` line and a `Hint:` (exit 2 for a usage error, 1 otherwise); Ctrl-C, where the
-    command says what it left as it was (`interrupted`), exits 130."""
+    `Error:` line and a `Hint:` (exit 2 for a usage error, 1 otherwise), and with `as_json`
+    also `{"error": ..., "hint": ...}` on stdout, so that a machine reading it gets JSON; Ctrl-C,
+    where the command says what it left as it was (`interrupted`), exits 130."""
     try:
         yield
     except KeyboardInterrupt:
@@ -130,6 +132,8 @@ def exits(interrupted: str | None = None) -> Iterator[None]:
         err.print(f"Interrupted: {interrupted}")
         raise typer.Exit(code=130) from None
     except KcnaDatasetError as e:
+        if as_json and not isinstance(e, InvalidInputError):  # that one prints its report
+            sys.stdout.write(json.dumps({"error": e.message, "hint": e.hint}) + "\n")
         raise fail(e) from None
 
 
@@ -253,26 +257,29 @@ def _escape(value: str, *, prop: bool = False) -> str:
     return value.replace(":", "%3A").replace(",", "%2C") if prop else value
 
 
-# GitHub shows at most 50 annotations of a job (10 errors and 10 warnings of a step): past
-# these, one more line counts what was left out
-GITHUB_ANNOTATIONS = 50
+# GitHub shows 10 error and 10 warning annotations of a step (actions/toolkit): past these,
+# the tenth of a kind counts the rest, so that what was left out is said where it is seen
+GITHUB_ANNOTATIONS = 10
 
 
 def github_annotations(report: ValidationReport) -> list[str]:
     """GitHub Actions workflow commands: ::error / ::warning per finding (SHOWN_PER_CODE of a
-    code per file, then a count), errors first, at most GITHUB_ANNOTATIONS in all."""
+    code per file, then a count), errors first, at most GITHUB_ANNOTATIONS of each kind."""
     lines = _github_lines(report)
-    lines.sort(key=lambda line: not line.startswith("::error"))  # stable: files keep order
-    if len(lines) <= GITHUB_ANNOTATIONS:
-        return lines
-    kept, left = lines[: GITHUB_ANNOTATIONS - 1], lines[GITHUB_ANNOTATIONS - 1 :]
-    errors = sum(line.startswith("::error") for line in left)
-    return [
-        *kept,
-        f"::{'error' if errors else 'warning'} title=more findings::{len(left):,} more "
-        f"annotations ({errors:,} of them errors) not shown: GitHub shows {GITHUB_ANNOTATIONS} "
-        "per job (kcna-dataset validate --format json lists every finding)",
-    ]
+    out = []
+    for kind in ("error", "warning"):
+        of_kind = [line for line in lines if line.startswith(f"::{kind} ")]
+        if len(of_kind) <= GITHUB_ANNOTATIONS:
+            out += of_kind
+            continue
+        left = len(of_kind) - (GITHUB_ANNOTATIONS - 1)
+        out += of_kind[: GITHUB_ANNOTATIONS - 1]
+        out.append(
+            f"::{kind} title=more {kind}s::{left:,} more {kind} annotations not shown: GitHub "
+            f"shows {GITHUB_ANNOTATIONS} of a step (kcna-dataset validate --format json lists "
+            "every finding)"
+        )
+    return out
 
 
 def _github_lines(report: ValidationReport) -> list[str]:
@@ -504,7 +511,7 @@ def build(
 
     Example: kcna-dataset build --raw raw --out dist --skip-invalid
     """
-    with exits("nothing was published; existing releases are as they were."):
+    with exits("nothing was published; existing releases are as they were.", as_json):
         try:
             with stage_progress(not quiet and not as_json) as progress:
                 from kcna_dataset.build import build as build_release
@@ -542,6 +549,13 @@ def build(
     if quiet:
         out.print(summary["release"], markup=False)
         return
+    print_build_summary(result)
+
+
+def print_build_summary(result: BuildResult) -> None:
+    """What a published build says: the rejected records (--skip-invalid), the totals, the
+    copies by outlet, warnings by code, timing, statement ids, and where the release is."""
+    summary = result.summary
     if not result.report.valid:
         print_findings(result.report)
     totals = Table(title=f"kcna-dataset {result.version}", show_header=False)

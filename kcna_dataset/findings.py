@@ -68,6 +68,13 @@ CATALOGUE: dict[str, Code] = _catalogue(
         "control character U+{codepoint:04X} in the text",
         "Remove control characters (left by broken scrapers or copy-paste).",
     ),
+    Code(
+        "surrogate-character",
+        E,
+        "lone surrogate U+{codepoint:04X} in the text (half of a character, from a \\u escape)",
+        "Write the character itself, or both halves of its \\u escape pair: a half alone is not "
+        "text.",
+    ),
     Code("file-empty", E, "the file is empty{detail}", "Remove the file or add its content."),
     Code(
         "file-type-unsupported",

@@ -11,7 +11,7 @@ import hashlib
 import os
 import stat
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from kcna_dataset.exceptions import UsageError
@@ -61,7 +61,10 @@ def ignored_reason(f: InputFile) -> str | None:
 
 
 def discover(paths: Iterable[Path]) -> list[InputFile]:
-    """Files under each path (a folder is walked; a file is taken as given), in sorted order."""
+    """Files under each path (a folder is walked; a file is taken as given), in sorted order.
+    A file is named relative to its folder; with several paths, relative to the folder as
+    given (`A/x.txt`, `B/x.txt`), so that two folders' files of one name stay two files."""
+    paths = list(paths)
     found: list[InputFile | None] = []
     for root in paths:
         if root.is_file():
@@ -77,6 +80,7 @@ def discover(paths: Iterable[Path]) -> list[InputFile]:
                 reason = e.strerror or type(e).__name__
                 found.append(InputFile(where, name, where.as_posix(), unreadable=reason))
 
+            start = len(found)
             # never follows folder links
             for dirpath, dirnames, filenames in os.walk(root, onerror=unlisted):
                 dirnames.sort()
@@ -85,6 +89,11 @@ def discover(paths: Iterable[Path]) -> list[InputFile]:
                     found.append(_entry(p, root, real_root, folder=True))
                 for f in sorted(filenames):
                     found.append(_entry(Path(dirpath, f), root, real_root, folder=False))
+            if len(paths) > 1:
+                given = display_name(root)
+                for k in range(start, len(found)):
+                    if (e := found[k]) is not None and e.path != root:
+                        found[k] = replace(e, name=f"{given}/{e.name}")
         elif root.exists():
             raise UsageError(
                 f"{root} is neither a regular file nor a folder (a FIFO, socket or device)",

@@ -83,11 +83,13 @@ class FileOutcome:
     @property
     def cacheable(self) -> bool:
         # a record dated after today is rejected today and may be accepted later: such an
-        # outcome depends on the day, so it is not cached
-        return (
-            not any(code == "date-out-of-range" for code in self.validate_dropped)
-            and self.read_failure is None
+        # outcome depends on the day, so it is not cached (whichever finding of a record it is:
+        # one rejected for its source may also be dated in the future)
+        today_said = (
+            x.code == "date-out-of-range"
+            for x in (*self.warnings, *(x for _, found in self.rejected for x in found))
         )
+        return self.read_failure is None and not any(today_said)
 
 
 def process_file(f: InputFile, settings: FileSettings) -> FileOutcome:

@@ -64,6 +64,10 @@ CASES: dict[str, tuple[Callable[[Path], object], Findings]] = {
         lambda r: write(r, "p.txt", page().replace("First", "Fi\x07rst")),
         [("p.txt", "control-characters", 8, 37)],
     ),
+    "surrogate-character": (
+        lambda r: write(r, "r.jsonl", jsonl_line(headline="Half \ud800 Of It") + "\n"),
+        [("r.jsonl", "surrogate-character", 1, 6)],
+    ),
     "file-empty": (lambda r: write(r, "p.txt", ""), [("p.txt", "file-empty", None, None)]),
     "file-type-unsupported": (
         lambda r: write(r, "p.pdf", b"%PDF-1.4"),

@@ -373,7 +373,8 @@ def test_skip_invalid_with_every_record_rejected_shows_the_rejections(tmp_path: 
 
 
 def test_github_annotations_stop_at_githubs_limit_errors_first(tmp_path: Path) -> None:
-    """A re-scraped archive gave thousands of annotations; GitHub shows 50 of a job."""
+    """A re-scraped archive gave thousands of annotations; GitHub shows 10 errors and 10
+    warnings of a step."""
     raw = tmp_path / "raw"
     raw.mkdir()
     for n in range(26):
@@ -383,11 +384,12 @@ def test_github_annotations_stop_at_githubs_limit_errors_first(tmp_path: Path) -
         (raw / f"x{n:02d}.txt").write_text(page(date_field="31/02/2024"), encoding="utf-8")
     result = runner.invoke(app, ["validate", str(raw), "--format", "github"])
     lines = result.stdout.splitlines()[:-1]  # the summary line last
-    assert len(lines) == 50
-    assert [line.split(" ")[0] for line in lines[:49]] == ["::error"] * 26 + ["::warning"] * 23
-    assert lines[-1] == (
-        "::warning title=more findings::29 more annotations (0 of them errors) not shown: "
-        "GitHub shows 50 per job (kcna-dataset validate --format json lists every finding)"
+    assert [line.split(" ")[0] for line in lines] == ["::error"] * 10 + ["::warning"] * 10
+    assert (lines[9], lines[19]) == (
+        "::error title=more errors::17 more error annotations not shown: GitHub shows 10 of a "
+        "step (kcna-dataset validate --format json lists every finding)",
+        "::warning title=more warnings::43 more warning annotations not shown: GitHub shows 10 "
+        "of a step (kcna-dataset validate --format json lists every finding)",
     )
 
 
@@ -413,3 +415,18 @@ def test_a_homepage_given_when_nothing_changed_is_said_not_published(tmp_path: P
     # the same homepage again: nothing to say
     quiet = runner.invoke(app, [*args, "--homepage", "https://example.org/kcna"])
     assert (quiet.stdout, quiet.stderr) == ("nothing changed since 1.0.1\n", "")
+
+
+def test_build_json_says_a_refusal_in_json(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "a.txt").write_text(page(), encoding="utf-8")
+    args = ["build", "--raw", str(raw), "--out", str(tmp_path / "dist"), "--json"]
+    assert runner.invoke(app, args).exit_code == 0
+    again = runner.invoke(app, [*args, "--version", "1.0.0"])
+    assert again.exit_code == 1
+    assert json.loads(again.stdout) == {
+        "error": f"release 1.0.0 already exists in {tmp_path / 'dist'}",
+        "hint": "Releases are immutable: pass --version X.Y.Z for a new one (or --force to "
+        "replace it).",
+    }

@@ -351,3 +351,33 @@ def test_files_without_records_say_what_they_hold(tmp_path: Path) -> None:
             "character from here on was not read",
         ),
     ]
+
+
+def test_a_lone_surrogate_rejects_its_record_only(tmp_path: Path) -> None:
+    r"""`"\ud800"` in a JSON string is half a character: it crashed validate (the article id
+    encodes the text) and a --skip-invalid build (the rejection's title)."""
+    raw = tmp_path / "raw"
+    lines = [
+        jsonl_line(headline="Bad \ud800 Title"),
+        jsonl_line(headline="Fine", link=f"{ARCHIVE_URL}?fine"),
+        jsonl_line(headline="Bad \ud800 Date", date="31/31/2024", link=f"{ARCHIVE_URL}?d"),
+    ]
+    write(raw, "s.jsonl", "\n".join(lines) + "\n")
+    report = validate_paths([raw], today=TODAY)
+    assert [a.title for a in report.articles] == ["Fine"]
+    assert [(r.line, r.code, r.title) for r in report.rejections] == [
+        (1, "surrogate-character", "Bad \\ud800 Title"),
+        (3, "surrogate-character", "Bad \\ud800 Date"),
+    ]
+    result = build(raw, tmp_path / "dist", today=TODAY, skip_invalid=True)
+    rejected = pq.read_table(result.published / "data" / "rejections.parquet")
+    assert rejected.column("title").to_pylist() == ["Bad \\ud800 Title", "Bad \\ud800 Date"]
+
+
+def test_a_semicolon_header_that_lacks_a_field_names_that_field(tmp_path: Path) -> None:
+    write(tmp_path, "s.csv", "headline;date;link;topic\nT;2024-01-31;http://www.kcna.kp/x;L\n")
+    [finding] = [x for f in validate_paths([tmp_path], today=TODAY).files for x in f.findings]
+    assert finding.message == (
+        "the header lacks story_text (expected headline, date, link, story_text; it has "
+        "headline, date, link, topic); its 1 row was not read"
+    )

@@ -76,10 +76,7 @@ def test_cached_outcomes_are_stored_compressed(tmp_path: Path) -> None:
 
 
 def _unpacked(value: bytes) -> object:
-    try:
-        return cache_module.unpack(value)
-    except Exception:  # a pair verdict: a plain pickle
-        return pickle.loads(value)
+    return cache_module.unpack(value)  # a file's outcome or a pair verdict
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
@@ -139,6 +136,8 @@ def test_future_dated_file_is_not_cached(tmp_path: Path) -> None:
     future = page(date_field="13/09/2027", listing="September 13, 2027Sep 13, 2027")
     write(raw, "future.txt", future)
     write(raw, "fine.txt", page(title="A Second Page"))
+    # rejected first for its source, and dated in the future too: not cached either
+    write(raw, "nope.txt", page(label="Nope (En)", line_label="Nope (En)", date_field="13/09/2027"))
     cache = tmp_path / "cache"
     for _ in range(2):
         result = build(
@@ -151,9 +150,15 @@ def test_future_dated_file_is_not_cached(tmp_path: Path) -> None:
             force=True,
         )
     # the future-dated page is parsed again each time: tomorrow it may be valid
-    assert result.work == {"cache_hits": 1, "processed": 2, "jobs": 1}
+    assert result.work == {"cache_hits": 1, "processed": 3, "jobs": 1}
     # both its dates are in the future: the listing date and the published date
-    assert [r.code for r in result.report.rejections] == ["date-out-of-range", "date-out-of-range"]
+    assert [(r.raw_path, r.code) for r in result.report.rejections] == [
+        ("future.txt", "date-out-of-range"),
+        ("future.txt", "date-out-of-range"),
+        ("nope.txt", "source-unknown"),
+        ("nope.txt", "date-after-listing"),
+        ("nope.txt", "date-out-of-range"),
+    ]
 
 
 def test_cli_jobs_must_be_positive(tmp_path: Path) -> None:
@@ -232,3 +237,23 @@ def test_pair_verdicts_are_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     # without the cache the same build has to verify
     with pytest.raises(AssertionError, match="verified again"):
         build(RAW, tmp_path / "c", today=TODAY, cache_dir=None)
+
+
+def test_a_cache_value_altered_on_disk_is_parsed_again(tmp_path: Path) -> None:
+    """A flipped bit could still decompress and unpickle (a title off by one character was
+    published as if parsed): values carry a digest; a TEXT value crashed the build."""
+    cache = tmp_path / "cache"
+    first = build(RAW, tmp_path / "a", today=TODAY, cache_dir=cache)
+    with sqlite3.connect(cache / "records.sqlite") as db:
+        rows = sorted(db.execute("SELECT key, value FROM entries"))
+        stored = [
+            (k, bytes(v)) for k, v in rows if isinstance(_unpacked(bytes(v)), workers.FileOutcome)
+        ]
+        (flipped, value), (texted, _) = stored[0], stored[1]
+        changed = bytearray(value)
+        changed[len(changed) // 2] ^= 0x04
+        db.execute("UPDATE entries SET value = ? WHERE key = ?", (bytes(changed), flipped))
+        db.execute("UPDATE entries SET value = 'x' WHERE key = ?", (texted,))
+    again = build(RAW, tmp_path / "b", today=TODAY, cache_dir=cache)
+    assert again.work == {"cache_hits": 3, "processed": 5, "jobs": 1, "cache_damaged": 1}
+    assert release_bytes(again.published) == release_bytes(first.published)

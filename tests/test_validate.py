@@ -418,3 +418,15 @@ def test_the_shipped_raw_folder_is_valid() -> None:
     problems = [(f.path, x.code) for f in report.files for x in f.findings if x.severity == "error"]
     assert (report.valid, problems) == (True, [])
     assert {f.status for f in report.files} <= {"valid", "ignored"}
+
+
+def test_two_folders_with_a_file_of_one_name_are_two_files(tmp_path: Path) -> None:
+    """`validate A B` merged A/x.txt and B/x.txt into one report `x.txt` of two records."""
+    write(tmp_path / "A", "x.txt", page())
+    write(tmp_path / "B", "x.txt", page(label="Nope (En)", line_label="Nope (En)"))
+    report = validate_paths([tmp_path / "A", tmp_path / "B"], today=TODAY)
+    a, b = (tmp_path / "A").as_posix(), (tmp_path / "B").as_posix()
+    assert [(f.path, f.status, f.records) for f in report.files] == [
+        (f"{a}/x.txt", "valid", 1),
+        (f"{b}/x.txt", "invalid", 1),
+    ]

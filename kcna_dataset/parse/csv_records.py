@@ -20,7 +20,7 @@ from kcna_dataset.findings import Finding, finding
 from kcna_dataset.limits import MAX_RECORD_BYTES
 from kcna_dataset.parse.decode import decode_bytes
 from kcna_dataset.parse.draft import ParsedRecord
-from kcna_dataset.parse.scraper import REQUIRED, FieldMap, renamed, scraper_record
+from kcna_dataset.parse.scraper import FIELDS, REQUIRED, FieldMap, renamed, scraper_record
 from kcna_dataset.records import RawFile, record_path
 
 # what spreadsheets export besides commas (a European locale's Excel writes semicolons)
@@ -28,19 +28,20 @@ _DELIMITERS = (",", ";", "\t", "|")
 
 
 def _delimiter(text: str, field_map: FieldMap) -> str:
-    """The delimiter under which the header names every required field: a comma, else the
-    first of `_DELIMITERS` that does (as frictionless detects a dialect); a comma when none
-    does, so that the header error lists what a comma-separated header lacks."""
+    """The delimiter under which the header names the most record fields (as frictionless
+    detects a dialect), a comma on a tie: a semicolon-separated header that lacks a field is
+    still split by semicolons, so its error names the one field it lacks."""
     first = text[: text.find("\n") + 1 or len(text)]
+    best, named_most = ",", 0
     for delimiter in _DELIMITERS:
         try:
             header = next(csv.reader([first], delimiter=delimiter), [])
         except csv.Error:
             continue
         named = renamed(dict.fromkeys(c.strip() for c in header), field_map)
-        if all(c in named for c in REQUIRED):
-            return delimiter
-    return ","
+        if (n := sum(f in named for f in FIELDS)) > named_most:
+            best, named_most = delimiter, n
+    return best
 
 
 def _rows_left(reader: Iterator[list[str]]) -> int:

@@ -11,15 +11,20 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 UTF16_BOMS = {b"\xff\xfe": "FF FE", b"\xfe\xff": "FE FF"}
 
 
+# half of a character: only a JSON `\ud800` escape can make one (decoded bytes cannot), and it
+# cannot be encoded to UTF-8 (ids, Arrow and Parquet all encode)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def control_character(text: str, path: str, first_line: int = 1) -> Finding | None:
-    """A finding at the first control character in `text`, or None."""
-    m = _CONTROL.search(text)
-    if not m:
-        return None
-    before = text[: m.start()]
-    line = first_line + before.count("\n")
-    column = m.start() - (before.rfind("\n") + 1) + 1
-    return finding("control-characters", path, line, column, codepoint=ord(m.group()))
+    """A finding at the first control character or lone surrogate in `text`, or None."""
+    for pattern, code in ((_CONTROL, "control-characters"), (_SURROGATE, "surrogate-character")):
+        if m := pattern.search(text):
+            before = text[: m.start()]
+            line = first_line + before.count("\n")
+            column = m.start() - (before.rfind("\n") + 1) + 1
+            return finding(code, path, line, column, codepoint=ord(m.group()))
+    return None
 
 
 def decode_bytes(data: bytes, path: str) -> tuple[str | None, list[Finding]]:

@@ -85,7 +85,11 @@ def said_identity(obj: Any, field_map: FieldMap = ()) -> tuple[str | None, str |
 
     def text(key: str) -> str | None:
         value = obj.get(key) if isinstance(obj, dict) else None
-        return value.strip()[:300] or None if isinstance(value, str) else None
+        if not isinstance(value, str):
+            return None
+        # as it can be written (a lone surrogate from a \u escape as the escape)
+        said = value.strip()[:300].encode("utf-8", "backslashreplace").decode("utf-8")
+        return said or None
 
     return text("headline"), text("link")
 
