@@ -40,7 +40,7 @@ from kcna_dataset.publish import (
     version_key,
     write_release,
 )
-from kcna_dataset.read import discover, input_bytes, require_utf8_path
+from kcna_dataset.read import InputFile, discover, input_bytes, require_utf8_path
 from kcna_dataset.record_rules import pyongyang_today
 from kcna_dataset.records import Article
 from kcna_dataset.report import ValidationReport
@@ -311,8 +311,8 @@ def build(
     )
     with pipeline_runtime(
         raw, settings.config, today, jobs, cache_dir, spool_above_bytes, field_map
-    ) as (runner, spool):
-        return _build(settings, progress, runner, spool)
+    ) as (runner, spool, inputs):
+        return _build(settings, progress, runner, spool, inputs)
 
 
 @contextmanager
@@ -324,8 +324,9 @@ def pipeline_runtime(
     cache_dir: Path | None = None,
     spool_above_bytes: int = SPOOL_ABOVE_BYTES,
     field_map: FieldMap = (),
-) -> Iterator[tuple[FileRunner, Spool]]:
-    """What the stages run on (the worker pool, the record cache, the spool), for `raw`."""
+) -> Iterator[tuple[FileRunner, Spool, list[InputFile]]]:
+    """What the stages run on (the worker pool, the record cache, the spool), for `raw`, and
+    the input files found under it."""
     if not raw.is_dir():
         if raw.exists():
             raise UsageError(
@@ -345,16 +346,26 @@ def pipeline_runtime(
         cache = RecordCache(cache_dir, rules_fingerprint(registry, config, field_map))
         if cache.usable:
             settings = replace(settings, cache_path=cache.path, fingerprint=cache.fingerprint)
-    spooling = Spool.for_input(input_bytes(discover([raw])), spool_above_bytes)
-    with file_runner(settings, jobs or default_jobs(), cache) as runner, spooling as spool:
-        yield runner, spool
+    # discovered once: a million pages' names and sizes are looked at once, not three times
+    inputs = discover([raw])
+    total = input_bytes(inputs)
+    with file_runner(settings, jobs or default_jobs(), cache) as runner:
+        runner.known_bytes = total
+        with Spool.for_input(total, spool_above_bytes) as spool:
+            yield runner, spool, inputs
 
 
 def _build(
-    settings: BuildSettings, progress: Progress | None, runner: FileRunner, spool: Spool
+    settings: BuildSettings,
+    progress: Progress | None,
+    runner: FileRunner,
+    spool: Spool,
+    inputs: list[InputFile],
 ) -> BuildResult:
     started = time.perf_counter()
-    report = validate_paths([settings.raw], progress=progress, runner=runner, spool=spool)
+    report = validate_paths(
+        [settings.raw], progress=progress, runner=runner, spool=spool, inputs=inputs
+    )
     if progress:
         progress("release order", 0, 1)
     report = in_release_order(report, spool)

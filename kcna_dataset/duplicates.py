@@ -225,9 +225,10 @@ def find_duplicates(
     with pipeline_runtime(raw, config, jobs=jobs, cache_dir=cache_dir, field_map=field_map) as (
         runner,
         spool,
+        inputs,
     ):
         registry = runner.settings.registry
-        report = validate_paths([raw], progress=progress, runner=runner, spool=spool)
+        report = validate_paths([raw], progress=progress, runner=runner, spool=spool, inputs=inputs)
         dedup, _ = deduplicate_with_stable_ids(
             report.articles,
             registry,

@@ -123,6 +123,7 @@ def validate_paths(
     runner: FileRunner | None = None,
     spool: Spool | None = None,
     field_map: FieldMap = (),
+    inputs: Sequence[InputFile] | None = None,
 ) -> ValidationReport:
     """Read, parse and validate every file under `paths`; the report says what became of each.
 
@@ -148,7 +149,7 @@ def validate_paths(
     sketches: list[Sketches] = []
     rejected: dict[str, list[tuple[ParsedRecord, list[Finding]]]] = defaultdict(list)
 
-    inputs = discover(paths)
+    inputs = discover(paths) if inputs is None else inputs  # found under `paths` already
     to_read: list[InputFile] = []
     for f in inputs:
         report = files[f.name] = FileReport(f.name, location=f.location)

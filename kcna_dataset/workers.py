@@ -286,9 +286,11 @@ class FileRunner:
     _pool: Executor | None = None
     jobs_used: int = 1
     stats: dict[str, int] = field(default_factory=lambda: {"cache_hits": 0, "processed": 0})
+    known_bytes: int | None = None  # the input's size, where the caller has measured it
 
     def start(self, files: Sequence[InputFile]) -> None:
-        total = input_bytes(files)  # never raises: a name that cannot be looked at counts 0
+        # never raises: a name that cannot be looked at counts 0
+        total = self.known_bytes if self.known_bytes is not None else input_bytes(files)
         if self.jobs > 1 and len(files) > 1 and total >= POOL_MIN_BYTES:
             self._pool = ProcessPoolExecutor(
                 self.jobs, initializer=_init_worker, initargs=(self.settings,)
