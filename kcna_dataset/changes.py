@@ -266,23 +266,27 @@ def compare(
 COPY_FIELDS = frozenset({"article_count", "sources", "revision_count"})
 
 
+def _rows_where(table: arrow.Table, columns: list[str], wanted: set[str]) -> dict[str, tuple]:
+    """{key: the other columns' values} of the rows whose first column is in `wanted`."""
+    if not wanted:
+        return {}
+    key, *rest = columns
+    mask = pc.is_in(table.column(key), value_set=arrow.array(sorted(wanted)))
+    part = table.select(columns).filter(mask).to_pylist()
+    return {r[key]: tuple(r[c] for c in rest) for r in part}
+
+
 def _name_statements(changes: Changes, previous: Path, statements: arrow.Table) -> None:
     """Titles (new ones, or the old ones of removed statements) and copy counts of the
     statements the changes name: read for those rows only."""
     wanted = {*changes.statements_added, *changes.statements_changed}
     old_wanted = {*changes.statements_removed, *changes.statements_changed}
     columns = ["statement_id", "title", "article_count"]
-
-    def rows(table: arrow.Table, ids: set[str]) -> dict[str, tuple[str, int]]:
-        if not ids:
-            return {}
-        mask = pc.is_in(table.column("statement_id"), value_set=arrow.array(sorted(ids)))
-        part = table.select(columns).filter(mask).to_pylist()
-        return {r["statement_id"]: (r["title"], r["article_count"]) for r in part}
-
-    new = rows(statements, wanted)
-    old = rows(
-        parquet.read_table(previous / "data" / "statements.parquet", columns=columns), old_wanted
+    new = _rows_where(statements, columns, wanted)
+    old = _rows_where(
+        parquet.read_table(previous / "data" / "statements.parquet", columns=columns),
+        columns,
+        old_wanted,
     )
     changes.titles = {k: v[0] for k, v in {**old, **new}.items()}
     changes.copies = {
@@ -294,19 +298,12 @@ def _name_articles(changes: Changes, previous: Path, articles: arrow.Table) -> N
     """Id and title of each article the changes name (the old ones of removed articles)."""
     wanted = {*changes.articles_added, *changes.articles_corrected}
     columns = ["raw_path", "article_id", "title"]
-
-    def rows(table: arrow.Table, paths: set[str]) -> dict[str, tuple[str, str]]:
-        if not paths:
-            return {}
-        mask = pc.is_in(table.column("raw_path"), value_set=arrow.array(sorted(paths)))
-        part = table.select(columns).filter(mask).to_pylist()
-        return {r["raw_path"]: (r["article_id"], r["title"]) for r in part}
-
-    old = rows(
+    old = _rows_where(
         parquet.read_table(previous / "data" / "articles.parquet", columns=columns),
+        columns,
         set(changes.articles_removed),
     )
-    changes.articles = {**old, **rows(articles, wanted)}
+    changes.articles = {**old, **_rows_where(articles, columns, wanted)}
 
 
 def _differences(

@@ -264,6 +264,13 @@ CATALOGUE: dict[str, Code] = _catalogue(
 )
 
 
+def not_read(n: int, what: str, where: str = "", whose: str = "the") -> str:
+    """`the 1 line from here on was not read`, `its 3 rows were not read`: how much of a file
+    a finding leaves unread (`what`: the unit, singular; `where`: after the unit)."""
+    counted = f"1 {what}" if n == 1 else f"{n:,} {what}s"
+    return f"{whose} {counted}{where} {'was' if n == 1 else 'were'} not read"
+
+
 def render(code: str, **params: Any) -> str:
     return CATALOGUE[code].template.format(**params)
 

@@ -11,7 +11,7 @@ import hashlib
 import os
 import stat
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from kcna_dataset.exceptions import UsageError
@@ -71,29 +71,26 @@ def discover(paths: Iterable[Path]) -> list[InputFile]:
             found.append(InputFile(root, display_name(root), root.as_posix()))
         elif root.is_dir():
             real_root = root.resolve()
+            # what names are relative to: the folder, or with several paths none (the path as
+            # given, which starts with its folder)
+            base = root if len(paths) == 1 else None
 
-            def unlisted(e: OSError, root: Path = root) -> None:
+            def unlisted(e: OSError, root: Path = root, base: Path | None = base) -> None:
                 # a folder os.walk cannot list would be skipped without a word: its files are
                 # lost to the release, so it is an input of its own that fails to be read
                 where = Path(e.filename or root)
-                name = display_name(where.relative_to(root)) if where != root else root.as_posix()
+                name = _name(where, base) if where != root else root.as_posix()
                 reason = e.strerror or type(e).__name__
                 found.append(InputFile(where, name, where.as_posix(), unreadable=reason))
 
-            start = len(found)
             # never follows folder links
             for dirpath, dirnames, filenames in os.walk(root, onerror=unlisted):
                 dirnames.sort()
                 for d in dirnames:
                     p = Path(dirpath, d)
-                    found.append(_entry(p, root, real_root, folder=True))
+                    found.append(_entry(p, base, real_root, folder=True))
                 for f in sorted(filenames):
-                    found.append(_entry(Path(dirpath, f), root, real_root, folder=False))
-            if len(paths) > 1:
-                given = display_name(root)
-                for k in range(start, len(found)):
-                    if (e := found[k]) is not None and e.path != root:
-                        found[k] = replace(e, name=f"{given}/{e.name}")
+                    found.append(_entry(Path(dirpath, f), base, real_root, folder=False))
         elif root.exists():
             raise UsageError(
                 f"{root} is neither a regular file nor a folder (a FIFO, socket or device)",
@@ -132,11 +129,15 @@ def require_utf8_path(path: Path, role: str) -> None:
         ) from None
 
 
-def _entry(p: Path, root: Path, real_root: Path, folder: bool) -> InputFile | None:
+def _name(p: Path, base: Path | None) -> str:
+    return display_name(p.relative_to(base) if base is not None else p)
+
+
+def _entry(p: Path, base: Path | None, real_root: Path, folder: bool) -> InputFile | None:
     """What one name in a listed folder is: a file to read, a link to a folder (listed, never
     followed) or a link out of the folder; a name that cannot even be looked at (a link loop,
     a path longer than the system allows) is an unreadable input, never an exception."""
-    name = display_name(p.relative_to(root))
+    name = _name(p, base)
     try:
         if folder:
             # os.walk lists a link to a folder with the folders and does not follow it

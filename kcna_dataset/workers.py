@@ -92,11 +92,8 @@ class FileOutcome:
         return self.read_failure is None and not any(today_said)
 
 
-def process_file(f: InputFile, settings: FileSettings) -> FileOutcome:
-    return process_files([f], settings)[0]
-
-
 def process_files(files: Sequence[InputFile], settings: FileSettings) -> list[FileOutcome]:
+    """Files read and processed here, in this process, without the cache or the pool."""
     return _process_raws([(f.name, read_file(f)) for f in files], settings)
 
 

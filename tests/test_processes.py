@@ -76,7 +76,7 @@ def test_a_batch_of_files_gives_each_file_what_it_alone_would(tmp_path: Path) ->
     from kcna_dataset.config import DedupConfig
     from kcna_dataset.read import discover
     from kcna_dataset.sources import SourceRegistry
-    from kcna_dataset.workers import FileSettings, process_file, process_files
+    from kcna_dataset.workers import FileSettings, process_files
 
     write(tmp_path, "a.txt", page(title="First Page"))
     write(tmp_path, "b.bin.txt", b"\x00binary")
@@ -88,7 +88,7 @@ def test_a_batch_of_files_gives_each_file_what_it_alone_would(tmp_path: Path) ->
     files = discover([tmp_path])
     settings = FileSettings(SourceRegistry.load(), TODAY, DedupConfig())
     together = process_files(files, settings)
-    alone = [process_file(f, settings) for f in files]
+    alone = [process_files([f], settings)[0] for f in files]
     assert [(o.name, o.records, len(o.accepted)) for o in together] == [
         ("a.txt", 1, 1),
         ("b.bin.txt", 1, 0),

@@ -16,7 +16,7 @@ import io
 from collections import Counter
 from collections.abc import Iterator
 
-from kcna_dataset.findings import Finding, finding
+from kcna_dataset.findings import Finding, finding, not_read
 from kcna_dataset.limits import MAX_RECORD_BYTES
 from kcna_dataset.parse.decode import decode_bytes
 from kcna_dataset.parse.draft import ParsedRecord
@@ -53,10 +53,6 @@ def _rows_left(reader: Iterator[list[str]]) -> int:
     except csv.Error:
         rows += 1  # a broken quote: the rest is one unreadable stretch
     return rows
-
-
-def _unread(rows: int) -> str:
-    return "its 1 row was not read" if rows == 1 else f"its {rows:,} rows were not read"
 
 
 def parse_csv(raw: RawFile, field_map: FieldMap = ()) -> list[ParsedRecord]:
@@ -96,7 +92,7 @@ def parse_csv(raw: RawFile, field_map: FieldMap = ()) -> list[ParsedRecord]:
             missing=", ".join(called(c) for c in missing),
             expected=", ".join(called(c) for c in REQUIRED),
             found=", ".join(c for c in columns if c) or "nothing",
-            unread=_unread(_rows_left(reader)),
+            unread=not_read(_rows_left(reader), "row", whose="its"),
         )
         return [ParsedRecord(raw.path, None, raw.sha256, None, (*warnings, f))]
     records: list[ParsedRecord] = []
@@ -108,13 +104,8 @@ def parse_csv(raw: RawFile, field_map: FieldMap = ()) -> list[ParsedRecord]:
             break
         except csv.Error as e:
             # the reader cannot resynchronise after a broken quote: say what was not read
-            unread = text.count("\n", 0) - start + 1
-            unread = max(unread, 0)
-            reason = f"{e}; " + (
-                "the 1 line from here on was not read"
-                if unread == 1
-                else f"the {unread:,} lines from here on were not read"
-            )
+            unread = max(text.count("\n") - start + 1, 0)
+            reason = f"{e}; {not_read(unread, 'line', ' from here on')}"
             f = finding("csv-malformed", raw.path, start, reason=reason)
             records.append(ParsedRecord(record_path(raw.path, start), start, "", None, (f,)))
             break

@@ -20,7 +20,7 @@ import json
 import re
 from functools import partial
 
-from kcna_dataset.findings import Finding, finding
+from kcna_dataset.findings import Finding, finding, not_read
 from kcna_dataset.limits import MAX_RECORD_BYTES
 from kcna_dataset.parse.decode import decode_bytes
 from kcna_dataset.parse.draft import ParsedRecord
@@ -67,12 +67,7 @@ def _broken(raw: RawFile, cursor: _Cursor, reason: str) -> Finding:
         raw.path,
         cursor.line,
         cursor.column,
-        reason=f"{reason}; "
-        + (
-            f"the {left:,} characters from here on were not read"
-            if left != 1
-            else "the 1 character from here on was not read"
-        ),
+        reason=f"{reason}; {not_read(left, 'character', ' from here on')}",
     )
 
 
