@@ -20,7 +20,7 @@ from kcna_dataset.article_table import RECORD_COLUMNS, gather
 from kcna_dataset.cache import PairScoreCache, RecordCache, rules_fingerprint
 from kcna_dataset.card import data_licence, dataset_card
 from kcna_dataset.changes import Changes, changelog_markdown, compare, next_version
-from kcna_dataset.charts import release_charts
+from kcna_dataset.charts import chart_columns, release_charts
 from kcna_dataset.config import DedupConfig
 from kcna_dataset.declarations import TABLES, dataset_metadata
 from kcna_dataset.dedup.pipeline import DedupResult, MapFunction, ScoreStore, deduplicate
@@ -469,6 +469,8 @@ def _build_locked(
     trim_heap()  # the dedup stage's candidate arrays and token sets
     drop_pages()
     tables = assemble_tables(report, dedup, registry, spool)
+    # matplotlib's import and drawing (~1 s) in a worker while the checks and comparison run
+    charts = runner.later(release_charts, chart_columns(tables))
     check_release_tables(tables)
     drop_pages()
     dedup_seconds = time.perf_counter() - clock
@@ -537,7 +539,7 @@ def _build_locked(
         "changes.json": json.dumps(changes.to_dict(), indent=2) + "\n",
         "README.md": dataset_card(version, tables, metadata, stats),
         "LICENSE.md": data_licence(tables["articles"].column("raw_path").to_pylist()),
-        **release_charts(tables),
+        **charts(),
     }
     release = write_release(out, version, tables, metadata, stats, extra, force=settings.force)
     if progress:

@@ -105,8 +105,17 @@ def match_kinds(articles: arrow.Table) -> str:
     return _svg(figure)
 
 
+def chart_columns(tables: dict[str, arrow.Table]) -> dict[str, arrow.Table]:
+    """The columns the charts are drawn from: what is sent to a worker that draws them."""
+    return {
+        "articles": tables["articles"].select(["published_date", "source", "match"]),
+        "statements": tables["statements"].select(["article_count"]),
+    }
+
+
 def release_charts(tables: dict[str, arrow.Table]) -> dict[str, str]:
-    """The release's files `charts/<name>.svg`, by their path in the release."""
+    """The release's files `charts/<name>.svg`, by their path in the release (from the
+    tables, or their `chart_columns`)."""
     return {
         f"{FOLDER}/articles-per-month.svg": articles_per_month(tables["articles"]),
         f"{FOLDER}/copies-per-statement.svg": copies_per_statement(tables["statements"]),

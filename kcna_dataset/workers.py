@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pyarrow as arrow
 
@@ -46,6 +46,8 @@ POOL_MIN_BYTES = 8 << 20
 # files per task: a page is one article, and what is paid per task (sending it, a table, a
 # sketch call) is paid per batch; fewer when there are few files, so the pool stays busy
 BATCH_FILES = 64
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,6 +327,13 @@ class FileRunner:
         if self._pool is None:
             return map(fn, *iterables)
         return self._pool.map(fn, *iterables, chunksize=256)
+
+    def later(self, fn: Callable[..., T], *args: Any) -> Callable[[], T]:
+        """fn(*args) in a worker while this process goes on, when there is a pool (call what
+        this returns for the result); in this process, when asked, when there is none."""
+        if self._pool is None:
+            return lambda: fn(*args)
+        return self._pool.submit(fn, *args).result
 
     def close(self, cancel: bool = False) -> None:
         if self._pool is not None:

@@ -26,24 +26,20 @@ def _findings(root: Path) -> list[tuple[str, str]]:
 def test_a_folder_that_cannot_be_listed_is_a_finding(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """os.walk skips a folder it cannot list unless told what to do: it is reported as
-    `file-unreadable`, and the build that includes it is invalid. (As root, permissions do not
-    stop a listing, so the failure is made by os.walk's own error path.)"""
+    """A folder that cannot be listed is reported as `file-unreadable`, and the build that
+    includes it is invalid. (As root, permissions do not stop a listing, so the failure is
+    made by os.scandir, as a folder without read permission makes it.)"""
     root = tmp_path / "raw"
     write(root, "ok.txt", page())
     write(root, "locked/lost.txt", page(title="Lost"))
-    real_walk = os.walk
+    real_scandir = os.scandir
 
-    def walk(top: Path, onerror: Any = None) -> Any:
-        for dirpath, dirnames, filenames in real_walk(top, onerror=onerror):
-            if "locked" in dirnames:
-                dirnames.remove("locked")
-                assert onerror is not None
-                locked = os.path.join(dirpath, "locked")
-                onerror(PermissionError(13, "Permission denied", locked))
-            yield dirpath, dirnames, filenames
+    def scandir(where: str) -> Any:
+        if os.path.basename(where) == "locked":
+            raise PermissionError(13, "Permission denied", where)
+        return real_scandir(where)
 
-    monkeypatch.setattr(read.os, "walk", walk)
+    monkeypatch.setattr(read.os, "scandir", scandir)
     report = validate_paths([root], today=TODAY)
     assert [(f.path, x.code, x.message) for f in report.files for x in f.findings] == [
         ("locked", "file-unreadable", "cannot read the file: Permission denied")
