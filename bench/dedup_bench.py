@@ -20,9 +20,9 @@ from dataclasses import replace
 from bench.dedup_corpus import MERGE_CASES, NEGATIVE_CASES, Labelled, generate, pairwise_scores
 from kcna_dataset.article_table import ArticleTable
 from kcna_dataset.config import DedupConfig
-from kcna_dataset.dedup import deduplicate
 from kcna_dataset.records import Article
 from kcna_dataset.sources import SourceRegistry
+from kcna_dataset.stages.dedup import deduplicate
 
 
 def ours(articles: Sequence[Article]) -> tuple[dict[str, str], float]:

@@ -4,7 +4,7 @@ Every real statement becomes one cluster (the real revisions in place, one URL w
 are labelled by their URL). Copies are added with the transformations outlets apply (each a
 `case`), and hard negatives are added that must stay apart. The transformations are written
 from what outlets do (reprints, retranslations, truncations, templates), not from the rules of
-kcna_dataset/dedup/verify.py: a case is a way the data arrives, whatever rule decides it.
+kcna_dataset/stages/dedup/verify.py: a case is a way the data arrives, whatever rule decides it.
 Pairwise precision / recall / F1 are computed against the labels, overall and per case.
 
     from bench.dedup_corpus import generate, pairwise_scores
@@ -21,9 +21,9 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from bench.multiscript_texts import COUNTRIES, GREETINGS, REPORTS, SOURCES
-from kcna_dataset.dedup import match_key
 from kcna_dataset.records import Article, article_id_for
 from kcna_dataset.sources import SourceRegistry
+from kcna_dataset.stages.dedup import match_key
 from kcna_dataset.validate import validate_paths
 
 RAW = Path(__file__).resolve().parent.parent / "raw"

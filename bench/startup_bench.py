@@ -38,9 +38,9 @@ def one_row_csv(folder: Path) -> tuple[Path, Path]:
     """The page's article as a one-row CSV with a Table Schema of its columns (frictionless)."""
     import json
 
-    from kcna_dataset.parse import parse_file
-    from kcna_dataset.read import discover, read_file
     from kcna_dataset.records import RawFile
+    from kcna_dataset.stages.parse import parse_file
+    from kcna_dataset.stages.read import discover, read_file
 
     raw = read_file(discover([PAGE])[0])
     assert isinstance(raw, RawFile)

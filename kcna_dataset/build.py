@@ -16,20 +16,16 @@ from typing import Any
 import pyarrow as arrow
 import pyarrow.compute as pc
 
-from kcna_dataset.article_table import RECORD_COLUMNS, gather
-from kcna_dataset.cache import PairScoreCache, RecordCache, rules_fingerprint
-from kcna_dataset.card import data_licence, dataset_card
-from kcna_dataset.changes import Changes, changelog_markdown, compare, next_version
-from kcna_dataset.charts import chart_columns, release_charts
+from kcna_dataset.article_table import RECORD_COLUMNS, ArticleTable
 from kcna_dataset.config import DedupConfig
 from kcna_dataset.declarations import TABLES, dataset_metadata
-from kcna_dataset.dedup.pipeline import DedupResult, MapFunction, ScoreStore, deduplicate
-from kcna_dataset.dedup.sketch import Sketches
-from kcna_dataset.dedup.stable_ids import IdChanges, carry_over, previous_ids
 from kcna_dataset.exceptions import BuildError, InvalidInputError, UsageError
-from kcna_dataset.memory import trim_heap
-from kcna_dataset.parse.scraper import FieldMap
-from kcna_dataset.publish import (
+from kcna_dataset.names import require_utf8_path
+from kcna_dataset.records import Article
+from kcna_dataset.release.card import data_licence, dataset_card
+from kcna_dataset.release.changes import Changes, changelog_markdown, compare, next_version
+from kcna_dataset.release.charts import chart_columns, release_charts
+from kcna_dataset.release.publish import (
     SEMVER,
     build_lock,
     created_timestamp,
@@ -40,10 +36,13 @@ from kcna_dataset.publish import (
     version_key,
     write_release,
 )
-from kcna_dataset.read import InputFile, discover, input_bytes, require_utf8_path
-from kcna_dataset.record_rules import pyongyang_today
-from kcna_dataset.records import Article
+from kcna_dataset.release.verify import checksum_problems
 from kcna_dataset.report import ValidationReport
+from kcna_dataset.runtime.arrow_tables import gather
+from kcna_dataset.runtime.cache import PairScoreCache, RecordCache, rules_fingerprint
+from kcna_dataset.runtime.memory import drop_pages, trim_heap
+from kcna_dataset.runtime.spool import SPOOL_ABOVE_BYTES, Spool
+from kcna_dataset.runtime.workers import FileRunner, FileSettings, default_jobs, file_runner
 from kcna_dataset.schema import (
     arrow_schema,
     dangling_references,
@@ -52,11 +51,14 @@ from kcna_dataset.schema import (
     table_from_rows,
 )
 from kcna_dataset.sources import SourceRegistry
-from kcna_dataset.spool import SPOOL_ABOVE_BYTES, Spool, drop_pages
-from kcna_dataset.validate import Progress, validate_paths
-from kcna_dataset.verify import checksum_problems
+from kcna_dataset.stages.dedup.pipeline import DedupResult, MapFunction, ScoreStore, deduplicate
+from kcna_dataset.stages.dedup.sketch import Sketches
+from kcna_dataset.stages.dedup.stable_ids import IdChanges, carry_over, previous_ids
+from kcna_dataset.stages.parse.scraper import FieldMap
+from kcna_dataset.stages.read import InputFile, discover, input_bytes
+from kcna_dataset.stages.record_rules import pyongyang_today
+from kcna_dataset.validate import Progress, Validated, validate_inputs
 from kcna_dataset.version import __version__
-from kcna_dataset.workers import FileRunner, FileSettings, default_jobs, file_runner
 
 HOMEPAGE = re.compile(r"https?://[^\s/]+\S*\Z")
 
@@ -153,7 +155,7 @@ def assemble_tables(
 ) -> dict[str, arrow.Table]:
     # build has sorted already (to free the path-ordered table before dedup): then this only
     # computes the order again and finds nothing to move
-    articles = in_release_order(report, spool).articles
+    articles = release_ordered(report.articles, spool)
     joined = [dedup.membership[x] for x in articles.column("article_id")]
     added = table_from_columns(
         "articles",
@@ -234,15 +236,25 @@ def _is_identity(order: arrow.Array) -> bool:
     )
 
 
-def in_release_order(report: ValidationReport, spool: Spool | None = None) -> ValidationReport:
-    """The report with its articles (and sketches) in the published order: the release's
+def release_ordered(articles: ArticleTable, spool: Spool | None = None) -> ArticleTable:
+    """The articles in the published order (into `spool` when given)."""
+    order = articles.release_order()
+    return articles if _is_identity(order) else articles.take(order, spool)
+
+
+def in_release_order(validated: Validated, spool: Spool | None = None) -> Validated:
+    """The run with its articles (and sketches) in the published order: the release's
     articles table then shares the validated table's buffers instead of copying them. The
     sorted table goes into `spool` when given."""
-    order = report.articles.release_order()
+    articles = validated.report.articles
+    order = articles.release_order()
     if _is_identity(order):
-        return report
-    sketches = report.sketches.take(order.to_numpy()) if report.sketches is not None else None
-    return replace(report, articles=report.articles.take(order, spool), sketches=sketches)
+        return validated
+    sketches = validated.sketches
+    return Validated(
+        replace(validated.report, articles=articles.take(order, spool)),
+        sketches.take(order.to_numpy()) if sketches is not None else None,
+    )
 
 
 def check_release_tables(tables: dict[str, arrow.Table]) -> None:
@@ -312,7 +324,7 @@ def build(
     with pipeline_runtime(
         raw, settings.config, today, jobs, cache_dir, spool_above_bytes, field_map
     ) as (runner, spool, inputs):
-        return _build(settings, progress, runner, spool, inputs)
+        return run_build(settings, runner, spool, inputs, progress)
 
 
 @contextmanager
@@ -355,25 +367,100 @@ def pipeline_runtime(
             yield runner, spool, inputs
 
 
-def _build(
+@contextmanager
+def timed(stage: str, seconds: dict[str, float]) -> Iterator[None]:
+    """Adds the wall-clock seconds the block takes to seconds[stage] (reported, never written
+    into the release: its bytes must not depend on the clock)."""
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        seconds[stage] = seconds.get(stage, 0.0) + time.perf_counter() - started
+
+
+def release_memory() -> None:
+    """What a stage freed goes back to the system before the next one: the C heap's free
+    blocks (memory.py) and the pages of spooled tables read so far (spool.py)."""
+    trim_heap()
+    drop_pages()
+
+
+def run_build(
     settings: BuildSettings,
-    progress: Progress | None,
     runner: FileRunner,
     spool: Spool,
-    inputs: list[InputFile],
+    inputs: Sequence[InputFile],
+    progress: Progress | None = None,
 ) -> BuildResult:
-    started = time.perf_counter()
-    report = validate_paths(
-        [settings.raw], progress=progress, runner=runner, spool=spool, inputs=inputs
+    """The build's stages in order, each timed: validate (and sort into the release order),
+    dedup (and assemble the tables), compare with the previous release, publish."""
+    seconds: dict[str, float] = {}
+    with timed("total", seconds):
+        with timed("read+parse+validate", seconds):
+            validated = validate_inputs(inputs, runner, spool, progress)
+            if progress:
+                progress("release order", 0, 1)
+            validated = in_release_order(validated, spool)
+            if progress:
+                progress("release order", 1, 1)
+            release_memory()  # the path-ordered table's blocks
+        report = validated.report
+        refuse_unpublishable(report, settings)
+        with build_lock(settings.out):
+            notes = repair_interrupted(settings.out)
+            update_latest(settings.out)
+            previous = trusted_previous(settings.out, lowest_version(settings))
+            registry = runner.settings.registry
+            with timed("dedup", seconds):
+                dedup, id_changes = deduplicate_with_stable_ids(
+                    report.articles,
+                    registry,
+                    settings.config,
+                    previous,
+                    validated.sketches,
+                    runner.map,
+                    progress,
+                    PairScoreCache(runner.cache) if runner.cache else None,
+                )
+                release_memory()  # the dedup stage's candidate arrays and token sets
+                tables = assemble_tables(report, dedup, registry, spool)
+                # matplotlib's import and drawing (~1 s) in a worker while the tables are
+                # checked and compared
+                charts = runner.later(release_charts, chart_columns(tables))
+                check_release_tables(tables)
+                drop_pages()
+            with timed("compare+publish", seconds):
+                changes = compare(previous, tables, {t: release_schema(t) for t in TABLES})
+                version = settings.version or next_version(
+                    previous.name if previous else None, changes.level
+                )
+                if version is not None:
+                    release: Path | None = publish(
+                        settings,
+                        version,
+                        report,
+                        dedup,
+                        id_changes,
+                        tables,
+                        changes,
+                        charts(),
+                        registry,
+                        progress,
+                    )
+                else:  # nothing changed: no release
+                    release, version = None, changes.previous or ""
+                    notes = [*notes, *unpublished_homepage(settings, previous, changes)]
+    result = BuildResult(
+        release, version, report, dedup, tables, id_changes, changes, seconds, notes=notes
     )
-    if progress:
-        progress("release order", 0, 1)
-    report = in_release_order(report, spool)
-    if progress:
-        progress("release order", 1, 1)
-    trim_heap()  # the path-ordered table's blocks (see memory.py)
-    drop_pages()
-    validated = time.perf_counter() - started
+    result.work.update(runner.stats, jobs=runner.jobs_used)
+    result.notes.extend(runtime_notes(runner))
+    return result
+
+
+def refuse_unpublishable(report: ValidationReport, settings: BuildSettings) -> None:
+    """InvalidInputError when the input failed its checks (and --skip-invalid was not given,
+    or left nothing); BuildError when there is nothing to publish."""
     if not report.valid and not settings.skip_invalid:
         s = report.summary
         raise InvalidInputError(
@@ -399,106 +486,53 @@ def _build(
             "folder.",
         )
 
-    with build_lock(settings.out):
-        result = _build_locked(settings, report, progress, runner, spool)
-    result.seconds["read+parse+validate"] = validated
-    result.seconds["total"] = time.perf_counter() - started
-    result.work.update(runner.stats, jobs=runner.jobs_used)
-    result.notes.extend(runtime_notes(runner))
-    return result
 
-
-def _published_homepage(release: Path) -> str | None:
-    try:
-        said = json.loads((release / "datapackage.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return said.get("homepage") if isinstance(said, dict) else None
-
-
-def runtime_notes(runner: FileRunner) -> list[str]:
-    """What the record cache had to say: damage found and repaired, writes that failed."""
-    if runner.cache is None:
-        return []
-    notes = list(runner.cache.notes)
-    if damaged := runner.stats.get("cache_damaged", 0):
-        notes.append(
-            f"{damaged} record cache entr{'y was' if damaged == 1 else 'ies were'} damaged: "
-            "the files were parsed again and the entries replaced"
-        )
-    return notes
-
-
-def _build_locked(
-    settings: BuildSettings,
-    report: ValidationReport,
-    progress: Progress | None,
-    runner: FileRunner,
-    spool: Spool,
-) -> BuildResult:
-    out, version, config = settings.out, settings.version, settings.config
-    registry = runner.settings.registry
-    # a build killed while publishing left a staging folder, or (with --force) its old
-    # release moved aside, or `latest` stale: repair that before anything is compared with it
-    repaired = repair_interrupted(out)
-    update_latest(out)
-    newest = newest_release(out)
+def lowest_version(settings: BuildSettings) -> str | None:
+    """The version the previous release must be below (None: any); UsageError for a
+    --version below the newest release (it would be published as if history began or ended
+    there), unless --force."""
+    version, newest = settings.version, newest_release(settings.out)
     if (
         version
         and newest
         and version_key(version) < version_key(newest.name)
         and not settings.force
     ):
-        # a lower version would be published as if history began or ended there
         raise UsageError(
-            f"version {version} is lower than the newest release {newest.name} in {out}",
+            f"version {version} is lower than the newest release {newest.name} in {settings.out}",
             "Pass a version above it, or leave --version out: the build picks the next one.",
         )
-    previous = trusted_previous(out, version)
-    clock = time.perf_counter()
-    dedup, id_changes = deduplicate_with_stable_ids(
-        report.articles,
-        registry,
-        config,
-        previous,
-        report.sketches,
-        runner.map,
-        progress,
-        PairScoreCache(runner.cache) if runner.cache else None,
-    )
-    trim_heap()  # the dedup stage's candidate arrays and token sets
-    drop_pages()
-    tables = assemble_tables(report, dedup, registry, spool)
-    # matplotlib's import and drawing (~1 s) in a worker while the checks and comparison run
-    charts = runner.later(release_charts, chart_columns(tables))
-    check_release_tables(tables)
-    drop_pages()
-    dedup_seconds = time.perf_counter() - clock
-    clock = time.perf_counter()
-    changes = compare(previous, tables, {t: release_schema(t) for t in TABLES})
-    if version is None:
-        version = next_version(previous.name if previous else None, changes.level)
-        if version is None:  # nothing changed: no release
-            said = _published_homepage(previous) if previous else None
-            if settings.homepage is not None and settings.homepage != said:
-                repaired = [
-                    *repaired,
-                    f"--homepage {settings.homepage} was not published: the data did not "
-                    f"change since {changes.previous}, whose homepage is "
-                    f"{said or 'not set'}; pass --version X.Y.Z to publish it in a new release",
-                ]
-            return BuildResult(
-                None,
-                changes.previous or "",
-                report,
-                dedup,
-                tables,
-                id_changes,
-                changes,
-                {"dedup": dedup_seconds},
-                notes=repaired,
-            )
+    return version
 
+
+def unpublished_homepage(
+    settings: BuildSettings, previous: Path | None, changes: Changes
+) -> list[str]:
+    """A note when --homepage was given to a build that published nothing."""
+    said = _published_homepage(previous) if previous else None
+    if settings.homepage is None or settings.homepage == said:
+        return []
+    return [
+        f"--homepage {settings.homepage} was not published: the data did not change since "
+        f"{changes.previous}, whose homepage is "
+        f"{said or 'not set'}; pass --version X.Y.Z to publish it in a new release"
+    ]
+
+
+def publish(
+    settings: BuildSettings,
+    version: str,
+    report: ValidationReport,
+    dedup: DedupResult,
+    id_changes: IdChanges,
+    tables: dict[str, arrow.Table],
+    changes: Changes,
+    charts: dict[str, str],
+    registry: SourceRegistry,
+    progress: Progress | None = None,
+) -> Path:
+    """Write `<out>/<version>/`: the tables, datapackage.json with what the release says of
+    itself, stats.json, and the card, licence, CHANGELOG and charts."""
     dates = report.articles.table.select(["published_date", "listed_date"])
     newest_date: date = max(pc.max(dates.column(c)).as_py() or date.min for c in dates.column_names)
     declared = dataset_metadata()
@@ -513,7 +547,7 @@ def _build_locked(
         "licenses": declared["licenses"],
         "sources": outlets_present(tables, registry),
         "keywords": declared["keywords"],
-        "kcna:dedup": config.to_dict(),
+        "kcna:dedup": settings.config.to_dict(),
         "kcna:build": {
             "tool": "kcna-dataset",
             "tool_version": __version__,
@@ -539,15 +573,35 @@ def _build_locked(
         "changes.json": json.dumps(changes.to_dict(), indent=2) + "\n",
         "README.md": dataset_card(version, tables, metadata, stats),
         "LICENSE.md": data_licence(tables["articles"].column("raw_path").to_pylist()),
-        **charts(),
+        **charts,
     }
-    release = write_release(out, version, tables, metadata, stats, extra, force=settings.force)
+    release = write_release(
+        settings.out, version, tables, metadata, stats, extra, force=settings.force
+    )
     if progress:
         progress("publish", 1, 1)
-    seconds = {"dedup": dedup_seconds, "compare+publish": time.perf_counter() - clock}
-    return BuildResult(
-        release, version, report, dedup, tables, id_changes, changes, seconds, notes=repaired
-    )
+    return release
+
+
+def _published_homepage(release: Path) -> str | None:
+    try:
+        said = json.loads((release / "datapackage.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return said.get("homepage") if isinstance(said, dict) else None
+
+
+def runtime_notes(runner: FileRunner) -> list[str]:
+    """What the record cache had to say: damage found and repaired, writes that failed."""
+    if runner.cache is None:
+        return []
+    notes = list(runner.cache.notes)
+    if damaged := runner.stats.get("cache_damaged", 0):
+        notes.append(
+            f"{damaged} record cache entr{'y was' if damaged == 1 else 'ies were'} damaged: "
+            "the files were parsed again and the entries replaced"
+        )
+    return notes
 
 
 def outlets_present(

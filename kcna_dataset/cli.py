@@ -35,7 +35,7 @@ from typer.core import TyperCommand
 
 from kcna_dataset.config import DEFAULT_CACHE_DIR
 from kcna_dataset.exceptions import InvalidInputError, KcnaDatasetError, UsageError
-from kcna_dataset.parse.scraper import FieldMap, parse_field_map
+from kcna_dataset.stages.parse.scraper import FieldMap, parse_field_map
 from kcna_dataset.version import __version__
 
 if TYPE_CHECKING:
@@ -724,7 +724,7 @@ def verify(
     Example: kcna-dataset verify dist/1.0.0
     """
     with exits():
-        from kcna_dataset.verify import verify_release
+        from kcna_dataset.release.verify import verify_release
 
         report = verify_release(release)
     if output is OutputFormat.json:
@@ -758,7 +758,7 @@ def sqlite(
 
     Example: kcna-dataset sqlite dist kcna.db && datasette kcna.db
     """
-    from kcna_dataset.sqlite import release_to_sqlite
+    from kcna_dataset.release.sqlite import release_to_sqlite
 
     with exits(interrupted="no database was written."), stage_progress(not quiet) as progress:
         summary = release_to_sqlite(release, database, replace=replace, progress=progress)

@@ -8,18 +8,18 @@ from pathlib import Path
 from typing import Any
 
 from kcna_dataset.build import deduplicate_with_stable_ids, pipeline_runtime, trusted_previous
-from kcna_dataset.cache import PairScoreCache
 from kcna_dataset.config import DedupConfig
-from kcna_dataset.dedup.align import opcodes
-from kcna_dataset.dedup.candidates import url_key
-from kcna_dataset.dedup.normalize import comparison_text
-from kcna_dataset.dedup.pipeline import DedupResult
-from kcna_dataset.dedup.sketch import unit_features
-from kcna_dataset.dedup.verify import coverage, substitutions, verify
 from kcna_dataset.exceptions import UsageError
 from kcna_dataset.records import Article
 from kcna_dataset.report import ValidationReport
-from kcna_dataset.validate import Progress, validate_paths
+from kcna_dataset.runtime.cache import PairScoreCache
+from kcna_dataset.stages.dedup.align import opcodes
+from kcna_dataset.stages.dedup.candidates import url_key
+from kcna_dataset.stages.dedup.normalize import comparison_text
+from kcna_dataset.stages.dedup.pipeline import DedupResult
+from kcna_dataset.stages.dedup.sketch import unit_features
+from kcna_dataset.stages.dedup.verify import coverage, substitutions, verify
+from kcna_dataset.validate import Progress, validate_inputs
 
 MAX_DIFFERENCES = 20
 
@@ -228,15 +228,15 @@ def find_duplicates(
         inputs,
     ):
         registry = runner.settings.registry
-        report = validate_paths([raw], progress=progress, runner=runner, spool=spool, inputs=inputs)
+        validated = validate_inputs(inputs, runner, spool, progress)
         dedup, _ = deduplicate_with_stable_ids(
-            report.articles,
+            validated.report.articles,
             registry,
             config,
             trusted_previous(out, None, "its statement ids cannot be reused"),
-            report.sketches,
+            validated.sketches,
             runner.map,
             progress,
             PairScoreCache(runner.cache) if runner.cache else None,
         )
-    return DuplicatesReport(report, dedup, config)
+    return DuplicatesReport(validated.report, dedup, config)

@@ -11,7 +11,6 @@ from kcna_dataset.records import StageStats
 
 if TYPE_CHECKING:
     from kcna_dataset.article_table import ArticleTable
-    from kcna_dataset.dedup.sketch import Sketches
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +78,6 @@ class ValidationReport:
     articles: ArticleTable  # accepted records, ready for dedup (in path order)
     rejections: list[Rejection]
     stats: list[StageStats]
-    sketches: Sketches | None = None  # dedup sketches, row i = articles[i] (when built for dedup)
 
     @property
     def valid(self) -> bool:

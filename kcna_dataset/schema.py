@@ -25,7 +25,7 @@ import pyarrow as arrow
 import pyarrow.compute as pc
 
 from kcna_dataset.declarations import TABLES, table_schema
-from kcna_dataset.spool import drop_pages
+from kcna_dataset.runtime.memory import drop_pages
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -187,6 +187,22 @@ def _duplicates(key: list[str], data: arrow.Table) -> Iterator[FailureCase]:
     for row, t in enumerate(tuples):
         if seen[t] > 1:
             yield FailureCase(row, ",".join(key), "multiple_fields_uniqueness", t)
+
+
+# pandera's check names -> the Table Schema constraint they enforce, for messages
+_CONSTRAINTS = (
+    ("str_matches", "pattern"),
+    ("str_length", "length"),
+    ("greater_than_or_equal_to", "minimum"),
+    ("less_than_or_equal_to", "maximum"),
+    ("isin", "enum"),
+    ("field_uniqueness", "unique"),
+    ("not_nullable", "required"),
+)
+
+
+def constraint_name(check: str) -> str:
+    return next((name for prefix, name in _CONSTRAINTS if check.startswith(prefix)), check)
 
 
 def failure_cases(

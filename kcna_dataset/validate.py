@@ -1,118 +1,196 @@
-"""Validate stage: parsed records -> accepted Articles, or rejections with located findings.
+"""Validation: the read, parse and record-rule stages over every input file (in the runtime's
+workers), then the table rules over all accepted rows; what became of each file, counted.
 
-Two layers: record rules (sources, dates, non-empty text) with the file's line numbers, then the
-declared articles Table Schema checked over the accepted rows (Arrow compute kernels; the
-release itself is checked again by pandera before it is published).
+`validate_paths` is what `kcna-dataset validate` calls; `validate_inputs` is the same run with
+the dedup sketches kept, for `build` and `duplicates`.
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 
-from kcna_dataset.article_table import RECORD_COLUMNS, ArticleTable, regrouped
-from kcna_dataset.dedup.sketch import Sketches
-from kcna_dataset.findings import Finding, Severity, finding
-from kcna_dataset.parse import ParsedRecord
-from kcna_dataset.parse.scraper import FieldMap
-from kcna_dataset.read import InputFile, discover, ignored_reason
-from kcna_dataset.record_rules import pyongyang_today
-from kcna_dataset.records import Article, StageStats, file_of
+from kcna_dataset.article_table import ArticleTable, regrouped
+from kcna_dataset.findings import Finding, Severity
+from kcna_dataset.records import StageStats, file_of
 from kcna_dataset.report import FileReport, Rejection, ValidationReport
-from kcna_dataset.schema import FailureCase, constraint_failures
+from kcna_dataset.runtime.spool import Spool
+from kcna_dataset.runtime.workers import Batch, FileOutcome, FileRunner, FileSettings
 from kcna_dataset.sources import SourceRegistry
-from kcna_dataset.spool import Spool
-from kcna_dataset.workers import FileOutcome, FileRunner, FileSettings
+from kcna_dataset.stages.dedup.sketch import Sketches
+from kcna_dataset.stages.parse import ParsedRecord
+from kcna_dataset.stages.parse.scraper import FieldMap
+from kcna_dataset.stages.read import InputFile, discover, ignored_reason
+from kcna_dataset.stages.record_rules import pyongyang_today
+from kcna_dataset.stages.table_rules import check_table, number_twins, path_order
 
 # progress(stage, done, total): called as work advances, so a front end can draw it.
 Progress = Callable[[str, int, int], None]
 
 
-def _path_key(raw_path: str, line: int | None) -> tuple[str, int]:
-    """(file, line): where a record sits, for path order and messages."""
-    return (file_of(raw_path), line or 0)
+@dataclass(frozen=True, slots=True)
+class Validated:
+    """A validation run: its report, and the dedup sketches of its articles (row i =
+    report.articles[i]) when the runner made them."""
+
+    report: ValidationReport
+    sketches: Sketches | None
 
 
-def _path_order(a: Article) -> tuple[str, int]:
-    return _path_key(a.raw_path, a.line)
+@dataclass
+class Tally:
+    """What became of each input file, and the read / parse / validate counts, kept as the
+    files' outcomes arrive (datatrove's kept / dropped by reason, per stage)."""
 
-
-def number_twins(
-    articles: ArticleTable, spool: Spool | None = None
-) -> tuple[ArticleTable, list[Finding], np.ndarray]:
-    """Records identical after cleaning (a page captured twice) share an id: number them -2, -3.
-
-    Returns the articles in path order (file, then line) with the twins renumbered, a
-    duplicate-record warning for each numbered twin naming the first record, and the row order
-    (new row i = old row order[i]) for whatever else is aligned with the rows.
-    """
-    ids = articles.column("article_id")
-    paths = articles.column("raw_path")
-    lines = articles.column("line")
-    keys = list(map(_path_key, paths, lines))
-    warnings: list[Finding] = []
-    if repeated := {x for x, n in Counter(ids).items() if n > 1}:
-        rows_of: dict[str, list[int]] = defaultdict(list)
-        for i, x in enumerate(ids):
-            if x in repeated:
-                rows_of[x].append(i)
-        for x, rows in rows_of.items():
-            rows.sort(key=keys.__getitem__)
-            for n, r in enumerate(rows[1:], 2):
-                ids[r] = f"{x}-{n}"
-                warnings.append(
-                    finding("duplicate-record", keys[r][0], lines[r], first=paths[rows[0]])
-                )
-        articles = articles.with_column("article_id", ids)
-    order = np.array(sorted(range(len(keys)), key=keys.__getitem__), dtype=np.int64)
-    if (order != np.arange(len(order))).any():
-        articles = articles.take(order, spool)
-    return articles, warnings, order
-
-
-# pandera's check names -> the Table Schema constraint they enforce, for messages
-_CONSTRAINTS = (
-    ("str_matches", "pattern"),
-    ("str_length", "length"),
-    ("greater_than_or_equal_to", "minimum"),
-    ("less_than_or_equal_to", "maximum"),
-    ("isin", "enum"),
-    ("field_uniqueness", "unique"),
-    ("not_nullable", "required"),
-)
-
-
-def constraint_name(check: str) -> str:
-    return next((name for prefix, name in _CONSTRAINTS if check.startswith(prefix)), check)
-
-
-def check_table(articles: Sequence[Article]) -> dict[int, list[Finding]]:
-    """Check the declared articles constraints over the accepted rows: row index -> findings.
-
-    Arrow kernels rather than pandera: the same cells (tests/test_schema.py), without copying
-    the table to pandas or importing pandas for `validate`."""
-    articles = ArticleTable.of(articles)
-    columns = list(RECORD_COLUMNS)
-    out: dict[int, list[Finding]] = defaultdict(list)
-    cases = constraint_failures("articles", articles.table.select(columns), columns)
-    for case in sorted(cases, key=lambda c: c.row):  # stable: a row's findings in field order
-        out[case.row].append(_schema_finding(articles[case.row], case))
-    return dict(out)
-
-
-def _schema_finding(a: Article, case: FailureCase) -> Finding:
-    return finding(
-        "schema-violation",
-        _path_order(a)[0],
-        a.line,
-        field=case.column,
-        check=constraint_name(case.check),
-        value=case.value,
+    files: dict[str, FileReport] = field(default_factory=dict)
+    read: StageStats = field(default_factory=lambda: StageStats("read"))
+    parse: StageStats = field(default_factory=lambda: StageStats("parse"))
+    valid: StageStats = field(default_factory=lambda: StageStats("validate"))
+    rejected: dict[str, list[tuple[ParsedRecord, list[Finding]]]] = field(
+        default_factory=lambda: defaultdict(list)
     )
+    sketches: list[Sketches] = field(default_factory=list)
+
+    def files_to_read(self, inputs: Iterable[InputFile]) -> list[InputFile]:
+        """Every input gets its file report; those that are not ignored are to be read."""
+        to_read = []
+        for f in inputs:
+            report = self.files[f.name] = FileReport(f.name, location=f.location)
+            self.read.total += 1
+            if reason := ignored_reason(f):
+                report.status, report.reason = "ignored", reason
+                self.read.drop(f"ignored ({reason})")
+            else:
+                to_read.append(f)
+        return to_read
+
+    def accepted_tables(
+        self, batches: Iterable[Batch], total: int, progress: Progress | None
+    ) -> Iterator[ArticleTable]:
+        """Each batch's accepted articles, as the runner hands them over; each file's outcome
+        is counted and its sketches kept on the way."""
+        done = 0
+        for batch in batches:
+            for outcome in batch.outcomes:
+                self.count(outcome)
+            done += len(batch.outcomes)
+            if progress:
+                progress("validate", done, total)
+            if batch.sketches is not None:
+                self.sketches.append(batch.sketches)
+            yield batch.accepted
+
+    def count(self, outcome: FileOutcome) -> None:
+        report = self.files[outcome.name]
+        report.records += outcome.records
+        if outcome.read_failure is not None:
+            raw = outcome.read_failure
+            self.read.drop(raw.code)
+            self.rejected[outcome.name].append(
+                (ParsedRecord(outcome.name, None, "", None, (raw,)), [raw])
+            )
+            return
+        self.read.kept += 1
+        self.parse.total += outcome.records
+        self.parse.kept += outcome.parsed
+        self.parse.dropped.update(outcome.parse_dropped)
+        self.valid.total += outcome.parsed
+        self.valid.dropped.update(outcome.validate_dropped)
+        report.findings.extend(outcome.warnings)
+        if outcome.rejected:
+            self.rejected[outcome.name].extend(
+                (rec, list(found)) for rec, found in outcome.rejected
+            )
+
+    def warn(self, warnings: Iterable[Finding]) -> None:
+        for w in warnings:
+            self.files[w.path].findings.append(w)
+
+    def reject_rows(self, articles: ArticleTable, problems: dict[int, list[Finding]]) -> None:
+        """Rows the table rules rejected, each with its findings."""
+        for i in sorted(problems):
+            self.valid.drop("schema-violation")
+            a = articles[i]
+            rec = ParsedRecord(
+                a.raw_path, a.line, a.raw_sha256, None, tuple(problems[i]), a.title, a.url
+            )
+            self.rejected[path_order(a)[0]].append((rec, problems[i]))
+
+    def report(self, kept: ArticleTable) -> ValidationReport:
+        self.valid.kept = len(kept)
+        rejections: list[Rejection] = []
+        for name, recs in self.rejected.items():
+            report = self.files[name]
+            report.status = "invalid"
+            report.rejected += len(recs)
+            for rec, found in recs:
+                errors = [x for x in found if x.severity is Severity.ERROR]
+                report.findings.extend(errors)
+                rejections.extend(
+                    Rejection(
+                        rec.raw_path,
+                        x.line,
+                        x.code,
+                        x.message,
+                        rec.raw_sha256 or None,
+                        rec.title,
+                        rec.url,
+                    )
+                    for x in errors
+                )
+        for report in self.files.values():
+            report.accepted = report.records - report.rejected
+            report.findings.sort(key=lambda x: (x.line or 0, x.column or 0, x.code))
+        rejections.sort(key=lambda r: (file_of(r.raw_path), r.line or 0, r.code))
+        stats = [self.read, self.parse, self.valid]
+        return ValidationReport(list(self.files.values()), kept, rejections, stats)
+
+
+def validate_inputs(
+    inputs: Sequence[InputFile],
+    runner: FileRunner,
+    spool: Spool | None = None,
+    progress: Progress | None = None,
+) -> Validated:
+    """Read, parse and validate `inputs` with `runner` (its settings, pool and cache; `build`
+    passes one that also sketches for dedup); `spool` holds the accepted articles (default:
+    memory)."""
+    tally = Tally()
+    to_read = tally.files_to_read(inputs)
+    if progress:
+        progress("validate", 0, len(to_read))
+    # one batch's articles in memory at a time: the others are in the spool
+    batches = tally.accepted_tables(runner.run(to_read), len(to_read), progress)
+    accepted = ArticleTable.concat(regrouped(batches), spool)
+    config = runner.settings.config
+    sketched = Sketches.concat(tally.sketches, config.bands) if config is not None else None
+
+    # after the files: the steps over the whole table are their own steps on the progress
+    # display (the file bar stood at 100% for 10-16 s at a million articles)
+    if progress:
+        progress("identical records", 0, 1)
+    accepted, twin_warnings, order = number_twins(accepted, spool)
+    tally.warn(twin_warnings)
+    if progress:
+        progress("identical records", 1, 1)
+        progress("table check", 0, 1)
+    problems = check_table(accepted)
+    if progress:
+        progress("table check", 1, 1)
+    kept = accepted
+    if problems:
+        tally.reject_rows(accepted, problems)
+        kept = accepted.filter([i not in problems for i in range(len(accepted))], spool)
+        order = np.delete(order, sorted(problems))
+    del accepted
+    if sketched is not None:  # row i = kept[i], through the reordering above
+        sketched = sketched.take(order)
+    return Validated(tally.report(kept), sketched)
 
 
 def validate_paths(
@@ -120,143 +198,14 @@ def validate_paths(
     registry: SourceRegistry | None = None,
     today: date | None = None,
     progress: Progress | None = None,
-    runner: FileRunner | None = None,
-    spool: Spool | None = None,
     field_map: FieldMap = (),
-    inputs: Sequence[InputFile] | None = None,
 ) -> ValidationReport:
-    """Read, parse and validate every file under `paths`; the report says what became of each.
-
-    `runner` does the per-file work (its settings, pool and cache; `build` passes one that also
-    sketches for dedup); by default it runs here, without cache or sketches. `spool` holds the
-    accepted articles (default: memory).
-    """
-    if runner is None:
-        runner = FileRunner(
-            FileSettings(
-                registry or SourceRegistry.load(),
-                today or pyongyang_today(),
-                None,
-                field_map=field_map,
-            )
-        )
-    read_stats, parse_stats, valid_stats = (
-        StageStats("read"),
-        StageStats("parse"),
-        StageStats("validate"),
+    """Read, parse and validate every file under `paths` in this process; the report says
+    what became of each."""
+    settings = FileSettings(
+        registry or SourceRegistry.load(), today or pyongyang_today(), None, field_map=field_map
     )
-    files: dict[str, FileReport] = {}
-    sketches: list[Sketches] = []
-    rejected: dict[str, list[tuple[ParsedRecord, list[Finding]]]] = defaultdict(list)
-
-    inputs = discover(paths) if inputs is None else inputs  # found under `paths` already
-    to_read: list[InputFile] = []
-    for f in inputs:
-        report = files[f.name] = FileReport(f.name, location=f.location)
-        read_stats.total += 1
-        if reason := ignored_reason(f):
-            report.status, report.reason = "ignored", reason
-            read_stats.drop(f"ignored ({reason})")
-        else:
-            to_read.append(f)
-    if progress:
-        progress("validate", 0, len(to_read))
-
-    def accepted_tables() -> Iterator[ArticleTable]:
-        """Each batch's accepted articles, as the runner hands them over; each file's outcome
-        goes into its file report and the stage counts on the way."""
-        done = 0
-        for batch in runner.run(to_read):
-            for outcome in batch.outcomes:
-                count(outcome)
-            done += len(batch.outcomes)
-            if progress:
-                progress("validate", done, len(to_read))
-            if batch.sketches is not None:
-                sketches.append(batch.sketches)
-            yield batch.accepted
-
-    def count(outcome: FileOutcome) -> None:
-        report = files[outcome.name]
-        report.records += outcome.records
-        if outcome.read_failure is not None:
-            raw = outcome.read_failure
-            read_stats.drop(raw.code)
-            rejected[outcome.name].append(
-                (ParsedRecord(outcome.name, None, "", None, (raw,)), [raw])
-            )
-            return
-        read_stats.kept += 1
-        parse_stats.total += outcome.records
-        parse_stats.kept += outcome.parsed
-        parse_stats.dropped.update(outcome.parse_dropped)
-        valid_stats.total += outcome.parsed
-        valid_stats.dropped.update(outcome.validate_dropped)
-        report.findings.extend(outcome.warnings)
-        if outcome.rejected:
-            rejected[outcome.name].extend((rec, list(found)) for rec, found in outcome.rejected)
-
-    # one file's articles in memory at a time: the others are in the spool
-    accepted = ArticleTable.concat(regrouped(accepted_tables()), spool)
-    config = runner.settings.config
-    sketched = Sketches.concat(sketches, config.bands) if config is not None else None
-
-    # after the files: the steps over the whole table are their own steps on the progress
-    # display (the file bar stood at 100% for 10-16 s at a million articles)
-    if progress:
-        progress("identical records", 0, 1)
-    accepted, twin_warnings, order = number_twins(accepted, spool)
-    for w in twin_warnings:
-        files[w.path].findings.append(w)
-    if progress:
-        progress("identical records", 1, 1)
-        progress("table check", 0, 1)
-    table_problems = check_table(accepted)
-    if progress:
-        progress("table check", 1, 1)
-    kept = accepted
-    if table_problems:
-        for i in sorted(table_problems):
-            valid_stats.drop("schema-violation")
-            a = accepted[i]
-            rec = ParsedRecord(
-                a.raw_path, a.line, a.raw_sha256, None, tuple(table_problems[i]), a.title, a.url
-            )
-            rejected[_path_order(a)[0]].append((rec, table_problems[i]))
-        kept = accepted.filter([i not in table_problems for i in range(len(accepted))], spool)
-        order = np.delete(order, sorted(table_problems))
-    del accepted
-    valid_stats.kept = len(kept)
-    if sketched is not None:  # row i = kept[i], through the reordering above
-        sketched = sketched.take(order)
-
-    rejections: list[Rejection] = []
-    for name, recs in rejected.items():
-        report = files[name]
-        report.status = "invalid"
-        report.rejected += len(recs)
-        for rec, found in recs:
-            errors = [x for x in found if x.severity is Severity.ERROR]
-            report.findings.extend(errors)
-            rejections.extend(
-                Rejection(
-                    rec.raw_path,
-                    x.line,
-                    x.code,
-                    x.message,
-                    rec.raw_sha256 or None,
-                    rec.title,
-                    rec.url,
-                )
-                for x in errors
-            )
-    for report in files.values():
-        report.accepted = report.records - report.rejected
-        report.findings.sort(key=lambda x: (x.line or 0, x.column or 0, x.code))
-    rejections.sort(key=lambda r: (file_of(r.raw_path), r.line or 0, r.code))
-    return ValidationReport(
-        list(files.values()), kept, rejections, [read_stats, parse_stats, valid_stats], sketched
-    )
+    return validate_inputs(discover(paths), FileRunner(settings), progress=progress).report
 
 
-__all__ = ["check_table", "number_twins", "validate_paths"]
+__all__ = ["Progress", "Tally", "Validated", "validate_inputs", "validate_paths"]

@@ -11,9 +11,11 @@ import pyarrow.parquet as parquet
 import pytest
 
 from kcna_dataset import article_table
-from kcna_dataset.article_table import ArticleTable, take_rows
-from kcna_dataset.publish import PARQUET_OPTIONS, write_parquet
+from kcna_dataset.article_table import ArticleTable
 from kcna_dataset.records import Article
+from kcna_dataset.release.publish import PARQUET_OPTIONS, write_parquet
+from kcna_dataset.runtime import arrow_tables
+from kcna_dataset.runtime.arrow_tables import take_rows
 
 
 def article(n: int, **changes: object) -> Article:
@@ -104,7 +106,7 @@ def test_parquet_bytes_do_not_depend_on_how_the_table_is_chunked(tmp_path: Path)
 
 
 def test_take_rows_gathers_across_chunks_and_slices(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(article_table, "TAKE_ROWS", 3)  # several slices of the row order
+    monkeypatch.setattr(arrow_tables, "TAKE_ROWS", 3)  # several slices of the row order
     data = arrow.concat_tables(
         [
             arrow.table({"n": list(range(s, s + 4)), "s": [f"r{i}" for i in range(s, s + 4)]})

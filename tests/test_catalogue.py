@@ -15,7 +15,8 @@ from helpers import TODAY, jsonl_line, page, write
 from kcna_dataset.findings import CATALOGUE, Severity
 from kcna_dataset.limits import MAX_FILE_BYTES, MAX_RECORD_BYTES
 from kcna_dataset.records import Article
-from kcna_dataset.validate import check_table, validate_paths
+from kcna_dataset.stages.table_rules import check_table
+from kcna_dataset.validate import validate_paths
 
 Findings = list[tuple[str, str, int | None, int | None]]
 

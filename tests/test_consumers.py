@@ -13,9 +13,9 @@ from helpers import TODAY
 import kcna_dataset
 from kcna_dataset.build import BuildResult, build
 from kcna_dataset.exceptions import KcnaDatasetError
-from kcna_dataset.publish import write_sha256sums
+from kcna_dataset.release.publish import write_sha256sums
+from kcna_dataset.release.verify import verify_release
 from kcna_dataset.schema import arrow_schema
-from kcna_dataset.verify import verify_release
 
 ROWS = {"statements": 433, "articles": 688, "sources": 15}
 

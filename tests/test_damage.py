@@ -17,13 +17,13 @@ import pytest
 from helpers import TODAY, jsonl_line, page, write
 from typer.testing import CliRunner
 
-from kcna_dataset import cache as cache_module
-from kcna_dataset import publish as publish_module
-from kcna_dataset import spool as spool_module
 from kcna_dataset.build import build
 from kcna_dataset.cli import app
 from kcna_dataset.exceptions import BuildError
-from kcna_dataset.verify import verify_release
+from kcna_dataset.release import publish as publish_module
+from kcna_dataset.release.verify import verify_release
+from kcna_dataset.runtime import cache as cache_module
+from kcna_dataset.runtime import spool as spool_module
 
 
 @pytest.fixture

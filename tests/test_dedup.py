@@ -15,15 +15,22 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kcna_dataset.config import DedupConfig
-from kcna_dataset.dedup import DedupResult, PairScore, deduplicate, match_key, minhash, normalize
-from kcna_dataset.dedup.minhash import candidate_codes, pairs_of_codes, sorted_unique
-from kcna_dataset.dedup.sketch import unit_features
-from kcna_dataset.dedup.tokens import text_tokens
-from kcna_dataset.dedup.verify import verify
-from kcna_dataset.parse import parse_page
-from kcna_dataset.parse.text import split_body
 from kcna_dataset.records import Article, article_id_for
 from kcna_dataset.sources import SourceRegistry
+from kcna_dataset.stages.dedup import (
+    DedupResult,
+    PairScore,
+    deduplicate,
+    match_key,
+    minhash,
+    normalize,
+)
+from kcna_dataset.stages.dedup.minhash import candidate_codes, pairs_of_codes, sorted_unique
+from kcna_dataset.stages.dedup.sketch import unit_features
+from kcna_dataset.stages.dedup.tokens import text_tokens
+from kcna_dataset.stages.dedup.verify import verify
+from kcna_dataset.stages.parse import parse_page
+from kcna_dataset.stages.parse.text import split_body
 from kcna_dataset.validate import validate_paths
 
 REGISTRY = SourceRegistry.load()
@@ -649,7 +656,7 @@ def test_rank_positions_order_rows_as_the_rank_tuple_does(
     from test_article_table import article
 
     from kcna_dataset.article_table import ArticleTable
-    from kcna_dataset.dedup import rank_positions
+    from kcna_dataset.stages.dedup import rank_positions
 
     table = ArticleTable.from_articles(
         article(1, article_id=i, published_date=date(2024, 1, 1 + d), body=body)

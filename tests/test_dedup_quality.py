@@ -10,8 +10,8 @@ import pytest
 from helpers import RAW
 
 from bench.dedup_corpus import MERGE_CASES, NEGATIVE_CASES, Labelled, generate, pairwise_scores
-from kcna_dataset.dedup import deduplicate
 from kcna_dataset.sources import SourceRegistry
+from kcna_dataset.stages.dedup import deduplicate
 
 
 @pytest.fixture(scope="module")

@@ -13,14 +13,14 @@ from typing import Any
 from test_dedup import REGISTRY, SHIPPED, copy, groups, make, real
 
 from kcna_dataset.config import DedupConfig
-from kcna_dataset.dedup import deduplicate
-from kcna_dataset.dedup.align import opcodes
-from kcna_dataset.dedup.candidates import candidate_pairs
-from kcna_dataset.dedup.sketch import sketch_bodies, unit_features
-from kcna_dataset.dedup.tokens import text_tokens
-from kcna_dataset.dedup.verify import _aliases, _equivalent, verify
 from kcna_dataset.language import detected_language
 from kcna_dataset.records import Article
+from kcna_dataset.stages.dedup import deduplicate
+from kcna_dataset.stages.dedup.align import opcodes
+from kcna_dataset.stages.dedup.candidates import candidate_pairs
+from kcna_dataset.stages.dedup.sketch import sketch_bodies, unit_features
+from kcna_dataset.stages.dedup.tokens import text_tokens
+from kcna_dataset.stages.dedup.verify import _aliases, _equivalent, verify
 
 DAY = date(2024, 10, 7)
 
@@ -570,7 +570,7 @@ def test_url_keys_in_arrow_are_url_key_in_python() -> None:
     """The build makes URL keys in Arrow, --explain in Python: one pattern, the same keys."""
     import pyarrow as arrow
 
-    from kcna_dataset.dedup.candidates import url_key, url_keys
+    from kcna_dataset.stages.dedup.candidates import url_key, url_keys
 
     urls = [
         "http://www.kcna.kp/en/article/q/0123.kcmsf",

@@ -66,7 +66,7 @@ def test_every_test_reliability_md_names_exists() -> None:
 
 
 def test_releases_carry_the_repositorys_data_licence() -> None:
-    from kcna_dataset.card import data_licence
+    from kcna_dataset.release.card import data_licence
 
     assert (REPO / "LICENSE-DATA.md").read_text() == data_licence()
     assert (REPO / "LICENSE").read_text().startswith("MIT License")
@@ -84,3 +84,16 @@ def test_the_pre_commit_hook_runs_validate_on_raw_files() -> None:
     )
     assert re.match(hook["files"], "raw/kcna-kp/x.jsonl")
     assert not re.match(hook["files"], "kcna_dataset/cli.py")
+
+
+def test_the_readme_layout_names_every_module() -> None:
+    """The README's Layout stays true as modules come and go: every module and folder of the
+    package is named in it."""
+    layout = (REPO / "README.md").read_text(encoding="utf-8").split("## Layout", 1)[1]
+    layout = layout.split("\n## ", 1)[0]
+    package = REPO / "kcna_dataset"
+    names = {p.name for p in package.rglob("*.py")} | {
+        p.name + "/" for p in package.rglob("*") if p.is_dir() and p.name != "__pycache__"
+    }
+    names -= {"schemas/"}  # a link to the top-level schemas/ in some checkouts
+    assert sorted(n for n in names if n not in layout) == []

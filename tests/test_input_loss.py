@@ -12,9 +12,9 @@ import pytest
 from helpers import TODAY, jsonl_line, page, write
 from typer.testing import CliRunner
 
-from kcna_dataset import read
 from kcna_dataset.cli import app
 from kcna_dataset.exceptions import UsageError
+from kcna_dataset.stages import read
 from kcna_dataset.validate import validate_paths
 
 

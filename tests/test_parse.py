@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from helpers import RAW, jsonl_line, page, raw_file
 
-from kcna_dataset.parse import ParsedRecord, parse_file, parse_jsonl, parse_page
+from kcna_dataset.stages.parse import ParsedRecord, parse_file, parse_jsonl, parse_page
 
 
 def parse_seed(name: str) -> ParsedRecord:

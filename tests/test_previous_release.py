@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from kcna_dataset.build import build
 from kcna_dataset.cli import app
 from kcna_dataset.exceptions import BuildError
-from kcna_dataset.verify import verify_release
+from kcna_dataset.release.verify import verify_release
 
 
 @pytest.fixture

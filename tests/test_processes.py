@@ -20,7 +20,7 @@ import os, sys, time
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from kcna_dataset.sources import SourceRegistry
-from kcna_dataset.workers import FileSettings, _init_worker
+from kcna_dataset.runtime.workers import FileSettings, _init_worker
 settings = FileSettings(SourceRegistry.load(), date(2026, 1, 1), None)
 pool = ProcessPoolExecutor(2, initializer=_init_worker, initargs=(settings,))
 futures = [pool.submit(time.sleep, 60) for _ in range(2)]
@@ -74,9 +74,9 @@ def test_a_batch_of_files_gives_each_file_what_it_alone_would(tmp_path: Path) ->
     from helpers import TODAY, jsonl_line, page, write
 
     from kcna_dataset.config import DedupConfig
-    from kcna_dataset.read import discover
+    from kcna_dataset.runtime.workers import FileSettings, process_files
     from kcna_dataset.sources import SourceRegistry
-    from kcna_dataset.workers import FileSettings, process_files
+    from kcna_dataset.stages.read import discover
 
     write(tmp_path, "a.txt", page(title="First Page"))
     write(tmp_path, "b.bin.txt", b"\x00binary")

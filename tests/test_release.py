@@ -16,14 +16,14 @@ import pytest
 from frictionless import Package
 from helpers import RAW, TODAY, page, write
 
-import kcna_dataset.publish as publish
+import kcna_dataset.release.publish as publish
 from kcna_dataset import __version__
 from kcna_dataset.build import BuildResult, build, check_release_tables
 from kcna_dataset.config import DedupConfig
 from kcna_dataset.declarations import TABLES
 from kcna_dataset.exceptions import BuildError, InvalidInputError, UsageError
+from kcna_dataset.release.verify import read_csv_table
 from kcna_dataset.schema import arrow_schema
-from kcna_dataset.verify import read_csv_table
 
 FILES = [
     "CHANGELOG.md",
@@ -402,7 +402,7 @@ def test_the_card_shows_its_charts_as_svg_drawn_from_the_tables(
     depend on the run (a fixed id salt, no date)."""
     import xml.etree.ElementTree as ElementTree
 
-    from kcna_dataset.charts import CHARTS, release_charts
+    from kcna_dataset.release.charts import CHARTS, release_charts
 
     release = shipped_release.published
     assert release is not None
@@ -470,7 +470,7 @@ def test_a_release_credits_only_the_inputs_it_was_built_from(
     """LICENSE.md credited stiles/north-korea-news and named tests/fixtures whatever a release
     was built from: a credit (schemas/dataset.json) is given where articles came from its
     folder."""
-    from kcna_dataset.card import data_licence
+    from kcna_dataset.release.card import data_licence
 
     shipped = (shipped_release.published / "LICENSE.md").read_text()
     assert shipped == data_licence(["kcna-kp/any.jsonl#L1"])

@@ -13,10 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kcna_dataset.findings import CATALOGUE, Severity
-from kcna_dataset.parse import parse_file
-from kcna_dataset.record_rules import check_record
 from kcna_dataset.records import RawFile
 from kcna_dataset.sources import SourceRegistry
+from kcna_dataset.stages.parse import parse_file
+from kcna_dataset.stages.record_rules import check_record
 from kcna_dataset.validate import validate_paths
 
 REGISTRY = SourceRegistry.load()

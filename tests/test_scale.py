@@ -16,14 +16,14 @@ import pytest
 from helpers import RAW, TODAY, page, write
 from typer.testing import CliRunner
 
-from kcna_dataset import cache as cache_module
-from kcna_dataset import workers
 from kcna_dataset.build import build
-from kcna_dataset.cache import RecordCache, rules_fingerprint
 from kcna_dataset.cli import app
 from kcna_dataset.config import DedupConfig
-from kcna_dataset.dedup import pipeline as dedup_module
+from kcna_dataset.runtime import cache as cache_module
+from kcna_dataset.runtime import workers
+from kcna_dataset.runtime.cache import RecordCache, rules_fingerprint
 from kcna_dataset.sources import SourceRegistry
+from kcna_dataset.stages.dedup import pipeline as dedup_module
 
 runner = CliRunner()
 # what the dedup stage's candidate pairs within the window came to on the shipped raw/
@@ -110,9 +110,13 @@ def test_fingerprint_follows_the_parse_rules(
     shutil.copytree(cache_module.PACKAGE, package, ignore=shutil.ignore_patterns("__pycache__"))
     monkeypatch.setattr(cache_module, "PACKAGE", package)
     assert rules_fingerprint(registry, config) == before  # same code, same fingerprint
-    text = package / "parse" / "text.py"
-    text.write_text(text.read_text() + "\n# a changed rule\n")
-    assert rules_fingerprint(registry, config) != before
+    for rules in ("stages/parse/text.py", "stages/record_rules.py", "language.py"):
+        changed = package / rules
+        original = changed.read_text()
+        changed.write_text(original + "\n# a changed rule\n")
+        assert rules_fingerprint(registry, config) != before, rules
+        changed.write_text(original)
+    assert rules_fingerprint(registry, config) == before
     # settings and registry count too
     monkeypatch.setattr(cache_module, "PACKAGE", cache_module.PACKAGE)
     assert rules_fingerprint(registry, DedupConfig(shingle_size=4, num_perm=120)) != before

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from kcna_dataset import schema as schema_module
 from kcna_dataset.declarations import TABLES, table_schema
-from kcna_dataset.publish import CSV_OPTIONS
+from kcna_dataset.release.publish import CSV_OPTIONS
 from kcna_dataset.schema import (
     arrow_schema,
     constraint_failures,

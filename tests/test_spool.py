@@ -14,11 +14,12 @@ from helpers import RAW, TODAY
 from test_article_table import ARTICLES, article
 from test_scale import release_bytes
 
-from kcna_dataset import article_table
 from kcna_dataset.article_table import ArticleTable
 from kcna_dataset.build import build
-from kcna_dataset.read import discover, input_bytes
-from kcna_dataset.spool import Spool, drop_pages
+from kcna_dataset.runtime import arrow_tables
+from kcna_dataset.runtime.memory import drop_pages
+from kcna_dataset.runtime.spool import Spool
+from kcna_dataset.stages.read import discover, input_bytes
 
 SCHEMA = arrow.schema([("n", arrow.int64()), ("text", arrow.string())])
 
@@ -130,7 +131,7 @@ def test_a_large_take_into_a_folder_goes_through_buckets_with_the_same_rows(
 ) -> None:
     # the sort into release order reads the table front to back into buckets of result
     # positions (take_in_buckets); BUCKET_ROWS made small so 60 rows make several buckets
-    monkeypatch.setattr(article_table, "BUCKET_ROWS", bucket_rows)
+    monkeypatch.setattr(arrow_tables, "BUCKET_ROWS", bucket_rows)
     many = [article(n % 28 + 1, line=n, raw_path=f"r.jsonl#L{n}") for n in range(60)]
     table = ArticleTable.concat(
         [ArticleTable.from_articles(many[:25]), ArticleTable.from_articles(many[25:])],

@@ -15,9 +15,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kcna_dataset.build import build
-from kcna_dataset.dedup.stable_ids import IdChanges, carry_over
-from kcna_dataset.publish import newest_release
 from kcna_dataset.records import Membership, Statement
+from kcna_dataset.release.publish import newest_release
+from kcna_dataset.stages.dedup.stable_ids import IdChanges, carry_over
 
 SEED_000 = "kcnawatch/000_b3793cfa3d749794.txt"
 

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kcna_dataset.parse.text import (
+from kcna_dataset.stages.parse.text import (
     Body,
     clean_paragraph,
     clean_title,

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from helpers import RAW, REPO, TODAY, jsonl_line, page, write
 
-from kcna_dataset import record_rules
 from kcna_dataset.exceptions import UsageError
 from kcna_dataset.report import ValidationReport
+from kcna_dataset.stages import record_rules
 from kcna_dataset.validate import validate_paths
 
 

@@ -16,7 +16,9 @@ import pytest
 from helpers import TODAY, page
 
 from kcna_dataset.build import build
-from kcna_dataset.changes import (
+from kcna_dataset.exceptions import BuildError, UsageError
+from kcna_dataset.records import article_id_for
+from kcna_dataset.release.changes import (
     ARTICLE_ID_FIELDS,
     Changes,
     changelog_markdown,
@@ -24,9 +26,7 @@ from kcna_dataset.changes import (
     next_version,
     row_differences,
 )
-from kcna_dataset.exceptions import BuildError, UsageError
-from kcna_dataset.publish import LOCK_NAME
-from kcna_dataset.records import article_id_for
+from kcna_dataset.release.publish import LOCK_NAME
 
 SEED_000 = "kcnawatch/000_b3793cfa3d749794.txt"
 
@@ -264,7 +264,7 @@ def test_one_build_at_a_time(first: tuple[Path, Path]) -> None:
 def test_failed_build_leaves_an_existing_dist_as_it_was(
     first: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import kcna_dataset.publish as publish
+    import kcna_dataset.release.publish as publish
 
     raw, out = first
     before = {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}

@@ -1,0 +1,356 @@
+"""Per-file work (read -> parse -> record rules -> dedup sketch), in-process or in a process pool.
+
+Everything a file becomes depends on that file alone, so files are processed independently:
+in a pool of `jobs` processes when that pays, looked up in the record cache (`cache.py`) when
+the same file was processed by the same rules before. Results come back in input order, so the
+output does not depend on the number of jobs or on the cache.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pyarrow as arrow
+
+from kcna_dataset.article_table import ArticleTable
+from kcna_dataset.config import DedupConfig
+from kcna_dataset.findings import Finding, Severity
+from kcna_dataset.records import Article, RawFile
+from kcna_dataset.runtime.cache import (
+    CacheReader,
+    RecordCache,
+    entry_key,
+    pack,
+    unpack_or_none,
+)
+from kcna_dataset.schema import SLICE_ROWS
+from kcna_dataset.sources import SourceRegistry
+from kcna_dataset.stages.dedup.sketch import Sketches, sketch_bodies
+from kcna_dataset.stages.parse import ParsedRecord, parse_file
+from kcna_dataset.stages.parse.scraper import FieldMap
+from kcna_dataset.stages.read import InputFile, input_bytes, read_file
+from kcna_dataset.stages.record_rules import check_record
+
+# Below this much input a pool costs more (process start, pickling) than it saves.
+POOL_MIN_BYTES = 8 << 20
+# files per task: a page is one article, and what is paid per task (sending it, a table, a
+# sketch call) is paid per batch; fewer when there are few files, so the pool stays busy
+BATCH_FILES = 64
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class FileSettings:
+    """What per-file work needs besides the file: sent once to each worker."""
+
+    registry: SourceRegistry
+    today: date
+    config: DedupConfig | None  # None: no dedup sketches (validate only)
+    cache_path: Path | None = None
+    fingerprint: str = ""
+    field_map: FieldMap = ()  # the researcher's field names (--map)
+
+
+@dataclass(frozen=True, slots=True)
+class FileOutcome:
+    """What one input file became. Picklable: it is what the pool returns and the cache holds."""
+
+    name: str
+    records: int = 0
+    read_failure: Finding | None = None
+    # accepted articles as Arrow: pickling a table copies buffers, not one object per field
+    accepted: ArticleTable = field(default_factory=ArticleTable)
+    sketches: Sketches | None = None  # row i = accepted[i]
+    # rejected records (raw_path, line, raw_sha256; no draft) with all their findings
+    rejected: tuple[tuple[ParsedRecord, tuple[Finding, ...]], ...] = ()
+    warnings: tuple[Finding, ...] = ()  # of accepted and rejected records
+    parse_dropped: Counter[str] = field(default_factory=Counter)
+    validate_dropped: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def parsed(self) -> int:
+        return self.records - sum(self.parse_dropped.values())
+
+    @property
+    def cacheable(self) -> bool:
+        # a record dated after today is rejected today and may be accepted later: such an
+        # outcome depends on the day, so it is not cached (whichever finding of a record it is:
+        # one rejected for its source may also be dated in the future)
+        today_said = (
+            x.code == "date-out-of-range"
+            for x in (*self.warnings, *(x for _, found in self.rejected for x in found))
+        )
+        return self.read_failure is None and not any(today_said)
+
+
+def process_files(files: Sequence[InputFile], settings: FileSettings) -> list[FileOutcome]:
+    """Files read and processed here, in this process, without the cache or the pool."""
+    return _process_raws([(f.name, read_file(f)) for f in files], settings)
+
+
+def _process_raws(
+    raws: Sequence[tuple[str, RawFile | Finding]], settings: FileSettings
+) -> list[FileOutcome]:
+    """Files read (or their read failure), in order -> their outcomes. The accepted articles
+    of up to SLICE_ROWS at a time become one Arrow table and are sketched in one call, and each
+    file's outcome takes its rows as a slice: a page is one article, and a table and a sketch
+    call per file cost ~0.2 ms each (more than parsing it)."""
+    outcomes: list[FileOutcome] = []
+    pending: list[tuple[int, list[Article]]] = []  # (outcome index, its accepted articles)
+    count = 0
+
+    def flush() -> None:
+        articles = [a for _, accepted in pending for a in accepted]
+        table = ArticleTable.from_articles(articles)
+        sketches = None
+        if settings.config is not None:
+            sketches = sketch_bodies([a.body for a in articles], settings.config)
+        at = 0
+        for i, accepted in pending:
+            rows = slice(at, at + len(accepted))
+            outcomes[i] = replace(
+                outcomes[i],
+                accepted=table[rows],
+                sketches=None if sketches is None else sketches[rows],
+            )
+            at += len(accepted)
+        pending.clear()
+
+    for name, raw in raws:
+        if isinstance(raw, Finding):
+            outcomes.append(FileOutcome(name, records=1, read_failure=raw))
+            continue
+        outcome, accepted = _check_raw(name, raw, settings)
+        outcomes.append(outcome)
+        pending.append((len(outcomes) - 1, accepted))
+        count += len(accepted)
+        if count >= SLICE_ROWS:
+            flush()
+            count = 0
+    if pending:
+        flush()
+    return outcomes
+
+
+def _check_raw(
+    name: str, raw: RawFile, settings: FileSettings
+) -> tuple[FileOutcome, list[Article]]:
+    """One file parsed and checked record by record: its outcome (without its accepted rows)
+    and the accepted articles."""
+    accepted: list[Article] = []
+    rejected: list[tuple[ParsedRecord, tuple[Finding, ...]]] = []
+    warnings: list[Finding] = []
+    parse_dropped: Counter[str] = Counter()
+    validate_dropped: Counter[str] = Counter()
+    records = 0
+    for rec in parse_file(raw, settings.field_map):
+        records += 1
+        if rec.draft is None:
+            parse_dropped[rec.findings[0].code] += 1
+        article, found = check_record(rec, settings.registry, settings.today)
+        warnings.extend(x for x in found if x.severity is Severity.WARNING)
+        if article is None:
+            if rec.draft is not None:
+                validate_dropped[next(x.code for x in found if x.severity is Severity.ERROR)] += 1
+            # the draft is dropped (memory), what the record says it is stays
+            title = rec.draft.title if rec.draft is not None else rec.title
+            url = rec.draft.url if rec.draft is not None else rec.url
+            light = ParsedRecord(
+                rec.raw_path, rec.line, rec.raw_sha256, None, rec.findings, title, url
+            )
+            rejected.append((light, tuple(found)))
+        else:
+            accepted.append(article)
+    outcome = FileOutcome(
+        name,
+        records,
+        None,
+        rejected=tuple(rejected),
+        warnings=tuple(warnings),
+        parse_dropped=parse_dropped,
+        validate_dropped=validate_dropped,
+    )
+    return outcome, accepted
+
+
+# --- in a worker process -------------------------------------------------------------------
+
+_settings: FileSettings | None = None
+_reader: CacheReader | None = None
+
+
+def _die_with_parent() -> None:
+    """Linux: the kernel kills this worker when the process that made it dies, however it dies
+    (kill -9 included): workers left behind held the terminal's output (`build | cat` hung)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the pool's own shutdown is what there is
+        pass
+
+
+def _init_worker(settings: FileSettings, in_pool: bool = True) -> None:
+    global _settings, _reader
+    if in_pool:
+        _die_with_parent()
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _settings = settings
+    _reader = CacheReader(settings.cache_path) if settings.cache_path else None
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """What a batch of files became: each file's outcome, in order (their accepted rows and
+    sketches taken out), and the batch's accepted articles and sketches, file after file.
+    One pickle per batch from a worker: the table once, not a table per page."""
+
+    outcomes: tuple[FileOutcome, ...]
+    accepted: ArticleTable
+    sketches: Sketches | None
+    cache_hits: int = 0
+    cache_damaged: int = 0  # entries altered on disk: parsed again and replaced
+
+
+_LIGHT = ArticleTable()  # one object: a batch's pickle holds it once, however many outcomes
+
+
+def _work_batch(files: Sequence[InputFile]) -> tuple[Batch, list[tuple[str, bytes]]]:
+    """A batch of files -> (its Batch, the (key, packed outcome) cache entries to store). Files
+    found in the cache are unpacked here (in the worker); the others are read and processed
+    together (`_process_raws`)."""
+    assert _settings is not None
+    settings = _settings
+    outcomes: list[FileOutcome | None] = []
+    misses: list[tuple[int, str, RawFile | Finding, str | None]] = []
+    hits = damaged = 0
+    for f in files:
+        raw = read_file(f)
+        key = None
+        if _reader is not None and not isinstance(raw, Finding):
+            key = entry_key(settings.fingerprint, f.name, raw.sha256)
+            if (blob := _reader.get(key)) is not None:
+                if isinstance(outcome := unpack_or_none(blob), FileOutcome):
+                    outcomes.append(outcome)
+                    hits += 1
+                    continue
+                damaged += 1  # parsed again below, and its entry replaced
+        misses.append((len(outcomes), f.name, raw, key))
+        outcomes.append(None)
+    to_store: list[tuple[str, bytes]] = []
+    processed = _process_raws([(name, raw) for _, name, raw, _ in misses], settings)
+    for (i, _, _, key), outcome in zip(misses, processed, strict=True):
+        outcomes[i] = outcome
+        if key is not None and outcome.cacheable:
+            to_store.append((key, pack(outcome)))
+    done = [o for o in outcomes if o is not None]
+    parts = [o.accepted.table for o in done if len(o.accepted)]
+    accepted = (
+        ArticleTable(arrow.concat_tables(parts).combine_chunks()) if parts else ArticleTable()
+    )
+    sketches = None
+    if settings.config is not None:
+        sketches = Sketches.concat(
+            [o.sketches for o in done if o.sketches is not None], settings.config.bands
+        )
+    light = tuple(replace(o, accepted=_LIGHT, sketches=None) for o in done)
+    return Batch(light, accepted, sketches, hits, damaged), to_store
+
+
+def default_jobs() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+@dataclass(slots=True)
+class FileRunner:
+    """Runs per-file work over many files; also lends its pool to later stages (`map`)."""
+
+    settings: FileSettings
+    jobs: int = 1
+    cache: RecordCache | None = None
+    _pool: Executor | None = None
+    jobs_used: int = 1
+    stats: dict[str, int] = field(default_factory=lambda: {"cache_hits": 0, "processed": 0})
+    known_bytes: int | None = None  # the input's size, where the caller has measured it
+
+    def start(self, files: Sequence[InputFile]) -> None:
+        # never raises: a name that cannot be looked at counts 0
+        total = self.known_bytes if self.known_bytes is not None else input_bytes(files)
+        if self.jobs > 1 and len(files) > 1 and total >= POOL_MIN_BYTES:
+            self._pool = ProcessPoolExecutor(
+                self.jobs, initializer=_init_worker, initargs=(self.settings,)
+            )
+            self.jobs_used = self.jobs
+        else:
+            _init_worker(self.settings, in_pool=False)  # the same functions, in this process
+
+    def run(self, files: Sequence[InputFile]) -> Iterator[Batch]:
+        """Batches of `files`, in order (a batch is one task of the pool)."""
+        self.start(files)
+        size = max(1, min(BATCH_FILES, len(files) // (self.jobs * 16)))
+        batches = [files[i : i + size] for i in range(0, len(files), size)]
+        done: Iterable[tuple[Batch, list[tuple[str, bytes]]]] = (
+            self._pool.map(_work_batch, batches)
+            if self._pool is not None
+            else map(_work_batch, batches)
+        )
+        for batch, to_store in done:
+            self.stats["processed"] += len(batch.outcomes)
+            self.stats["cache_hits"] += batch.cache_hits
+            if batch.cache_damaged:
+                self.stats["cache_damaged"] = (
+                    self.stats.get("cache_damaged", 0) + batch.cache_damaged
+                )
+            if self.cache is not None:
+                for key, blob in to_store:
+                    self.cache.put(key, blob)
+            yield batch
+        if self.cache is not None:
+            self.cache.flush()
+
+    def map(self, fn: Callable[..., Any], *iterables: Iterable[Any]) -> Iterable[Any]:
+        """map(fn, ...) over the pool when there is one (for the dedup stage's token sets)."""
+        if self._pool is None:
+            return map(fn, *iterables)
+        return self._pool.map(fn, *iterables, chunksize=256)
+
+    def later(self, fn: Callable[..., T], *args: Any) -> Callable[[], T]:
+        """fn(*args) in a worker while this process goes on, when there is a pool (call what
+        this returns for the result); in this process, when asked, when there is none."""
+        if self._pool is None:
+            return lambda: fn(*args)
+        return self._pool.submit(fn, *args).result
+
+    def close(self, cancel: bool = False) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=not cancel, cancel_futures=cancel)
+            self._pool = None
+        if self.cache is not None:
+            self.cache.close()
+
+
+@contextmanager
+def file_runner(
+    settings: FileSettings, jobs: int, cache: RecordCache | None
+) -> Iterator[FileRunner]:
+    runner = FileRunner(settings, jobs, cache)
+    try:
+        yield runner
+    except BaseException:
+        runner.close(cancel=True)
+        raise
+    runner.close()

@@ -1,0 +1,105 @@
+"""What the dedup stage needs of every article, computed where the article is parsed.
+
+A sketch is small and fixed-size: a 16-byte digest of the match key (equal digests = exact or
+normalised copies) and the LSH band keys of the whole text and of its opening. Workers compute
+sketches next to parsing, the record cache stores them with the records, and the dedup stage
+holds only these arrays for the whole corpus: the token sets that verification needs are built
+again for the few texts that are in a candidate pair (`unit_features`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+
+from kcna_dataset.config import DedupConfig
+from kcna_dataset.stages.dedup.minhash import MinHasher, TokenHasher, band_keys, shingle_hashes
+from kcna_dataset.stages.dedup.normalize import (
+    clean_title,
+    comparison_text,
+    key_bytes,
+    word_keys,
+    words_as_written,
+)
+from kcna_dataset.stages.dedup.verify import Features
+
+KEY_BYTES = 16
+_HASHER = TokenHasher()  # one per process: token hashes are stable, the cache only saves time
+_MINHASHERS: dict[tuple[int, int], MinHasher] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class Sketches:
+    """Sketches of n articles, row i = article i."""
+
+    keys: np.ndarray  # (n,) S16: blake2b-128 of the match key
+    bands: np.ndarray  # (n, 2 * bands) uint64: band keys of the whole text, then of its opening
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def __getitem__(self, rows: slice) -> Sketches:
+        """Rows `rows`, as views (a file's rows of a batch sketched together)."""
+        return Sketches(self.keys[rows], self.bands[rows])
+
+    def take(self, rows: Sequence[int] | np.ndarray) -> Sketches:
+        index = np.asarray(rows, dtype=np.int64)
+        return Sketches(self.keys[index], self.bands[index])
+
+    @staticmethod
+    def concat(parts: Sequence[Sketches], bands: int) -> Sketches:
+        if not parts:
+            return Sketches(np.empty(0, f"S{KEY_BYTES}"), np.empty((0, 2 * bands), np.uint64))
+        return Sketches(
+            np.concatenate([p.keys for p in parts]), np.concatenate([p.bands for p in parts])
+        )
+
+
+def _minhasher(config: DedupConfig) -> MinHasher:
+    key = (config.num_perm, config.seed)
+    if key not in _MINHASHERS:
+        _MINHASHERS[key] = MinHasher(config.num_perm, config.seed)
+    return _MINHASHERS[key]
+
+
+def sketch_bodies(bodies: Sequence[str], config: DedupConfig) -> Sketches:
+    """Sketch each body (an article's published body text)."""
+    keys = np.empty(len(bodies), f"S{KEY_BYTES}")
+    full: list[np.ndarray] = []
+    # the opening's shingles are the first ones of the whole text's (shingle_hashes of
+    # hashes[:prefix_tokens]): how many, at least one, as shingle_hashes pads a short text
+    openings = np.empty(len(bodies), np.int64)
+    k = config.shingle_size
+    for i, body in enumerate(bodies):
+        text = comparison_text(body)
+        keys[i] = hashlib.blake2b(key_bytes(text), digest_size=KEY_BYTES).digest()
+        hashes = _HASHER(word_keys(text))
+        full.append(shingle_hashes(hashes, k))
+        openings[i] = max(1, min(len(hashes), config.prefix_tokens) - k + 1)
+    bands = np.empty((len(bodies), 2 * config.bands), np.uint64)
+    if bodies:
+        whole, opening = _minhasher(config).signatures_and_openings(full, openings)
+        assert opening is not None
+        bands[:, : config.bands] = band_keys(whole, config.bands, config.rows)
+        bands[:, config.bands :] = band_keys(opening, config.bands, config.rows)
+    return Sketches(keys, bands)
+
+
+def unit_features(
+    body: str, title: str, published: date, source: str, shingle_size: int
+) -> Features:
+    """What verification compares, for one text in a candidate pair."""
+    text = comparison_text(body)
+    written, words = words_as_written(text)
+    return Features(
+        text,
+        written,
+        clean_title(title),
+        shingle_hashes(_HASHER(words), shingle_size),
+        published,
+        source,
+    )

@@ -1,0 +1,166 @@
+"""Read stage: find every file under the input paths and load its bytes.
+
+Every file found is accounted for: it is read (and later accepted or rejected), or listed as
+ignored (hidden files, Markdown notes), or rejected as unreadable. Nothing is skipped silently.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import stat
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from kcna_dataset.exceptions import UsageError
+from kcna_dataset.findings import Finding, finding
+from kcna_dataset.limits import MAX_FILE_BYTES, MAX_OTHER_BYTES
+from kcna_dataset.names import display_name
+from kcna_dataset.records import RawFile
+
+# Notes kept beside the data (raw/README.md) are documentation, not input.
+IGNORED_SUFFIXES = frozenset({".md"})
+
+
+@dataclass(frozen=True, slots=True)
+class InputFile:
+    path: str  # on disk (a str: a million Paths cost ~0.5 GB)
+    name: str  # POSIX, relative to the folder it was found under (as given, for a file)
+    location: str = ""  # the path on disk as the caller named it (root/name), for annotations
+    outside_target: str | None = None  # a symbolic link that leads out of the input folder
+    folder_link: bool = False  # a symbolic link to a folder: listed, never followed
+    unreadable: str | None = None  # a folder that could not be listed: why (a finding)
+
+
+def input_bytes(files: Iterable[InputFile]) -> int:
+    """The bytes of the files that will be read (not ignored files, links to folders or links
+    out of the folder): what decides whether a build's tables fit in memory
+    (`Spool.for_input`)."""
+    total = 0
+    for f in files:
+        if f.outside_target is not None or f.unreadable or ignored_reason(f) is not None:
+            continue
+        try:
+            total += os.stat(f.path).st_size
+        except OSError:
+            continue  # unreadable: the read stage reports it
+    return total
+
+
+def ignored_reason(f: InputFile) -> str | None:
+    if f.folder_link:
+        return "symbolic link to a folder (not followed)"
+    if f.name.startswith(".") or "/." in f.name:
+        return "hidden file"
+    base = f.name.rpartition("/")[2]
+    dot = base.rfind(".")  # Path.suffix's rule: a leading dot starts no suffix (hidden above)
+    if dot > 0 and base[dot:].lower() in IGNORED_SUFFIXES:
+        return "documentation"
+    return None
+
+
+def discover(paths: Iterable[Path]) -> list[InputFile]:
+    """Files under each path (a folder is walked; a file is taken as given), in sorted order.
+    A file is named relative to its folder; with several paths, relative to the folder as
+    given (`A/x.txt`, `B/x.txt`), so that two folders' files of one name stay two files."""
+    paths = list(paths)
+    found: list[InputFile] = []
+    for root in paths:
+        if root.is_file():
+            found.append(InputFile(str(root), display_name(root.as_posix()), root.as_posix()))
+        elif root.is_dir():
+            # what names start with: nothing (relative to the folder), or with several paths
+            # the folder as given
+            prefix = "" if len(paths) == 1 else os.path.join(root.as_posix(), "")
+            _walk(root.as_posix(), prefix, root, found)
+        elif root.exists():
+            raise UsageError(
+                f"{root} is neither a regular file nor a folder (a FIFO, socket or device)",
+                "Pass a raw folder or a file of articles.",
+            )
+        else:
+            raise UsageError(
+                f"no such file or folder: {root}",
+                "Pass a raw folder or file that exists (default: raw/).",
+            )
+    return sorted(found, key=lambda f: f.name)
+
+
+def _walk(folder: str, prefix: str, root: Path, found: list[InputFile]) -> None:
+    """Every name under `folder` (named `prefix` + its path below), into `found`.
+
+    os.scandir, not os.walk over pathlib: a name's kind (file, folder, link) comes with the
+    listing, so a million pages cost no call per file here (os.walk with a Path and an lstat
+    per name took 50 us a file). Folder links are listed, never followed."""
+    real_root: Path | None = None  # resolved when the first link needs it
+    pending = [(folder, prefix)]
+    while pending:
+        where, named = pending.pop()
+        try:
+            with os.scandir(where) as listing:
+                entries = list(listing)
+        except OSError as e:
+            # a folder that cannot be listed would be skipped without a word: its files are
+            # lost to the release, so it is an input of its own that fails to be read
+            name = display_name(named.rstrip("/")) if named != prefix else root.as_posix()
+            found.append(InputFile(where, name, where, unreadable=e.strerror or type(e).__name__))
+            continue
+        for entry in entries:
+            path = os.path.join(where, entry.name)
+            name = display_name(named + entry.name)
+            try:
+                if entry.is_symlink():
+                    if real_root is None:
+                        real_root = root.resolve()
+                    found.append(_link(path, name, real_root))
+                elif entry.is_dir():
+                    pending.append((path, named + entry.name + "/"))
+                else:
+                    found.append(InputFile(path, name, path))
+            except OSError as e:
+                found.append(InputFile(path, name, path, unreadable=e.strerror or str(e)))
+
+
+def _link(path: str, name: str, real_root: Path) -> InputFile:
+    """A symbolic link: to a folder (listed, never followed), out of the input folder, a loop
+    (unreadable: an input that fails, never an exception), or to a file inside."""
+    try:
+        if os.path.isdir(path):
+            return InputFile(path, name, path, folder_link=True)
+        target = Path(path).resolve()
+    except RuntimeError:  # Python 3.11 reports a link loop so
+        return InputFile(path, name, path, unreadable="a symbolic link loop")
+    except OSError as e:
+        reason = "a symbolic link loop" if e.errno == errno.ELOOP else (e.strerror or str(e))
+        return InputFile(path, name, path, unreadable=reason)
+    outside = None if target.is_relative_to(real_root) else target.as_posix()
+    return InputFile(path, name, path, outside)
+
+
+def read_file(f: InputFile) -> RawFile | Finding:
+    if f.unreadable is not None:
+        return finding("file-unreadable", f.name, reason=f.unreadable)
+    if f.outside_target is not None:
+        return finding("symlink-outside", f.name, target=f.outside_target)
+    suffix = Path(f.name).suffix.lower()
+    limit = MAX_FILE_BYTES.get(suffix, MAX_OTHER_BYTES)
+    try:
+        st = os.stat(f.path)
+        if not stat.S_ISREG(st.st_mode):
+            # a FIFO would block the read for ever, a device would never end: not read
+            return finding(
+                "file-unreadable", f.name, reason="not a regular file (a FIFO, socket or device)"
+            )
+        if st.st_size > limit:
+            kind = suffix or "extensionless"
+            return finding("file-too-large", f.name, size=st.st_size, limit=limit, kind=kind)
+        with open(f.path, "rb") as handle:
+            data = handle.read(limit + 1)  # bounded: the file may grow while it is read
+        if len(data) > limit:
+            kind = suffix or "extensionless"
+            return finding("file-too-large", f.name, size=len(data), limit=limit, kind=kind)
+    except OSError as e:
+        return finding("file-unreadable", f.name, reason=e.strerror or type(e).__name__)
+    return RawFile(f.name, data, hashlib.sha256(data).hexdigest())
