@@ -31,3 +31,14 @@ def raw_copy(tmp_path: Path) -> Path:
     dest = tmp_path / "raw"
     shutil.copytree(RAW, dest)
     return dest
+
+
+@pytest.fixture
+def released(shipped_release: BuildResult, tmp_path: Path) -> Path:
+    """A releases folder as `build(RAW, out, today=TODAY)` leaves it (1.0.0, `latest`, the
+    lock file), for tests that start from a published release: a copy of the session's build,
+    not a build of its own (the same bytes: releases do not depend on where they were built,
+    tests/test_release.py::test_same_input_same_bytes_whatever_the_paths)."""
+    out = tmp_path / "dist"
+    shutil.copytree(shipped_release.published.parent, out, symlinks=True)
+    return out

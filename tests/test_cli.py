@@ -119,9 +119,8 @@ def test_build_json_and_quiet(raw_copy: Path, tmp_path: Path) -> None:
     assert (result.exit_code, result.output) == (0, f"{out.as_posix()}/1.0.1\n")
 
 
-def test_build_refuses_existing_release(raw_copy: Path, tmp_path: Path) -> None:
-    out = tmp_path / "dist"
-    assert runner.invoke(app, ["build", "--raw", str(raw_copy), "--out", str(out)]).exit_code == 0
+def test_build_refuses_existing_release(raw_copy: Path, released: Path) -> None:
+    out = released
     result = runner.invoke(
         app, ["build", "--raw", str(raw_copy), "--out", str(out), "--version", "1.0.0"]
     )
@@ -133,9 +132,8 @@ def test_build_refuses_existing_release(raw_copy: Path, tmp_path: Path) -> None:
     )
 
 
-def test_build_with_nothing_changed_publishes_nothing(raw_copy: Path, tmp_path: Path) -> None:
-    out = tmp_path / "dist"
-    assert runner.invoke(app, ["build", "--raw", str(raw_copy), "--out", str(out)]).exit_code == 0
+def test_build_with_nothing_changed_publishes_nothing(raw_copy: Path, released: Path) -> None:
+    out = released
     result = runner.invoke(app, ["build", "--raw", str(raw_copy), "--out", str(out)])
     assert (result.exit_code, result.output) == (0, "nothing changed since 1.0.0\n")
     assert sorted(p.name for p in out.iterdir()) == [".build.lock", "1.0.0", "latest"]
@@ -146,9 +144,8 @@ def test_build_with_nothing_changed_publishes_nothing(raw_copy: Path, tmp_path: 
     assert (summary["version"], summary["statements"]) == ("1.0.0", 433)
 
 
-def test_verify_command(tmp_path: Path, raw_copy: Path) -> None:
-    out = tmp_path / "dist"
-    runner.invoke(app, ["build", "--raw", str(raw_copy), "--out", str(out)])
+def test_verify_command(released: Path, tmp_path: Path) -> None:
+    out = released
     result = runner.invoke(app, ["verify", str(out / "1.0.0")])
     assert (result.exit_code, result.output) == (
         0,

@@ -16,10 +16,8 @@ from kcna_dataset.release.verify import verify_release
 
 
 @pytest.fixture
-def out(tmp_path: Path) -> Path:
-    out = tmp_path / "dist"
-    build(RAW, out, today=TODAY)
-    return out
+def out(released: Path) -> Path:
+    return released
 
 
 def test_rewritten_ids_in_the_previous_release_stop_the_build(out: Path, tmp_path: Path) -> None:

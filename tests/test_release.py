@@ -199,8 +199,10 @@ def test_source_date_epoch_sets_created(tmp_path: Path, monkeypatch: pytest.Monk
     assert dp["created"] == "2023-11-14T22:13:20Z"
 
 
-def test_same_input_same_bytes_whatever_the_paths(tmp_path: Path) -> None:
-    first = build(RAW, tmp_path / "one", today=TODAY).published
+def test_same_input_same_bytes_whatever_the_paths(
+    shipped_release: BuildResult, tmp_path: Path
+) -> None:
+    first = shipped_release.published
     moved = tmp_path / "moved"
     (moved / "z").mkdir(parents=True)
     for p in RAW.rglob("*.txt"):
@@ -217,8 +219,8 @@ def test_same_input_same_bytes_whatever_the_paths(tmp_path: Path) -> None:
         assert (first / name).read_bytes() == (again / name).read_bytes(), name
 
 
-def test_existing_release_is_not_overwritten(tmp_path: Path) -> None:
-    build(RAW, tmp_path, today=TODAY)
+def test_existing_release_is_not_overwritten(released: Path) -> None:
+    tmp_path = released
     before = (tmp_path / "1.0.0" / "SHA256SUMS").read_bytes()
     with pytest.raises(BuildError, match=r"release 1\.0\.0 already exists"):
         build(RAW, tmp_path, "1.0.0", today=TODAY)

@@ -16,7 +16,7 @@ import pytest
 from helpers import RAW, TODAY, page, write
 from typer.testing import CliRunner
 
-from kcna_dataset.build import build
+from kcna_dataset.build import BuildResult, build
 from kcna_dataset.cli import app
 from kcna_dataset.config import DedupConfig
 from kcna_dataset.runtime import cache as cache_module
@@ -43,10 +43,10 @@ def release_bytes(release: Path) -> dict[str, bytes]:
 
 
 def test_two_jobs_publish_the_same_bytes_as_one(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    shipped_release: BuildResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(workers, "POOL_MIN_BYTES", 0)  # the shipped raw/ is too small to pool
-    one = build(RAW, tmp_path / "one", today=TODAY, jobs=1)
+    one = shipped_release  # the shipped raw/ is too small to pool: built in one process
+    monkeypatch.setattr(workers, "POOL_MIN_BYTES", 0)
     two = build(RAW, tmp_path / "two", today=TODAY, jobs=2)
     assert one.work == {"cache_hits": 0, "processed": 5, "jobs": 1}
     assert two.work == {"cache_hits": 0, "processed": 5, "jobs": 2}

@@ -32,11 +32,9 @@ SEED_000 = "kcnawatch/000_b3793cfa3d749794.txt"
 
 
 @pytest.fixture
-def first(raw_copy: Path, tmp_path: Path) -> tuple[Path, Path]:
-    out = tmp_path / "dist"
-    result = build(raw_copy, out, today=TODAY)
-    assert result.version == "1.0.0"
-    return raw_copy, out
+def first(raw_copy: Path, released: Path) -> tuple[Path, Path]:
+    """A copy of raw/ and its first release."""
+    return raw_copy, released
 
 
 def changes_of(release: Path) -> dict[str, Any]:
