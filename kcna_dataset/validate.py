@@ -174,7 +174,9 @@ def validate_inputs(
     # display (the file bar stood at 100% for 10-16 s at a million articles)
     if progress:
         progress("identical records", 0, 1)
-    accepted, twin_warnings, order = number_twins(accepted, spool)
+    accepted, twin_warnings, order = number_twins(accepted)
+    if (order != np.arange(len(order))).any():  # into path order (file, then line)
+        accepted = accepted.take(order, spool)
     tally.warn(twin_warnings)
     if progress:
         progress("identical records", 1, 1)

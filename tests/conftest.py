@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import RAW, TODAY
+from helpers import RAW, TODAY, release_charts_once
 
 from kcna_dataset.build import BuildResult, build
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _charts_drawn_once() -> Iterator[None]:
+    """Builds draw their charts once per distinct data (helpers.release_charts_once)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("kcna_dataset.build.release_charts", release_charts_once)
+        yield
 
 
 @pytest.fixture(autouse=True)

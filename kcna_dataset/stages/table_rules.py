@@ -15,7 +15,6 @@ import numpy as np
 from kcna_dataset.article_table import RECORD_COLUMNS, ArticleTable
 from kcna_dataset.findings import Finding, finding
 from kcna_dataset.records import Article, file_of
-from kcna_dataset.runtime.spool import Spool
 from kcna_dataset.schema import FailureCase, constraint_failures, constraint_name
 
 
@@ -28,14 +27,12 @@ def path_order(a: Article) -> tuple[str, int]:
     return _path_key(a.raw_path, a.line)
 
 
-def number_twins(
-    articles: ArticleTable, spool: Spool | None = None
-) -> tuple[ArticleTable, list[Finding], np.ndarray]:
+def number_twins(articles: ArticleTable) -> tuple[ArticleTable, list[Finding], np.ndarray]:
     """Records identical after cleaning (a page captured twice) share an id: number them -2, -3.
 
-    Returns the articles in path order (file, then line) with the twins renumbered, a
-    duplicate-record warning for each numbered twin naming the first record, and the row order
-    (new row i = old row order[i]) for whatever else is aligned with the rows.
+    Returns the articles with the twins renumbered (in their order), a duplicate-record warning
+    for each numbered twin naming the first record, and the path order (file, then line: row i
+    of it is row order[i] of the articles), which the caller applies where the table lives.
     """
     ids = articles.column("article_id")
     paths = articles.column("raw_path")
@@ -56,8 +53,6 @@ def number_twins(
                 )
         articles = articles.with_column("article_id", ids)
     order = np.array(sorted(range(len(keys)), key=keys.__getitem__), dtype=np.int64)
-    if (order != np.arange(len(order))).any():
-        articles = articles.take(order, spool)
     return articles, warnings, order
 
 
