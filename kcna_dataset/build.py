@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -57,6 +56,7 @@ from kcna_dataset.stages.dedup.stable_ids import IdChanges, carry_over, previous
 from kcna_dataset.stages.parse.scraper import FieldMap
 from kcna_dataset.stages.read import InputFile, discover, input_bytes
 from kcna_dataset.stages.record_rules import pyongyang_today
+from kcna_dataset.timing import timed
 from kcna_dataset.validate import Progress, Validated, validate_inputs
 from kcna_dataset.version import __version__
 
@@ -365,17 +365,6 @@ def pipeline_runtime(
         runner.known_bytes = total
         with Spool.for_input(total, spool_above_bytes) as spool:
             yield runner, spool, inputs
-
-
-@contextmanager
-def timed(stage: str, seconds: dict[str, float]) -> Iterator[None]:
-    """Adds the wall-clock seconds the block takes to seconds[stage] (reported, never written
-    into the release: its bytes must not depend on the clock)."""
-    started = time.perf_counter()
-    try:
-        yield
-    finally:
-        seconds[stage] = seconds.get(stage, 0.0) + time.perf_counter() - started
 
 
 def release_memory() -> None:

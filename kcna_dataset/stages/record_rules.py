@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta, timezone
 from kcna_dataset.findings import Finding, Severity, finding
 from kcna_dataset.language import LANGUAGE_NAMES, language_mismatch
 from kcna_dataset.records import Article, article_id_for, file_of
-from kcna_dataset.sources import SourceRegistry
+from kcna_dataset.sources import Source, SourceRegistry
 from kcna_dataset.stages.parse.draft import Draft, ParsedRecord
 from kcna_dataset.stages.parse.text import stamp_date
 
@@ -31,15 +31,26 @@ def pyongyang_today() -> date:
 def check_record(
     rec: ParsedRecord, registry: SourceRegistry, today: date
 ) -> tuple[Article | None, list[Finding]]:
-    """Apply the record rules to one parsed record."""
+    """Apply the record rules to one parsed record: the Article, or None and the findings
+    that stopped it (warnings come with an Article too)."""
     found = list(rec.findings)
     d = rec.draft
     if d is None:
         return None, found
     path = file_of(rec.raw_path)
-    at = d.lines.get
-
     source = registry.by_label(d.source_label) if d.source_label else registry.by_url(d.url or "")
+    found += source_findings(d, source, path)
+    found += text_findings(d, source, path)
+    found += date_findings(d, path, today)
+    if source is None or any(f.severity is Severity.ERROR for f in found):
+        return None, found
+    return _article(rec, d, source), found
+
+
+def source_findings(d: Draft, source: Source | None, path: str) -> list[Finding]:
+    """An outlet the registry does not know; a page whose two source labels disagree."""
+    at = d.lines.get
+    found = []
     if source is None:
         label = d.source_label if d.source_label else f"link {d.url}"
         found.append(finding("source-unknown", path, at("source_label", at("url")), label=label))
@@ -53,6 +64,13 @@ def check_record(
                 meta_label=d.source_label,
             )
         )
+    return found
+
+
+def text_findings(d: Draft, source: Source | None, path: str) -> list[Finding]:
+    """An empty title or body; a body in another language than its outlet's."""
+    at = d.lines.get
+    found = []
     if not d.title:
         found.append(finding("title-empty", path, at("title")))
     if not d.body.text:
@@ -68,6 +86,14 @@ def check_record(
                 language=LANGUAGE_NAMES.get(source.language, source.language),
             )
         )
+    return found
+
+
+def date_findings(d: Draft, path: str, today: date) -> list[Finding]:
+    """Dates before KCNA's founding or after today; dates the dateline or stamp contradict; a
+    publication after the listing."""
+    at = d.lines.get
+    found = []
     for which, value, field in (
         ("published", d.published_date, "published_date"),
         ("listing", d.listed_date, "listed_date"),
@@ -103,9 +129,11 @@ def check_record(
                 listed=d.listed_date,
             )
         )
-    if source is None or any(f.severity is Severity.ERROR for f in found):
-        return None, found
-    article = Article(
+    return found
+
+
+def _article(rec: ParsedRecord, d: Draft, source: Source) -> Article:
+    return Article(
         article_id=article_id_for(
             source.source,
             d.url,
@@ -130,7 +158,6 @@ def check_record(
         raw_sha256=rec.raw_sha256,
         line=rec.line,
     )
-    return article, found
 
 
 _DATELINE_DAY = re.compile(r", ([A-Z][a-z]+) (\d{1,2}) \(KCNA\)$")

@@ -14,7 +14,6 @@ Verification runs interleaved with clustering, a block of units ahead (in the po
 from __future__ import annotations
 
 import hashlib
-import time
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -45,6 +44,7 @@ from kcna_dataset.stages.dedup.verify import (
     verify,
     versions_conflict,
 )
+from kcna_dataset.timing import timed
 
 __all__ = [
     "DedupResult",
@@ -169,168 +169,262 @@ def deduplicate(
     table = ArticleTable.of(articles)
     del articles
     seconds: dict[str, float] = {}
-    clock = time.perf_counter()
     stats = StageStats("dedup", total=len(table))
-    if sketches is None:
-        body = table.table.column("body")
-        sketches = Sketches.concat(
-            [
-                sketch_bodies(body.slice(start, SLICE_ROWS).to_pylist(), config)
-                for start in range(0, len(table), SLICE_ROWS)
-            ],
-            config.bands,
+    with timed("units", seconds):
+        if sketches is None:
+            sketches = sketch_table(table, config)
+        if len(sketches) != len(table):
+            raise ValueError(f"{len(sketches)} sketches for {len(table)} articles")
+        rows = Rows.of(table, registry)
+        units = exact_copies(table, sketches, rows, config)
+    with timed("candidates", seconds):
+        found = Candidates.of(table, sketches, units, rows, config)
+    with timed("verification+clustering", seconds):
+        verification = Verification(table, units, found, rows, config, map_fn, scores)
+        clusters = cluster(
+            found.near,
+            verification.score_of,
+            config,
+            verification.progress_to(progress),
+            verification.conflict_of,
         )
-    if len(sketches) != len(table):
-        raise ValueError(f"{len(sketches)} sketches for {len(table)} articles")
-    ids: list[str] = table.column("article_id")
-    sources: list[str] = table.column("source")
-    dates: list[date] = table.column("published_date")
-    priority = {s: registry.by_slug(s).priority for s in set(sources)}
-    # every row's place in canonical rank order (source priority, earliest, longest, smallest
-    # id), sorted in Arrow: a Python key tuple per row cost ~0.4 s at 200,000 articles
-    rank_of = rank_positions(table, [priority[s] for s in sources])
-    drop_pages()  # every body was read: out of the process until verification needs a few
+        if progress:
+            progress("dedup", len(units), len(units))
+        verification.store()
+        verdicts = dict(clusters.verdicts)
+        if found.outside:
+            verdicts["outside-window"] = verdicts.get("outside-window", 0) + found.outside
+    with timed("statements", seconds):
+        statements, membership, evidence = _statements(
+            table, units, clusters, found.head_rows, found.heads, rows.priority, stats
+        )
+    return DedupResult(
+        statements,
+        membership,
+        evidence,
+        stats,
+        found.pairs,
+        verdicts,
+        {stage: round(s, 3) for stage, s in seconds.items()},
+    )
 
-    def letterless(rows: list[int]) -> list[bool]:
-        if not rows:
+
+def sketch_table(table: ArticleTable, config: DedupConfig) -> Sketches:
+    """The sketches of every body, a slice at a time (when the workers did not make them)."""
+    body = table.table.column("body")
+    return Sketches.concat(
+        [
+            sketch_bodies(body.slice(start, SLICE_ROWS).to_pylist(), config)
+            for start in range(0, len(table), SLICE_ROWS)
+        ],
+        config.bands,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Rows:
+    """The columns every stage looks up by row, and each row's place in canonical rank order
+    (source priority, earliest, longest, smallest id)."""
+
+    ids: list[str]
+    sources: list[str]
+    dates: list[date]
+    priority: dict[str, int]
+    rank_of: list[int]
+
+    @classmethod
+    def of(cls, table: ArticleTable, registry: SourceRegistry) -> Rows:
+        sources: list[str] = table.column("source")
+        priority = {s: registry.by_slug(s).priority for s in set(sources)}
+        # sorted in Arrow: a Python key tuple per row cost ~0.4 s at 200,000 articles
+        rank_of = rank_positions(table, [priority[s] for s in sources])
+        drop_pages()  # every body was read: out of the process until verification needs a few
+        return cls(
+            table.column("article_id"), sources, table.column("published_date"), priority, rank_of
+        )
+
+
+def exact_copies(
+    table: ArticleTable, sketches: Sketches, rows: Rows, config: DedupConfig
+) -> list[Unit]:
+    """1. units: the copies whose comparison texts are equal (exact and normalised copies)."""
+
+    def letterless(members: list[int]) -> list[bool]:
+        if not members:
             return []
-        has = pc.match_substring_regex(table.column_at("body", rows), r"\pL")
+        has = pc.match_substring_regex(table.column_at("body", members), r"\pL")
         return [not x for x in has.to_pylist()]
 
-    # 1. units: exact and normalised copies
-    units = make_units(
+    return make_units(
         sketches.keys,
-        dates,
-        ids,
-        rank_of,
+        rows.dates,
+        rows.ids,
+        rows.rank_of,
         config.window_days,
         letterless,
         partial(table.values, "title"),
         partial(_split_titles, table, config),
     )
-    head_rows = [u.members[0] for u in units]  # each unit's head row, in rank order
-    heads = [ids[r] for r in head_rows]
-    seconds["units"] = _lap(clock)
 
-    # 2. candidates: LSH over the whole text and its opening, and URL identity
-    clock = time.perf_counter()
-    urls_of = _unit_urls(table, units)
-    pairs = candidate_pairs(
-        sketches.bands,
-        head_rows,
-        _groups(urls_of),
-        config,
-        partial(table.values, "body"),
-    )
-    # pairs published further apart than the window are decided without the texts, here in
-    # numpy: on a large corpus they are most of the pairs (same wording, other years)
-    days = np.array([dates[r].toordinal() for r in head_rows], dtype=np.int64)
-    inside = np.abs(days[pairs[:, 0]] - days[pairs[:, 1]]) <= config.window_days
-    outside = int(len(pairs) - inside.sum())
-    # (later, earlier) in rank order, as the clustering visits them
-    in_window = list(zip(pairs[inside, 1].tolist(), pairs[inside, 0].tolist(), strict=True))
-    near = neighbours(in_window, len(units))
-    seconds["candidates"] = _lap(clock)
 
-    # 3 + 4. verification, a block of units ahead of the clustering that consumes it
-    clock = time.perf_counter()
+@dataclass(frozen=True, slots=True)
+class Candidates:
+    """2. candidates: unit pairs that LSH (over the whole text and its opening) or URL identity
+    found, those within the date window as each unit's neighbours."""
 
-    def same_url(i: int, j: int) -> bool:
+    head_rows: list[int]  # each unit's head row, in rank order
+    heads: list[str]  # each unit's head article id
+    urls_of: dict[int, frozenset[str]]  # unit -> the URL keys it shares with another unit
+    in_window: list[tuple[int, int]]  # (later, earlier) in rank order, as clustering visits them
+    near: list[Sequence[int]]  # each unit's neighbours within the window
+    pairs: int  # candidate pairs found
+    outside: int  # of them, published further apart than the window (decided without texts)
+
+    @classmethod
+    def of(
+        cls,
+        table: ArticleTable,
+        sketches: Sketches,
+        units: Sequence[Unit],
+        rows: Rows,
+        config: DedupConfig,
+    ) -> Candidates:
+        head_rows = [u.members[0] for u in units]
+        urls_of = _unit_urls(table, units)
+        pairs = candidate_pairs(
+            sketches.bands, head_rows, _groups(urls_of), config, partial(table.values, "body")
+        )
+        # pairs published further apart than the window are decided without the texts, here
+        # in numpy: on a large corpus they are most of the pairs (same wording, other years)
+        days = np.array([rows.dates[r].toordinal() for r in head_rows], dtype=np.int64)
+        inside = np.abs(days[pairs[:, 0]] - days[pairs[:, 1]]) <= config.window_days
+        in_window = list(zip(pairs[inside, 1].tolist(), pairs[inside, 0].tolist(), strict=True))
+        return cls(
+            head_rows,
+            [rows.ids[r] for r in head_rows],
+            urls_of,
+            in_window,
+            neighbours(in_window, len(units)),
+            len(pairs),
+            int(len(pairs) - inside.sum()),
+        )
+
+
+class Verification:
+    """3. verification: the verdict of every candidate pair the clustering (4.) asks for.
+
+    The pairs within the window not verified before (most units have none) are verified in
+    the pool, a block of units per task, LOOKAHEAD blocks ahead of the clustering: a task
+    carries its texts, reads each once and returns the verdicts, so the main process holds no
+    token sets (a text paired across blocks is read once per block). Verdicts of earlier runs
+    come from `scores`, and the new ones go back to it (`store`)."""
+
+    def __init__(
+        self,
+        table: ArticleTable,
+        units: Sequence[Unit],
+        found: Candidates,
+        rows: Rows,
+        config: DedupConfig,
+        map_fn: MapFunction,
+        scores: ScoreStore | None,
+    ) -> None:
+        self.table, self.found, self.rows, self.config = table, found, rows, config
+        self.map_fn, self.scores, self.units = map_fn, scores, len(units)
+        self.known: dict[tuple[str, str], PairScore] = {}
+        if scores is not None:
+            self.known = scores.get_many([self.key_of(i, j) for i, j in found.in_window])
+        self.fresh: dict[tuple[str, str], PairScore] = {}
+        self._blocks = iter(range(0, self.units, VERIFY_BLOCK))
+        # per block: its tasks, each (pairs, the task's verdicts)
+        self._ahead: deque[list[tuple[list[tuple[int, int]], Iterator[list[PairScore]]]]] = deque()
+        # a pair the blocks did not carry (a bridge from a copy to its center) reads its texts
+        # here, each once while it is in use
+        self.features_of = lru_cache(maxsize=VERIFY_BLOCK)(self._features)
+
+    def same_url(self, i: int, j: int) -> bool:
+        urls_of = self.found.urls_of
         return i in urls_of and j in urls_of and not urls_of[i].isdisjoint(urls_of[j])
 
-    def key_of(i: int, j: int) -> tuple[str, str]:
+    def key_of(self, i: int, j: int) -> tuple[str, str]:
         # a verdict depends on the two texts, and on whether they share a URL
-        return (heads[i], heads[j] + ("#url" if same_url(i, j) else ""))
+        heads = self.found.heads
+        return (heads[i], heads[j] + ("#url" if self.same_url(i, j) else ""))
 
-    known: dict[tuple[str, str], PairScore] = {}
-    if scores is not None:
-        known = scores.get_many([key_of(i, j) for i, j in in_window])
-    fresh: dict[tuple[str, str], PairScore] = {}
-
-    # the pairs within the window not verified before (most units have none) are verified in
-    # the pool, a block of units per task, LOOKAHEAD blocks ahead of the clustering: a task
-    # carries its texts, reads each once and returns the verdicts, so the main process holds no
-    # token sets (a text paired across blocks is read once per block)
-    def texts_of(units_: Sequence[int]) -> list[tuple[str, str, date, str]]:
-        rows = [head_rows[k] for k in units_]
+    def texts_of(self, units: Sequence[int]) -> list[tuple[str, str, date, str]]:
+        rows = [self.found.head_rows[k] for k in units]
         return list(
             zip(
-                table.values("body", rows),
-                table.values("title", rows),
-                [dates[r] for r in rows],
-                [sources[r] for r in rows],
+                self.table.values("body", rows),
+                self.table.values("title", rows),
+                [self.rows.dates[r] for r in rows],
+                [self.rows.sources[r] for r in rows],
                 strict=True,
             )
         )
 
-    blocks = iter(range(0, len(units), VERIFY_BLOCK))
-    # per block: its tasks, each (pairs, the task's verdicts)
-    ahead: deque[list[tuple[list[tuple[int, int]], Iterator[list[PairScore]]]]] = deque()
+    def _features(self, k: int) -> Features:
+        return unit_features(*self.texts_of([k])[0], self.config.shingle_size)
 
-    def submit() -> None:
-        while len(ahead) < LOOKAHEAD and (start := next(blocks, None)) is not None:
+    def submit(self) -> None:
+        """Send blocks to the pool until LOOKAHEAD are ahead of the clustering."""
+        near = self.found.near
+        while len(self._ahead) < LOOKAHEAD and (start := next(self._blocks, None)) is not None:
             todo = [
                 (i, j)
-                for i in range(start, min(start + VERIFY_BLOCK, len(units)))
+                for i in range(start, min(start + VERIFY_BLOCK, self.units))
                 for j in near[i]
-                if j < i and key_of(i, j) not in known
+                if j < i and self.key_of(i, j) not in self.known
             ]
             tasks = []
             for first in range(0, len(todo), TASK_PAIRS):
                 part = todo[first : first + TASK_PAIRS]
                 texts = sorted({k for pair in part for k in pair})
                 local = {k: n for n, k in enumerate(texts)}
-                positions = [(local[i], local[j], same_url(i, j)) for i, j in part]
-                verdicts_of = map_fn(
-                    partial(verify_block, config=config), [positions], [texts_of(texts)]
+                positions = [(local[i], local[j], self.same_url(i, j)) for i, j in part]
+                verdicts_of = self.map_fn(
+                    partial(verify_block, config=self.config), [positions], [self.texts_of(texts)]
                 )
                 tasks.append((part, iter(verdicts_of)))
-            ahead.append(tasks)
+            self._ahead.append(tasks)
 
-    def receive() -> None:
-        for part, results in ahead.popleft():
-            fresh.update(
-                (key_of(i, j), score) for (i, j), score in zip(part, next(results), strict=True)
+    def receive(self) -> None:
+        """The verdicts of the oldest block sent."""
+        for part, results in self._ahead.popleft():
+            self.fresh.update(
+                (self.key_of(i, j), score)
+                for (i, j), score in zip(part, next(results), strict=True)
             )
 
-    @lru_cache(maxsize=VERIFY_BLOCK)
-    def features_of(k: int) -> Features:
-        # a pair the blocks did not carry: a bridge from a copy to its center
-        return unit_features(*texts_of([k])[0], config.shingle_size)
+    def progress_to(
+        self, progress: Callable[[str, int, int], None] | None
+    ) -> Callable[[int], None]:
+        """What the clustering calls at each unit: at each block's first, the pool is topped
+        up, the block's verdicts taken in, and progress said."""
 
-    def score_of(i: int, j: int) -> PairScore:
-        key = key_of(i, j)
-        if (score := known.get(key) or fresh.get(key)) is None:
-            score = fresh[key] = verify(features_of(i), features_of(j), config, same_url(i, j))
+        def on_unit(i: int) -> None:
+            if i % VERIFY_BLOCK == 0:
+                self.submit()
+                self.receive()
+                if progress:
+                    progress("dedup", i, self.units)
+
+        return on_unit
+
+    def score_of(self, i: int, j: int) -> PairScore:
+        key = self.key_of(i, j)
+        if (score := self.known.get(key) or self.fresh.get(key)) is None:
+            score = self.fresh[key] = verify(
+                self.features_of(i), self.features_of(j), self.config, self.same_url(i, j)
+            )
         return score
 
-    def on_unit(i: int) -> None:
-        if i % VERIFY_BLOCK == 0:
-            submit()
-            receive()
-            if progress:
-                progress("dedup", i, len(units))
+    def conflict_of(self, i: int, j: int) -> str | None:
+        return versions_conflict(self.features_of(i), self.features_of(j), self.config)
 
-    def conflict_of(i: int, j: int) -> str | None:
-        return versions_conflict(features_of(i), features_of(j), config)
-
-    clusters = cluster(near, score_of, config, on_unit, conflict_of)
-    if progress:
-        progress("dedup", len(units), len(units))
-    if scores is not None and fresh:
-        scores.put_many(fresh)
-    verdicts = dict(clusters.verdicts)
-    if outside:
-        verdicts["outside-window"] = verdicts.get("outside-window", 0) + outside
-    seconds["verification+clustering"] = _lap(clock)
-
-    # 5. statements
-    clock = time.perf_counter()
-    statements, membership, evidence = _statements(
-        table, units, clusters, head_rows, heads, priority, stats
-    )
-    seconds["statements"] = _lap(clock)
-    return DedupResult(statements, membership, evidence, stats, len(pairs), verdicts, seconds)
+    def store(self) -> None:
+        if self.scores is not None and self.fresh:
+            self.scores.put_many(self.fresh)
 
 
 def _split_titles(
@@ -354,10 +448,6 @@ def _split_titles(
         else:
             parts.append((mine, [row]))
     return [part for _, part in parts]
-
-
-def _lap(start: float) -> float:
-    return round(time.perf_counter() - start, 3)
 
 
 def _unit_urls(table: ArticleTable, units: Sequence[Unit]) -> dict[int, frozenset[str]]:
