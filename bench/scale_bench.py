@@ -205,11 +205,14 @@ def generate_pages(n_articles: int, folder: Path, seed: int = 0, prefix: str = "
     return written
 
 
-def _tree_rss_kb(pid: int) -> tuple[int, int]:
-    """(resident kB, anonymous resident kB) of a process and its descendants (the pool's
-    workers). Resident counts the spool's mapped pages the process touched last (page cache the
-    kernel can take back); anonymous is the memory the processes themselves hold."""
-    total = anon = 0
+def _tree_rss_kb(pid: int, proportional: bool = False) -> tuple[int, int, int]:
+    """(resident kB, anonymous resident kB, proportional anonymous kB) of a process and its
+    descendants (the pool's workers). Resident counts the spool's mapped pages the process
+    touched last (page cache the kernel can take back); anonymous is the memory the processes
+    themselves hold, but a page a forked worker still shares with its parent counts in both;
+    proportional (Pss_Anon, read when asked: the kernel walks the page tables) counts a shared
+    page once in all, so the sum over the processes is the memory they take from the machine."""
+    total = anon = pss = 0
     stack = [pid]
     while stack:
         p = stack.pop()
@@ -219,11 +222,15 @@ def _tree_rss_kb(pid: int) -> tuple[int, int]:
                     total += int(line.split()[1])
                 elif line.startswith("RssAnon:"):
                     anon += int(line.split()[1])
+            if proportional:
+                for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines():
+                    if line.startswith("Pss_Anon:"):
+                        pss += int(line.split()[1])
             for task in Path(f"/proc/{p}/task").iterdir():
                 stack.extend(int(c) for c in (task / "children").read_text().split())
         except (FileNotFoundError, ProcessLookupError):
             continue
-    return total, anon
+    return total, anon, pss
 
 
 def run(command: list[str]) -> tuple[float, str, float, float]:
@@ -232,14 +239,20 @@ def run(command: list[str]) -> tuple[float, str, float, float]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as p:
-        peak = peak_anon = 0
+        peak = peak_anon = peak_pss = 0
         sampler_done = threading.Event()
 
         def sample() -> None:
-            nonlocal peak, peak_anon
+            nonlocal peak, peak_anon, peak_pss
+            n = 0
             while not sampler_done.wait(0.05):
-                total, anon = _tree_rss_kb(p.pid)
-                peak, peak_anon = max(peak, total), max(peak_anon, anon)
+                total, anon, pss = _tree_rss_kb(p.pid, proportional=n % 5 == 0)
+                peak, peak_anon, peak_pss = (
+                    max(peak, total),
+                    max(peak_anon, anon),
+                    max(peak_pss, pss),
+                )
+                n += 1
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
@@ -250,10 +263,12 @@ def run(command: list[str]) -> tuple[float, str, float, float]:
         raise RuntimeError(f"{command} failed: {err[-2000:]}")
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     CPU_SECONDS[0] = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    PSS_ANON_MB[0] = peak_pss / 1024
     return time.perf_counter() - started, out, peak / 1024, peak_anon / 1024
 
 
 CPU_SECONDS = [0.0]  # of the last run(): user + system, its processes and their workers
+PSS_ANON_MB = [0.0]  # of the last run(): peak proportional anonymous memory (every 250 ms)
 
 
 def run_build(command: list[str]) -> tuple[float, dict[str, Any], float, float, str]:
@@ -336,7 +351,8 @@ def scale_one(exe: str, fmt: str, size: int, args: argparse.Namespace) -> None:
         print(
             f"{fmt:<5} full build    {n:>9,} articles: {seconds:7.1f} s, "
             f"{n / seconds:6,.0f} articles/s, CPU {cpu * 1000 / n:.2f} ms/article, peak "
-            f"{peak_mb:6,.0f} MB, anonymous {anon_mb:6,.0f} MB "
+            f"{peak_mb:6,.0f} MB, anonymous {anon_mb:6,.0f} MB, proportional anonymous "
+            f"{PSS_ANON_MB[0]:6,.0f} MB "
             f"({anon_mb * 1024 / n:.1f} kB/article); {stages}; "
             f"{summary['statements']:,} statements; jobs {summary['work']['jobs']}",
             flush=True,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
@@ -413,17 +413,17 @@ def run_build(
                 )
                 release_memory()  # the dedup stage's candidate arrays and token sets
                 tables = assemble_tables(report, dedup, registry, spool)
-                # matplotlib's import and drawing (~1 s) in a worker while the tables are
-                # checked and compared
-                charts = runner.later(release_charts, chart_columns(tables))
-                check_release_tables(tables)
-                drop_pages()
             with timed("compare+publish", seconds):
                 changes = compare(previous, tables, {t: release_schema(t) for t in TABLES})
                 version = settings.version or next_version(
                     previous.name if previous else None, changes.level
                 )
                 if version is not None:
+                    # matplotlib's import and drawing (~1 s) in a worker while the tables are
+                    # checked
+                    charts = runner.later(release_charts, chart_columns(tables))
+                    check_release_tables(tables)
+                    drop_pages()
                     release: Path | None = publish(
                         settings,
                         version,
@@ -432,7 +432,7 @@ def run_build(
                         id_changes,
                         tables,
                         changes,
-                        charts(),
+                        charts,
                         registry,
                         progress,
                     )
@@ -516,12 +516,12 @@ def publish(
     id_changes: IdChanges,
     tables: dict[str, arrow.Table],
     changes: Changes,
-    charts: dict[str, str],
+    charts: Callable[[], dict[str, str]],
     registry: SourceRegistry,
     progress: Progress | None = None,
 ) -> Path:
     """Write `<out>/<version>/`: the tables, datapackage.json with what the release says of
-    itself, stats.json, and the card, licence, CHANGELOG and charts."""
+    itself, stats.json, and the card, licence, CHANGELOG and `charts` (asked for last)."""
     dates = report.articles.table.select(["published_date", "listed_date"])
     newest_date: date = max(pc.max(dates.column(c)).as_py() or date.min for c in dates.column_names)
     declared = dataset_metadata()
@@ -562,7 +562,7 @@ def publish(
         "changes.json": json.dumps(changes.to_dict(), indent=2) + "\n",
         "README.md": dataset_card(version, tables, metadata, stats),
         "LICENSE.md": data_licence(tables["articles"].column("raw_path").to_pylist()),
-        **charts,
+        **charts(),  # last: drawn in a worker meanwhile
     }
     release = write_release(
         settings.out, version, tables, metadata, stats, extra, force=settings.force

@@ -271,3 +271,51 @@ def test_non_utf8_paths_given_on_the_command_line(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["verify", str(out)])
     assert result.exit_code == 2
     assert "is not a UTF-8 path" in result.output and "Traceback" not in result.output
+
+
+def _files(report: Any) -> list[tuple[str, str, int]]:
+    return [(f.path, f.status, f.records) for f in report.files]
+
+
+def test_the_current_folder_among_several_paths_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`validate . ../more`: the files under `.` are named without `./` (which the
+    hidden-file rule took for a hidden folder, so they were ignored and the run was valid)."""
+    write(tmp_path / "scrape", "bad.txt", page(date_field="31/02/2024"))
+    write(tmp_path / "more", "ok.txt", page())
+    monkeypatch.chdir(tmp_path / "scrape")
+    report = validate_paths([Path("."), Path("../more")], today=TODAY)
+    assert _files(report) == [("../more/ok.txt", "valid", 1), ("bad.txt", "invalid", 1)]
+    assert [f.location for f in report.files] == ["../more/ok.txt", "bad.txt"]
+    assert not report.valid
+
+
+def test_overlapping_paths_read_each_file_once(tmp_path: Path) -> None:
+    """A folder and a file in it, or a folder given twice: each file is read once (not
+    twice, with a duplicate-record warning naming the file as a copy of itself)."""
+    root = tmp_path / "pages"
+    write(root, "a.txt", page(title="First"))
+    write(root, "b.txt", page(title="Second", body=["Another text entirely. " * 20]))
+    for paths in ([root, root / "a.txt"], [root, root]):
+        report = validate_paths(paths, today=TODAY)
+        a, b = (root / "a.txt").as_posix(), (root / "b.txt").as_posix()
+        assert _files(report) == [(a, "valid", 1), (b, "valid", 1)], paths
+        assert [x.code for f in report.files for x in f.findings] == []
+        assert report.summary["records"] == 2
+
+
+def test_a_file_given_by_a_path_with_dots_is_not_hidden(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only the part of a name below the path as given can make a file hidden: `../x.txt`
+    and `./x.txt` are read, `.x.txt` is not."""
+    write(tmp_path, "x.txt", page())
+    write(tmp_path, ".x.txt", page())
+    (tmp_path / "here").mkdir()
+    monkeypatch.chdir(tmp_path / "here")
+    report = validate_paths([Path("../x.txt"), Path("../.x.txt")], today=TODAY)
+    assert [(f.path, f.status, f.reason) for f in report.files] == [
+        ("../.x.txt", "ignored", "hidden file"),
+        ("../x.txt", "valid", None),
+    ]

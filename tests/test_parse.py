@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from helpers import RAW, jsonl_line, page, raw_file
+from hypothesis import given
+from hypothesis import strategies as st
 
-from kcna_dataset.stages.parse import ParsedRecord, parse_file, parse_jsonl, parse_page
+from kcna_dataset.stages.parse import ParsedRecord, decode, parse_file, parse_jsonl, parse_page
+from kcna_dataset.stages.parse import page as page_module
 
 
 def parse_seed(name: str) -> ParsedRecord:
@@ -214,3 +217,43 @@ def test_parse_file_dispatches_on_suffix() -> None:
     assert [(f.code, f.message) for f in record.findings] == [
         ("file-type-unsupported", "unsupported file type '.xml'")
     ]
+
+
+_MONTH_FORMS = [
+    *(date(2024, m, 1).strftime("%B") for m in range(1, 13)),
+    *(date(2024, m, 1).strftime("%b") for m in range(1, 13)),
+    "Sept",
+    "Janu",
+    "Foo",
+]
+
+
+@pytest.mark.parametrize("month", _MONTH_FORMS)
+def test_listing_dates_are_read_as_strptime_reads_them(month: str) -> None:
+    """The listing line's two dates are read without strptime (two calls a page cost ~40 us):
+    held to strptime's %B and %b over every month name and abbreviation, a few that are
+    neither, every day from 0 to 33 (with and without a leading zero) and years 0000 and 2024."""
+    for day in [*map(str, range(34)), *(f"{d:02d}" for d in range(10))]:
+        for year in ("0000", "2024"):
+            text = f"{month} {day}, {year}"
+            for form, months in (
+                ("%B", page_module._MONTHS),
+                ("%b", page_module._MONTH_ABBREVIATIONS),
+            ):
+                try:
+                    expected: date | None = datetime.strptime(text, f"{form} %d, %Y").date()
+                except ValueError:
+                    expected = None
+                assert page_module._month_day_year(text, months) == expected, (text, form)
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=0x2000), max_size=60))
+def test_control_characters_are_found_as_the_regex_finds_them(text: str) -> None:
+    """The ASCII fast path of control_character agrees with the plain regex search."""
+    expected = next(
+        (m.start() for p in (decode._CONTROL, decode._SURROGATE) if (m := p.search(text))), None
+    )
+    found = decode.control_character(text, "x.txt")
+    assert (found is None) == (expected is None)
+    if found is not None and expected is not None:
+        assert found.column == expected - (text[:expected].rfind("\n") + 1) + 1

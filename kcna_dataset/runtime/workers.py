@@ -9,6 +9,7 @@ output does not depend on the number of jobs or on the cache.
 from __future__ import annotations
 
 import ctypes
+import gc
 import os
 import signal
 from collections import Counter
@@ -303,11 +304,18 @@ class FileRunner:
         self.start(files)
         size = max(1, min(BATCH_FILES, len(files) // (self.jobs * 16)))
         batches = [files[i : i + size] for i in range(0, len(files), size)]
-        done: Iterable[tuple[Batch, list[tuple[str, bytes]]]] = (
-            self._pool.map(_work_batch, batches)
-            if self._pool is not None
-            else map(_work_batch, batches)
-        )
+        done: Iterable[tuple[Batch, list[tuple[str, bytes]]]]
+        if self._pool is not None:
+            # the workers are forked at the first task, inheriting this process's heap (a
+            # million InputFiles): frozen, the workers' garbage collector never writes to those
+            # objects, so their pages stay shared instead of being copied into each worker
+            gc.freeze()
+            try:
+                done = self._pool.map(_work_batch, batches)
+            finally:
+                gc.unfreeze()
+        else:
+            done = map(_work_batch, batches)
         for batch, to_store in done:
             self.stats["processed"] += len(batch.outcomes)
             self.stats["cache_hits"] += batch.cache_hits

@@ -11,7 +11,7 @@ import hashlib
 import os
 import stat
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from kcna_dataset.exceptions import UsageError
@@ -32,6 +32,9 @@ class InputFile:
     outside_target: str | None = None  # a symbolic link that leads out of the input folder
     folder_link: bool = False  # a symbolic link to a folder: listed, never followed
     unreadable: str | None = None  # a folder that could not be listed: why (a finding)
+    # where the part of `name` below the input path starts: only there does a leading dot
+    # make a file hidden (`../scrape/x.txt` given as an input path is not hidden)
+    below: int = 0
 
 
 def input_bytes(files: Iterable[InputFile]) -> int:
@@ -52,7 +55,8 @@ def input_bytes(files: Iterable[InputFile]) -> int:
 def ignored_reason(f: InputFile) -> str | None:
     if f.folder_link:
         return "symbolic link to a folder (not followed)"
-    if f.name.startswith(".") or "/." in f.name:
+    inside = f.name[f.below :]
+    if inside.startswith(".") or "/." in inside:
         return "hidden file"
     base = f.name.rpartition("/")[2]
     dot = base.rfind(".")  # Path.suffix's rule: a leading dot starts no suffix (hidden above)
@@ -68,13 +72,15 @@ def discover(paths: Iterable[Path]) -> list[InputFile]:
     paths = list(paths)
     found: list[InputFile] = []
     for root in paths:
+        given = root.as_posix()  # as pathlib normalises it: `./raw/` is `raw`, `./` is `.`
         if root.is_file():
-            found.append(InputFile(str(root), display_name(root.as_posix()), root.as_posix()))
+            name = display_name(given)
+            found.append(InputFile(given, name, given, below=name.rfind("/") + 1))
         elif root.is_dir():
             # what names start with: nothing (relative to the folder), or with several paths
-            # the folder as given
-            prefix = "" if len(paths) == 1 else os.path.join(root.as_posix(), "")
-            _walk(root.as_posix(), prefix, root, found)
+            # the folder as given (`.` adds nothing: `./x.txt` is `x.txt`)
+            prefix = "" if len(paths) == 1 or given == "." else os.path.join(given, "")
+            _walk(given, prefix, root, found)
         elif root.exists():
             raise UsageError(
                 f"{root} is neither a regular file nor a folder (a FIFO, socket or device)",
@@ -85,7 +91,10 @@ def discover(paths: Iterable[Path]) -> list[InputFile]:
                 f"no such file or folder: {root}",
                 "Pass a raw folder or file that exists (default: raw/).",
             )
-    return sorted(found, key=lambda f: f.name)
+    # paths that overlap (a folder and a file in it, a folder given twice) find some files
+    # twice: each is read once
+    unique = {(f.path, f.unreadable is None): f for f in found}
+    return sorted(unique.values(), key=lambda f: f.name)
 
 
 def _walk(folder: str, prefix: str, root: Path, found: list[InputFile]) -> None:
@@ -95,6 +104,7 @@ def _walk(folder: str, prefix: str, root: Path, found: list[InputFile]) -> None:
     listing, so a million pages cost no call per file here (os.walk with a Path and an lstat
     per name took 50 us a file). Folder links are listed, never followed."""
     real_root: Path | None = None  # resolved when the first link needs it
+    below = len(display_name(prefix))
     pending = [(folder, prefix)]
     while pending:
         where, named = pending.pop()
@@ -105,22 +115,24 @@ def _walk(folder: str, prefix: str, root: Path, found: list[InputFile]) -> None:
             # a folder that cannot be listed would be skipped without a word: its files are
             # lost to the release, so it is an input of its own that fails to be read
             name = display_name(named.rstrip("/")) if named != prefix else root.as_posix()
-            found.append(InputFile(where, name, where, unreadable=e.strerror or type(e).__name__))
+            reason = e.strerror or type(e).__name__
+            found.append(InputFile(where, name, where, unreadable=reason, below=below))
             continue
         for entry in entries:
-            path = os.path.join(where, entry.name)
+            path = entry.name if where == "." else os.path.join(where, entry.name)
             name = display_name(named + entry.name)
             try:
                 if entry.is_symlink():
                     if real_root is None:
                         real_root = root.resolve()
-                    found.append(_link(path, name, real_root))
+                    found.append(replace(_link(path, name, real_root), below=below))
                 elif entry.is_dir():
                     pending.append((path, named + entry.name + "/"))
                 else:
-                    found.append(InputFile(path, name, path))
+                    found.append(InputFile(path, name, path, below=below))
             except OSError as e:
-                found.append(InputFile(path, name, path, unreadable=e.strerror or str(e)))
+                reason = e.strerror or str(e)
+                found.append(InputFile(path, name, path, unreadable=reason, below=below))
 
 
 def _link(path: str, name: str, real_root: Path) -> InputFile:
