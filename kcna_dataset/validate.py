@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -22,12 +23,14 @@ from kcna_dataset.report import FileReport, Rejection, ValidationReport
 from kcna_dataset.runtime.spool import Spool
 from kcna_dataset.runtime.workers import Batch, FileOutcome, FileRunner, FileSettings
 from kcna_dataset.sources import SourceRegistry
-from kcna_dataset.stages.dedup.sketch import Sketches
 from kcna_dataset.stages.parse import ParsedRecord
 from kcna_dataset.stages.parse.scraper import FieldMap
 from kcna_dataset.stages.read import InputFile, discover, ignored_reason
 from kcna_dataset.stages.record_rules import pyongyang_today
 from kcna_dataset.stages.table_rules import check_table, number_twins, path_order
+
+if TYPE_CHECKING:
+    from kcna_dataset.stages.dedup.sketch import Sketches
 
 # progress(stage, done, total): called as work advances, so a front end can draw it.
 Progress = Callable[[str, int, int], None]
@@ -168,7 +171,11 @@ def validate_inputs(
     batches = tally.accepted_tables(runner.run(to_read), len(to_read), progress)
     accepted = ArticleTable.concat(regrouped(batches), spool)
     config = runner.settings.config
-    sketched = Sketches.concat(tally.sketches, config.bands) if config is not None else None
+    sketched = None
+    if config is not None:  # a build's run: the dedup modules load only then
+        from kcna_dataset.stages.dedup.sketch import Sketches
+
+        sketched = Sketches.concat(tally.sketches, config.bands)
 
     # after the files: the steps over the whole table are their own steps on the progress
     # display (the file bar stood at 100% for 10-16 s at a million articles)

@@ -24,15 +24,17 @@ import shutil
 import sqlite3
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as arrow
 
 from kcna_dataset.config import DedupConfig
 from kcna_dataset.declarations import read_declaration
 from kcna_dataset.sources import SourceRegistry
-from kcna_dataset.stages.dedup.verify import PairScore
 from kcna_dataset.version import __version__
+
+if TYPE_CHECKING:
+    from kcna_dataset.stages.dedup.verify import PairScore
 
 PACKAGE = Path(__file__).resolve().parent.parent
 # Everything the per-file work runs (the stages, the runtime, and the modules they import): a
@@ -239,6 +241,9 @@ class PairScoreCache:
         return entry_key(self._cache.fingerprint, "pair", "\0".join(pair))
 
     def get_many(self, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], PairScore]:
+        # the verdict type, imported here (a build's dedup stage), not when `validate` loads
+        from kcna_dataset.stages.dedup.verify import PairScore
+
         keys = {self._key(p): p for p in pairs}
         found = {}
         for k, v in self._cache.get_many(list(keys)).items():
@@ -286,3 +291,4 @@ def unpack_or_none(packed: bytes) -> Any:
         return unpack(packed)
     except Exception:  # zstd, or any way unpickling can fail
         return None
+

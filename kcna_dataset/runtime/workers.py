@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pyarrow as arrow
 
@@ -36,7 +36,6 @@ from kcna_dataset.runtime.cache import (
 )
 from kcna_dataset.schema import SLICE_ROWS
 from kcna_dataset.sources import SourceRegistry
-from kcna_dataset.stages.dedup.sketch import Sketches, sketch_bodies
 from kcna_dataset.stages.parse import ParsedRecord, parse_file
 from kcna_dataset.stages.parse.scraper import FieldMap
 from kcna_dataset.stages.read import InputFile, input_bytes, read_file
@@ -47,6 +46,9 @@ POOL_MIN_BYTES = 8 << 20
 # files per task: a page is one article, and what is paid per task (sending it, a table, a
 # sketch call) is paid per batch; fewer when there are few files, so the pool stays busy
 BATCH_FILES = 64
+
+if TYPE_CHECKING:  # the dedup modules load when a build sketches, not for `validate`
+    from kcna_dataset.stages.dedup.sketch import Sketches
 
 T = TypeVar("T")
 
@@ -116,6 +118,8 @@ def _process_raws(
         table = ArticleTable.from_articles(articles)
         sketches = None
         if settings.config is not None:
+            from kcna_dataset.stages.dedup.sketch import sketch_bodies
+
             sketches = sketch_bodies([a.body for a in articles], settings.config)
         at = 0
         for i, accepted in pending:
@@ -262,6 +266,8 @@ def _work_batch(files: Sequence[InputFile]) -> tuple[Batch, list[tuple[str, byte
     )
     sketches = None
     if settings.config is not None:
+        from kcna_dataset.stages.dedup.sketch import Sketches
+
         sketches = Sketches.concat(
             [o.sketches for o in done if o.sketches is not None], settings.config.bands
         )
