@@ -319,3 +319,32 @@ def test_a_file_given_by_a_path_with_dots_is_not_hidden(
         ("../.x.txt", "ignored", "hidden file"),
         ("../x.txt", "valid", None),
     ]
+
+
+def test_overlapping_paths_are_told_by_where_the_files_are_and_in_any_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One folder spelled two ways (`..` and `.`, relative and absolute, through a link) is
+    read once; a hidden folder named explicitly is read whether it comes before or after the
+    folder that holds it."""
+    d = tmp_path / "d"
+    write(d, "a.txt", page(title="First"))
+    write(d, "sub/b.txt", page(title="Second", body=["Another text entirely. " * 20]))
+    write(d, ".hid/c.txt", page(title="Third", body=["A third text, unlike the others. " * 20]))
+    (tmp_path / "linkd").symlink_to(d, target_is_directory=True)
+    monkeypatch.chdir(d / "sub")
+
+    def read(*paths: Path) -> list[tuple[str, str]]:
+        report = validate_paths(list(paths), today=TODAY)
+        assert [x.code for f in report.files for x in f.findings] == []
+        return sorted((f.path, f.status) for f in report.files)
+
+    assert read(Path(".."), Path(".")) == [
+        ("../.hid/c.txt", "ignored"),
+        ("../a.txt", "valid"),
+        ("b.txt", "valid"),  # from the deeper path given
+    ]
+    assert read(d, tmp_path / "linkd") == read(d, d)
+    assert [status for _, status in read(d, d)] == ["ignored", "valid", "valid"]
+    assert read(d, d / ".hid") == read(d / ".hid", d)
+    assert (f"{d.as_posix()}/.hid/c.txt", "valid") in read(d / ".hid", d)

@@ -232,9 +232,12 @@ _MONTH_FORMS = [
 def test_listing_dates_are_read_as_strptime_reads_them(month: str) -> None:
     """The listing line's two dates are read without strptime (two calls a page cost ~40 us):
     held to strptime's %B and %b over every month name and abbreviation, a few that are
-    neither, every day from 0 to 33 (with and without a leading zero) and years 0000 and 2024."""
-    for day in [*map(str, range(34)), *(f"{d:02d}" for d in range(10))]:
-        for year in ("0000", "2024"):
+    neither, every day from 0 to 33 (with and without a leading zero), days and years in Arabic-
+    Indic digits, and years 0000 and 2024."""
+    # digits of other scripts too: strptime's %d wants an ASCII first digit, \\d anywhere else
+    other_digits = ["\u0665", "0\u0665", "1\u0665", "\u0663\u0661", "\u0661"]
+    for day in [*map(str, range(34)), *(f"{d:02d}" for d in range(10)), *other_digits]:
+        for year in ("0000", "2024", "\u0662\u0660\u0662\u0664"):
             text = f"{month} {day}, {year}"
             for form, months in (
                 ("%B", page_module._MONTHS),

@@ -102,3 +102,31 @@ def test_a_batch_of_files_gives_each_file_what_it_alone_would(tmp_path: Path) ->
         assert t.sketches is not None and a.sketches is not None
         assert np.array_equal(t.sketches.keys, a.sketches.keys)
         assert np.array_equal(t.sketches.bands, a.sketches.bands)
+
+
+def test_the_pool_leaves_a_calling_programs_frozen_objects_frozen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pool's workers are forked with the heap frozen (gc.freeze) and thawed after; a
+    program that froze objects of its own before calling the library keeps them frozen."""
+    import gc
+
+    from helpers import TODAY
+
+    from kcna_dataset.build import build
+    from kcna_dataset.runtime import workers
+
+    monkeypatch.setattr(workers, "POOL_MIN_BYTES", 0)  # the pool, for the small corpus
+    assert gc.get_freeze_count() == 0
+    result = build(RAW, tmp_path / "a", today=TODAY, jobs=2, cache_dir=None)
+    assert (result.work["jobs"], gc.get_freeze_count()) == (2, 0)  # ours, thawed
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        assert frozen > 0
+        build(RAW, tmp_path / "b", today=TODAY, jobs=2, cache_dir=None)
+        # not thawed (thawing empties the permanent generation; a few of the program's frozen
+        # objects may have been freed meanwhile)
+        assert 0 < gc.get_freeze_count() <= frozen
+    finally:
+        gc.unfreeze()

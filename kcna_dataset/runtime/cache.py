@@ -291,4 +291,3 @@ def unpack_or_none(packed: bytes) -> Any:
         return unpack(packed)
     except Exception:  # zstd, or any way unpickling can fail
         return None
-

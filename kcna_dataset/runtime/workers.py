@@ -315,11 +315,15 @@ class FileRunner:
             # the workers are forked at the first task, inheriting this process's heap (a
             # million InputFiles): frozen, the workers' garbage collector never writes to those
             # objects, so their pages stay shared instead of being copied into each worker
-            gc.freeze()
+            # (unless the calling program froze objects of its own: its state is left alone)
+            ours = gc.get_freeze_count() == 0
+            if ours:
+                gc.freeze()
             try:
                 done = self._pool.map(_work_batch, batches)
             finally:
-                gc.unfreeze()
+                if ours:
+                    gc.unfreeze()
         else:
             done = map(_work_batch, batches)
         for batch, to_store in done:

@@ -71,16 +71,25 @@ def discover(paths: Iterable[Path]) -> list[InputFile]:
     given (`A/x.txt`, `B/x.txt`), so that two folders' files of one name stay two files."""
     paths = list(paths)
     found: list[InputFile] = []
+    where: list[str] = []  # found[i]'s real location, by which overlapping paths are told
     for root in paths:
         given = root.as_posix()  # as pathlib normalises it: `./raw/` is `raw`, `./` is `.`
         if root.is_file():
             name = display_name(given)
             found.append(InputFile(given, name, given, below=name.rfind("/") + 1))
+            folder, base = os.path.split(given)
+            where.append(os.path.join(os.path.realpath(folder or "."), base))
         elif root.is_dir():
             # what names start with: nothing (relative to the folder), or with several paths
             # the folder as given (`.` adds nothing: `./x.txt` is `x.txt`)
             prefix = "" if len(paths) == 1 or given == "." else os.path.join(given, "")
+            start = len(found)
             _walk(given, prefix, root, found)
+            if len(paths) > 1:
+                real, skip = os.path.realpath(given), len(os.path.join(given, ""))
+                for f in found[start:]:
+                    below = f.path if given == "." else f.path[skip:]
+                    where.append(os.path.join(real, below) if below else real)
         elif root.exists():
             raise UsageError(
                 f"{root} is neither a regular file nor a folder (a FIFO, socket or device)",
@@ -91,10 +100,28 @@ def discover(paths: Iterable[Path]) -> list[InputFile]:
                 f"no such file or folder: {root}",
                 "Pass a raw folder or file that exists (default: raw/).",
             )
-    # paths that overlap (a folder and a file in it, a folder given twice) find some files
-    # twice: each is read once
-    unique = {(f.path, f.unreadable is None): f for f in found}
-    return sorted(unique.values(), key=lambda f: f.name)
+    if len(paths) > 1:
+        found = _each_once(found, where)
+    return sorted(found, key=lambda f: f.name)
+
+
+def _each_once(found: list[InputFile], where: list[str]) -> list[InputFile]:
+    """Paths that overlap (a folder and a file or folder in it; one folder spelled two ways:
+    `.` and `../here`, relative and absolute, through a link) reach some files twice: each is
+    read once, as the path that reaches it most plainly: not through a hidden folder, not as a
+    link out of its folder, from the nearest path given (the shortest name below it);
+    whatever the order of the paths."""
+
+    def plainness(f: InputFile) -> tuple[bool, bool, int]:
+        hidden = ignored_reason(f) == "hidden file"
+        return (hidden, f.outside_target is not None, len(f.name) - f.below)
+
+    best: dict[tuple[str, bool], InputFile] = {}
+    for real, f in zip(where, found, strict=True):
+        key = (real, f.unreadable is None)
+        if key not in best or plainness(f) < plainness(best[key]):
+            best[key] = f
+    return list(best.values())
 
 
 def _walk(folder: str, prefix: str, root: Path, found: list[InputFile]) -> None:

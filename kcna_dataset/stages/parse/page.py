@@ -53,7 +53,8 @@ _MONTH_NAMES = [
 ]
 _MONTHS = {name: n for n, name in enumerate(_MONTH_NAMES, 1)}
 _MONTH_ABBREVIATIONS = {name[:3]: n for n, name in enumerate(_MONTH_NAMES, 1)}
-_MONTH_DAY_YEAR = re.compile(r"^([A-Z][a-z]+) (\d{1,2}), (\d{4})$")
+# strptime's own patterns for %d and %Y (`\d` takes any decimal digit, which int() reads)
+_MONTH_DAY_YEAR = re.compile(r"^([A-Z][a-z]+) (3[01]|[12]\d|0[1-9]|[1-9]| [1-9]), (\d\d\d\d)$")
 
 
 def _month_day_year(text: str, months: dict[str, int]) -> date | None:
