@@ -15,7 +15,7 @@ from typing import Any
 import pyarrow as arrow
 import pyarrow.compute as pc
 
-from kcna_dataset.article_table import RECORD_COLUMNS, ArticleTable
+from kcna_dataset.article_table import RECORD_COLUMNS
 from kcna_dataset.config import DedupConfig
 from kcna_dataset.declarations import TABLES, dataset_metadata
 from kcna_dataset.exceptions import BuildError, InvalidInputError, UsageError
@@ -153,9 +153,10 @@ def assemble_tables(
     registry: SourceRegistry,
     spool: Spool | None = None,
 ) -> dict[str, arrow.Table]:
-    # build has sorted already (to free the path-ordered table before dedup): then this only
-    # computes the order again and finds nothing to move
-    articles = release_ordered(report.articles, spool)
+    """The release's four tables. `report`'s articles are in release order already
+    (`in_release_order`, which run_build applies before dedup to free the path-ordered table):
+    the articles table shares their buffers."""
+    articles = report.articles
     joined = [dedup.membership[x] for x in articles.column("article_id")]
     added = table_from_columns(
         "articles",
@@ -234,12 +235,6 @@ def _is_identity(order: arrow.Array) -> bool:
     return len(order) == 0 or bool(
         pc.all(pc.equal(order, arrow.array(range(len(order)), order.type))).as_py()
     )
-
-
-def release_ordered(articles: ArticleTable, spool: Spool | None = None) -> ArticleTable:
-    """The articles in the published order (into `spool` when given)."""
-    order = articles.release_order()
-    return articles if _is_identity(order) else articles.take(order, spool)
 
 
 def in_release_order(validated: Validated, spool: Spool | None = None) -> Validated:

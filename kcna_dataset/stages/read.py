@@ -11,7 +11,7 @@ import hashlib
 import os
 import stat
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from kcna_dataset.exceptions import UsageError
@@ -71,14 +71,14 @@ def discover(paths: Iterable[Path]) -> list[InputFile]:
     given (`A/x.txt`, `B/x.txt`), so that two folders' files of one name stay two files."""
     paths = list(paths)
     found: list[InputFile] = []
-    where: list[str] = []  # found[i]'s real location, by which overlapping paths are told
+    locations: list[str] = []  # found[i]'s real location, by which overlapping paths are told
     for root in paths:
         given = root.as_posix()  # as pathlib normalises it: `./raw/` is `raw`, `./` is `.`
         if root.is_file():
             name = display_name(given)
             found.append(InputFile(given, name, given, below=name.rfind("/") + 1))
             folder, base = os.path.split(given)
-            where.append(os.path.join(os.path.realpath(folder or "."), base))
+            locations.append(os.path.join(os.path.realpath(folder or "."), base))
         elif root.is_dir():
             # what names start with: nothing (relative to the folder), or with several paths
             # the folder as given (`.` adds nothing: `./x.txt` is `x.txt`)
@@ -89,7 +89,7 @@ def discover(paths: Iterable[Path]) -> list[InputFile]:
                 real, skip = os.path.realpath(given), len(os.path.join(given, ""))
                 for f in found[start:]:
                     below = f.path if given == "." else f.path[skip:]
-                    where.append(os.path.join(real, below) if below else real)
+                    locations.append(os.path.join(real, below) if below else real)
         elif root.exists():
             raise UsageError(
                 f"{root} is neither a regular file nor a folder (a FIFO, socket or device)",
@@ -101,11 +101,11 @@ def discover(paths: Iterable[Path]) -> list[InputFile]:
                 "Pass a raw folder or file that exists (default: raw/).",
             )
     if len(paths) > 1:
-        found = _each_once(found, where)
+        found = _each_once(found, locations)
     return sorted(found, key=lambda f: f.name)
 
 
-def _each_once(found: list[InputFile], where: list[str]) -> list[InputFile]:
+def _each_once(found: list[InputFile], locations: list[str]) -> list[InputFile]:
     """Paths that overlap (a folder and a file or folder in it; one folder spelled two ways:
     `.` and `../here`, relative and absolute, through a link) reach some files twice: each is
     read once, as the path that reaches it most plainly: not through a hidden folder, not as a
@@ -117,7 +117,7 @@ def _each_once(found: list[InputFile], where: list[str]) -> list[InputFile]:
         return (hidden, f.outside_target is not None, len(f.name) - f.below)
 
     best: dict[tuple[str, bool], InputFile] = {}
-    for real, f in zip(where, found, strict=True):
+    for real, f in zip(locations, found, strict=True):
         key = (real, f.unreadable is None)
         if key not in best or plainness(f) < plainness(best[key]):
             best[key] = f
@@ -152,7 +152,7 @@ def _walk(folder: str, prefix: str, root: Path, found: list[InputFile]) -> None:
                 if entry.is_symlink():
                     if real_root is None:
                         real_root = root.resolve()
-                    found.append(replace(_link(path, name, real_root), below=below))
+                    found.append(_link(path, name, real_root, below))
                 elif entry.is_dir():
                     pending.append((path, named + entry.name + "/"))
                 else:
@@ -162,20 +162,20 @@ def _walk(folder: str, prefix: str, root: Path, found: list[InputFile]) -> None:
                 found.append(InputFile(path, name, path, unreadable=reason, below=below))
 
 
-def _link(path: str, name: str, real_root: Path) -> InputFile:
+def _link(path: str, name: str, real_root: Path, below: int) -> InputFile:
     """A symbolic link: to a folder (listed, never followed), out of the input folder, a loop
     (unreadable: an input that fails, never an exception), or to a file inside."""
     try:
         if os.path.isdir(path):
-            return InputFile(path, name, path, folder_link=True)
+            return InputFile(path, name, path, folder_link=True, below=below)
         target = Path(path).resolve()
     except RuntimeError:  # Python 3.11 reports a link loop so
-        return InputFile(path, name, path, unreadable="a symbolic link loop")
+        return InputFile(path, name, path, unreadable="a symbolic link loop", below=below)
     except OSError as e:
         reason = "a symbolic link loop" if e.errno == errno.ELOOP else (e.strerror or str(e))
-        return InputFile(path, name, path, unreadable=reason)
+        return InputFile(path, name, path, unreadable=reason, below=below)
     outside = None if target.is_relative_to(real_root) else target.as_posix()
-    return InputFile(path, name, path, outside)
+    return InputFile(path, name, path, outside, below=below)
 
 
 def read_file(f: InputFile) -> RawFile | Finding:
