@@ -1,3 +1,3 @@
-from kcna_dataset.cli import app
+from kcna_dataset.cli import run
 
-app(prog_name="kcna-dataset")
+run()

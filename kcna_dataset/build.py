@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as arrow
 import pyarrow.compute as pc
 
@@ -23,7 +24,13 @@ from kcna_dataset.names import require_utf8_path
 from kcna_dataset.records import Article
 from kcna_dataset.release.card import data_licence, dataset_card
 from kcna_dataset.release.changes import Changes, changelog_markdown, compare, next_version
-from kcna_dataset.release.charts import chart_columns, release_charts
+from kcna_dataset.release.charts import (
+    copies_charts,
+    copies_columns,
+    prepare,
+    timeline_chart,
+    timeline_columns,
+)
 from kcna_dataset.release.publish import (
     SEMVER,
     build_lock,
@@ -232,9 +239,8 @@ def assemble_tables(
 
 
 def _is_identity(order: arrow.Array) -> bool:
-    return len(order) == 0 or bool(
-        pc.all(pc.equal(order, arrow.array(range(len(order)), order.type))).as_py()
-    )
+    index = order.to_numpy()
+    return bool((index == np.arange(len(index))).all())
 
 
 def in_release_order(validated: Validated, spool: Spool | None = None) -> Validated:
@@ -382,6 +388,14 @@ def run_build(
     with timed("total", seconds):
         with timed("read+parse+validate", seconds):
             validated = validate_inputs(inputs, runner, spool, progress)
+            refuse_unpublishable(validated.report, settings)
+            # the timeline chart is drawn in one worker, and matplotlib imported in the others,
+            # while this process sorts and deduplicates (the workers are idle meanwhile); a build
+            # that then publishes nothing (no change) drew one chart for nothing on idle cores
+            timeline = runner.later(
+                timeline_chart, timeline_columns(validated.report.articles.table)
+            )
+            runner.prepare(prepare, runner.jobs_used - 1)
             if progress:
                 progress("release order", 0, 1)
             validated = in_release_order(validated, spool)
@@ -389,7 +403,6 @@ def run_build(
                 progress("release order", 1, 1)
             release_memory()  # the path-ordered table's blocks
         report = validated.report
-        refuse_unpublishable(report, settings)
         with build_lock(settings.out):
             notes = repair_interrupted(settings.out)
             update_latest(settings.out)
@@ -414,9 +427,8 @@ def run_build(
                     previous.name if previous else None, changes.level
                 )
                 if version is not None:
-                    # matplotlib's import and drawing (~1 s) in a worker while the tables are
-                    # checked
-                    charts = runner.later(release_charts, chart_columns(tables))
+                    # drawn in a worker while the tables are checked
+                    copies = runner.later(copies_charts, copies_columns(tables))
                     check_release_tables(tables)
                     drop_pages()
                     release: Path | None = publish(
@@ -427,7 +439,7 @@ def run_build(
                         id_changes,
                         tables,
                         changes,
-                        charts,
+                        lambda: {**timeline(), **copies()},
                         registry,
                         progress,
                     )

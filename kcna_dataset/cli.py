@@ -771,3 +771,29 @@ def sqlite(
         f"`datasette {database}` or `sqlite-utils search {database} statements WORDS`",
         markup=False,
     )
+
+
+def run() -> None:
+    """The `kcna-dataset` console script: the app, then an exit without the interpreter's
+    teardown, which frees every object one by one (0.3 s after a 20,000-page build, more with
+    more). The exit functions run and the output is flushed first; with a thread still running
+    (none is, after a command returns) or output that cannot be flushed, the usual exit."""
+    import atexit
+    import os
+    import threading
+
+    try:
+        app(prog_name="kcna-dataset")
+    except SystemExit as stop:
+        code = stop.code
+    else:  # pragma: no cover - typer's app always ends in SystemExit
+        code = 0
+    if not isinstance(code, int | None) or threading.active_count() > 1:
+        raise SystemExit(code)
+    try:
+        atexit._run_exitfuncs()
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BaseException:  # a closed pipe, a Ctrl-C meanwhile: Python's own exit reports it
+        raise SystemExit(code) from None
+    os._exit(code or 0)

@@ -7,16 +7,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import RAW, TODAY, release_charts_once
+from helpers import RAW, TODAY, copies_charts_once, timeline_chart_once
 
 from kcna_dataset.build import BuildResult, build
 
 
 @pytest.fixture(autouse=True, scope="session")
 def _charts_drawn_once() -> Iterator[None]:
-    """Builds draw their charts once per distinct data (helpers.release_charts_once)."""
+    """Builds draw their charts once per distinct data (helpers._drawn_once)."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("kcna_dataset.build.release_charts", release_charts_once)
+        patch.setattr("kcna_dataset.build.timeline_chart", timeline_chart_once)
+        patch.setattr("kcna_dataset.build.copies_charts", copies_charts_once)
         yield
 
 

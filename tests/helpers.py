@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pyarrow as arrow
 import pyarrow.ipc
@@ -87,25 +89,35 @@ def jsonl_line(**fields: object) -> str:
     return json.dumps({k: v for k, v in record.items() if v is not ...})
 
 
-_CHARTS_DRAWN: dict[bytes, dict[str, str]] = {}
+_CHARTS_DRAWN: dict[tuple[str, bytes], dict[str, str]] = {}
 
 
-def release_charts_once(tables: dict[str, arrow.Table]) -> dict[str, str]:
-    """`release_charts`, drawn once per distinct data in a test process: matplotlib takes
-    ~0.6 s a build (most of a small build's time) and the suite builds the same few corpora
-    dozens of times. The charts are a function of their columns alone (test_release holds them
+def _drawn_once(draw: Callable[[Any], dict[str, str]], data: Any) -> dict[str, str]:
+    """draw(data), drawn once per distinct data in a test process: matplotlib takes ~0.6 s a
+    build (most of a small build's time) and the suite builds the same few corpora dozens of
+    times. The charts are a function of their columns alone (test_release holds them
     byte-identical across builds), so a build gets the bytes the real function drew for the
     same columns."""
-    from kcna_dataset.release.charts import chart_columns, release_charts
-
-    columns = chart_columns(tables)
+    tables = data if isinstance(data, dict) else {"": data}
     digest = hashlib.sha256()
-    for name in sorted(columns):
+    for name in sorted(tables):
         sink = arrow.BufferOutputStream()
-        with arrow.ipc.new_stream(sink, columns[name].schema) as writer:
-            writer.write_table(columns[name])
+        with arrow.ipc.new_stream(sink, tables[name].schema) as writer:
+            writer.write_table(tables[name])
         digest.update(name.encode() + b"\0" + sink.getvalue().to_pybytes())
-    key = digest.digest()
+    key = (draw.__name__, digest.digest())
     if key not in _CHARTS_DRAWN:
-        _CHARTS_DRAWN[key] = release_charts(columns)
+        _CHARTS_DRAWN[key] = draw(data)
     return _CHARTS_DRAWN[key]
+
+
+def timeline_chart_once(articles: arrow.Table) -> dict[str, str]:
+    from kcna_dataset.release.charts import timeline_chart
+
+    return _drawn_once(timeline_chart, articles)
+
+
+def copies_charts_once(tables: dict[str, arrow.Table]) -> dict[str, str]:
+    from kcna_dataset.release.charts import copies_charts
+
+    return _drawn_once(copies_charts, tables)

@@ -430,3 +430,32 @@ def test_build_json_says_a_refusal_in_json(tmp_path: Path) -> None:
         "hint": "Releases are immutable: pass --version X.Y.Z for a new one (or --force to "
         "replace it).",
     }
+
+
+def test_the_console_script_exits_with_the_code_and_all_output(tmp_path: Path) -> None:
+    """`run` (the console script) ends with os._exit to skip the interpreter's teardown: the
+    exit code, everything printed and the exit functions (a spool's temporary folder) must
+    survive it."""
+    import subprocess
+    import sys
+
+    _bad_and_warned(tmp_path / "raw")
+    code = (
+        "import atexit\n"
+        "from kcna_dataset.cli import run\n"
+        "atexit.register(print, 'exit functions ran')\n"
+        "run()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, "validate", str(tmp_path / "raw")],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 1
+    lines = done.stdout.splitlines()
+    assert lines[-1] == "exit functions ran"
+    assert lines[-2].startswith("invalid: 2 records in 2 files")
+    version = subprocess.run(
+        [sys.executable, "-c", code, "--version"], capture_output=True, text=True
+    )
+    assert (version.returncode, version.stdout) == (0, "kcna-dataset 0.1.0\nexit functions ran\n")

@@ -348,3 +348,28 @@ def test_overlapping_paths_are_told_by_where_the_files_are_and_in_any_order(
     assert [status for _, status in read(d, d)] == ["ignored", "valid", "valid"]
     assert read(d, d / ".hid") == read(d / ".hid", d)
     assert (f"{d.as_posix()}/.hid/c.txt", "valid") in read(d / ".hid", d)
+
+
+def test_a_file_longer_than_its_stat_said_is_read_to_its_end_or_the_limit(tmp_path: Path) -> None:
+    """read_file reads what fstat said and one byte more in one call; a file that grew since
+    (or a kernel that returned less) is read on to its end, never past the limit."""
+    from kcna_dataset.stages.read import _read_at_most
+
+    target = tmp_path / "grown.txt"
+    target.write_bytes(bytes(range(100)) * 30)  # 3,000 bytes
+    fd = os.open(target, os.O_RDONLY)
+    try:
+        assert _read_at_most(fd, 10_000, 10) == bytes(range(100)) * 30  # it said 10 bytes
+        os.lseek(fd, 0, os.SEEK_SET)
+        assert _read_at_most(fd, 2_001, 10) == (bytes(range(100)) * 30)[:2_001]  # the limit
+        os.lseek(fd, 0, os.SEEK_SET)
+        assert _read_at_most(fd, 10_000, 3_000) == bytes(range(100)) * 30  # as it said
+    finally:
+        os.close(fd)
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    fd = os.open(empty, os.O_RDONLY)
+    try:
+        assert _read_at_most(fd, 10, 0) == b""
+    finally:
+        os.close(fd)

@@ -50,8 +50,9 @@ def test_two_jobs_publish_the_same_bytes_as_one(
     one = shipped_release  # the shipped raw/ is too small to pool: built in one process
     monkeypatch.setattr(workers, "POOL_MIN_BYTES", 0)
     # the charts drawn for real in a worker (the tests' memo would hand over the bytes the
-    # main process drew: helpers.release_charts_once)
-    monkeypatch.setattr(build_module, "release_charts", charts_module.release_charts)
+    # main process drew: helpers._drawn_once)
+    monkeypatch.setattr(build_module, "timeline_chart", charts_module.timeline_chart)
+    monkeypatch.setattr(build_module, "copies_charts", charts_module.copies_charts)
     two = build(RAW, tmp_path / "two", today=TODAY, jobs=2)
     assert one.work == {"cache_hits": 0, "processed": 5, "jobs": 1}
     assert two.work == {"cache_hits": 0, "processed": 5, "jobs": 2}

@@ -65,6 +65,11 @@ class FileSettings:
     field_map: FieldMap = ()  # the researcher's field names (--map)
 
 
+# an outcome without its rows holds this one object: a batch's pickle holds it once, however many
+# outcomes
+_LIGHT = ArticleTable()
+
+
 @dataclass(frozen=True, slots=True)
 class FileOutcome:
     """What one input file became. Picklable: it is what the pool returns and the cache holds."""
@@ -73,7 +78,7 @@ class FileOutcome:
     records: int = 0
     read_failure: Finding | None = None
     # accepted articles as Arrow: pickling a table copies buffers, not one object per field
-    accepted: ArticleTable = field(default_factory=ArticleTable)
+    accepted: ArticleTable = _LIGHT
     sketches: Sketches | None = None  # row i = accepted[i]
     # rejected records (raw_path, line, raw_sha256; no draft) with all their findings
     rejected: tuple[tuple[ParsedRecord, tuple[Finding, ...]], ...] = ()
@@ -98,54 +103,74 @@ class FileOutcome:
 
 
 def process_files(files: Sequence[InputFile], settings: FileSettings) -> list[FileOutcome]:
-    """Files read and processed here, in this process, without the cache or the pool."""
-    return _process_raws([(f.name, read_file(f)) for f in files], settings)
+    """Files read and processed here, in this process, without the cache or the pool: each
+    file's outcome with its accepted rows and sketches."""
+    done = _process_raws([(f.name, read_file(f)) for f in files], settings)
+    return [done.whole(i) for i in range(len(done.outcomes))]
+
+
+@dataclass(frozen=True, slots=True)
+class Processed:
+    """Files processed together: each file's outcome without its rows (`light`), and the
+    accepted rows of all of them, file after file, as one table with their sketches."""
+
+    outcomes: list[FileOutcome]
+    accepted: ArticleTable
+    sketches: Sketches | None
+    starts: list[int]  # outcome i's rows are accepted[starts[i] : starts[i + 1]]
+
+    def whole(self, i: int) -> FileOutcome:
+        """Outcome i with its rows and sketches (what the record cache stores)."""
+        rows = slice(self.starts[i], self.starts[i + 1])
+        sketches = None if self.sketches is None else self.sketches[rows]
+        return replace(self.outcomes[i], accepted=self.accepted[rows], sketches=sketches)
 
 
 def _process_raws(
     raws: Sequence[tuple[str, RawFile | Finding]], settings: FileSettings
-) -> list[FileOutcome]:
-    """Files read (or their read failure), in order -> their outcomes. The accepted articles
-    of up to SLICE_ROWS at a time become one Arrow table and are sketched in one call, and each
-    file's outcome takes its rows as a slice: a page is one article, and a table and a sketch
-    call per file cost ~0.2 ms each (more than parsing it)."""
+) -> Processed:
+    """Files read (or their read failure), in order -> what they became. The accepted articles
+    of up to SLICE_ROWS at a time become one Arrow table and are sketched in one call: a page
+    is one article, and a table and a sketch call per file cost ~0.2 ms each (more than
+    parsing it)."""
     outcomes: list[FileOutcome] = []
-    pending: list[tuple[int, list[Article]]] = []  # (outcome index, its accepted articles)
-    count = 0
+    starts = [0]
+    tables: list[ArticleTable] = []
+    sketched: list[Sketches] = []
+    pending: list[Article] = []
 
     def flush() -> None:
-        articles = [a for _, accepted in pending for a in accepted]
-        table = ArticleTable.from_articles(articles)
-        sketches = None
+        tables.append(ArticleTable.from_articles(pending))
         if settings.config is not None:
             from kcna_dataset.stages.dedup.sketch import sketch_bodies
 
-            sketches = sketch_bodies([a.body for a in articles], settings.config)
-        at = 0
-        for i, accepted in pending:
-            rows = slice(at, at + len(accepted))
-            outcomes[i] = replace(
-                outcomes[i],
-                accepted=table[rows],
-                sketches=None if sketches is None else sketches[rows],
-            )
-            at += len(accepted)
+            sketched.append(sketch_bodies([a.body for a in pending], settings.config))
         pending.clear()
 
     for name, raw in raws:
         if isinstance(raw, Finding):
             outcomes.append(FileOutcome(name, records=1, read_failure=raw))
+            starts.append(starts[-1])
             continue
-        outcome, accepted = _check_raw(name, raw, settings)
+        outcome, rows = _check_raw(name, raw, settings)
         outcomes.append(outcome)
-        pending.append((len(outcomes) - 1, accepted))
-        count += len(accepted)
-        if count >= SLICE_ROWS:
+        starts.append(starts[-1] + len(rows))
+        pending.extend(rows)
+        if len(pending) >= SLICE_ROWS:
             flush()
-            count = 0
-    if pending:
+    if pending or not tables:
         flush()
-    return outcomes
+    accepted = tables[0]
+    if len(tables) > 1:
+        accepted = ArticleTable(arrow.concat_tables([t.table for t in tables]))
+    sketches = None
+    if settings.config is not None:
+        from kcna_dataset.stages.dedup.sketch import Sketches
+
+        sketches = (
+            sketched[0] if len(sketched) == 1 else Sketches.concat(sketched, settings.config.bands)
+        )
+    return Processed(outcomes, accepted, sketches, starts)
 
 
 def _check_raw(
@@ -228,18 +253,16 @@ class Batch:
     cache_damaged: int = 0  # entries altered on disk: parsed again and replaced
 
 
-_LIGHT = ArticleTable()  # one object: a batch's pickle holds it once, however many outcomes
-
-
 def _work_batch(files: Sequence[InputFile]) -> tuple[Batch, list[tuple[str, bytes]]]:
     """A batch of files -> (its Batch, the (key, packed outcome) cache entries to store). Files
     found in the cache are unpacked here (in the worker); the others are read and processed
     together (`_process_raws`)."""
     assert _settings is not None
     settings = _settings
-    outcomes: list[FileOutcome | None] = []
-    misses: list[tuple[int, str, RawFile | Finding, str | None]] = []
-    hits = damaged = 0
+    hits: dict[int, FileOutcome] = {}  # position in the batch -> its outcome from the cache
+    misses: list[tuple[str, RawFile | Finding]] = []
+    keys: list[str | None] = []  # of the misses: their cache key, when there is a cache
+    damaged = 0
     for f in files:
         raw = read_file(f)
         key = None
@@ -247,32 +270,36 @@ def _work_batch(files: Sequence[InputFile]) -> tuple[Batch, list[tuple[str, byte
             key = entry_key(settings.fingerprint, f.name, raw.sha256)
             if (blob := _reader.get(key)) is not None:
                 if isinstance(outcome := unpack_or_none(blob), FileOutcome):
-                    outcomes.append(outcome)
-                    hits += 1
+                    hits[len(hits) + len(misses)] = outcome
                     continue
                 damaged += 1  # parsed again below, and its entry replaced
-        misses.append((len(outcomes), f.name, raw, key))
-        outcomes.append(None)
-    to_store: list[tuple[str, bytes]] = []
-    processed = _process_raws([(name, raw) for _, name, raw, _ in misses], settings)
-    for (i, _, _, key), outcome in zip(misses, processed, strict=True):
-        outcomes[i] = outcome
-        if key is not None and outcome.cacheable:
-            to_store.append((key, pack(outcome)))
-    done = [o for o in outcomes if o is not None]
-    parts = [o.accepted.table for o in done if len(o.accepted)]
-    accepted = (
-        ArticleTable(arrow.concat_tables(parts).combine_chunks()) if parts else ArticleTable()
-    )
+        misses.append((f.name, raw))
+        keys.append(key)
+    done = _process_raws(misses, settings)
+    to_store = [
+        (key, pack(entry))
+        for i, key in enumerate(keys)
+        if key is not None and (entry := done.whole(i)).cacheable
+    ]
+    if not hits:  # the usual case: the batch's rows are the processed table, as it is
+        accepted = ArticleTable(done.accepted.table.combine_chunks())
+        return Batch(tuple(done.outcomes), accepted, done.sketches, 0, damaged), to_store
+    # files from the cache and files processed, back in the batch's order
+    in_order: list[FileOutcome] = []
+    processed = iter(range(len(misses)))
+    for position in range(len(files)):
+        in_order.append(hits[position] if position in hits else done.whole(next(processed)))
+    parts = [o.accepted.table for o in in_order if len(o.accepted)]
+    accepted = ArticleTable(arrow.concat_tables(parts).combine_chunks() if parts else None)
     sketches = None
     if settings.config is not None:
         from kcna_dataset.stages.dedup.sketch import Sketches
 
         sketches = Sketches.concat(
-            [o.sketches for o in done if o.sketches is not None], settings.config.bands
+            [o.sketches for o in in_order if o.sketches is not None], settings.config.bands
         )
-    light = tuple(replace(o, accepted=_LIGHT, sketches=None) for o in done)
-    return Batch(light, accepted, sketches, hits, damaged), to_store
+    light = tuple(replace(o, accepted=_LIGHT, sketches=None) for o in in_order)
+    return Batch(light, accepted, sketches, len(hits), damaged), to_store
 
 
 def default_jobs() -> int:
@@ -352,6 +379,14 @@ class FileRunner:
         if self._pool is None:
             return lambda: fn(*args)
         return self._pool.submit(fn, *args).result
+
+    def prepare(self, fn: Callable[[], object], workers: int) -> None:
+        """fn() in `workers` idle workers, its result unused (an import that later tasks
+        need): tasks sent at once to idle workers are taken one by each. Nothing without a
+        pool."""
+        if self._pool is not None:
+            for _ in range(workers):
+                self._pool.submit(fn)
 
     def close(self, cancel: bool = False) -> None:
         if self._pool is not None:

@@ -183,23 +183,42 @@ def read_file(f: InputFile) -> RawFile | Finding:
         return finding("file-unreadable", f.name, reason=f.unreadable)
     if f.outside_target is not None:
         return finding("symlink-outside", f.name, target=f.outside_target)
-    suffix = Path(f.name).suffix.lower()
+    suffix = os.path.splitext(f.name)[1].lower()
     limit = MAX_FILE_BYTES.get(suffix, MAX_OTHER_BYTES)
     try:
-        st = os.stat(f.path)
-        if not stat.S_ISREG(st.st_mode):
-            # a FIFO would block the read for ever, a device would never end: not read
-            return finding(
-                "file-unreadable", f.name, reason="not a regular file (a FIFO, socket or device)"
-            )
-        if st.st_size > limit:
-            kind = suffix or "extensionless"
-            return finding("file-too-large", f.name, size=st.st_size, limit=limit, kind=kind)
-        with open(f.path, "rb") as handle:
-            data = handle.read(limit + 1)  # bounded: the file may grow while it is read
+        # opened without blocking: a FIFO would block the open (and the read) for ever; what the
+        # descriptor is comes from fstat, so the file checked is the file read
+        fd = os.open(f.path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                # a device would never end: not read
+                return finding(
+                    "file-unreadable",
+                    f.name,
+                    reason="not a regular file (a FIFO, socket or device)",
+                )
+            if st.st_size > limit:
+                kind = suffix or "extensionless"
+                return finding("file-too-large", f.name, size=st.st_size, limit=limit, kind=kind)
+            data = _read_at_most(fd, limit + 1, st.st_size)  # the file may grow while read
+        finally:
+            os.close(fd)
         if len(data) > limit:
             kind = suffix or "extensionless"
             return finding("file-too-large", f.name, size=len(data), limit=limit, kind=kind)
     except OSError as e:
         return finding("file-unreadable", f.name, reason=e.strerror or type(e).__name__)
     return RawFile(f.name, data, hashlib.sha256(data).hexdigest())
+
+
+def _read_at_most(fd: int, limit: int, size: int) -> bytes:
+    """Up to `limit` bytes of an open file of `size` bytes (as fstat said): the first read asks
+    for all of it and one byte more, and reading goes on until the end or the limit."""
+    parts: list[bytes] = []
+    got, want = 0, min(limit, size + 1)
+    while got < limit and (part := os.read(fd, want)):
+        parts.append(part)
+        got += len(part)
+        want = min(1 << 20, limit - got)
+    return parts[0] if len(parts) == 1 else b"".join(parts)
