@@ -99,22 +99,36 @@ class _FullDisk:
         return getattr(self._db, name)
 
 
+@pytest.mark.parametrize("jobs", [1, 2])
 def test_a_full_cache_disk_is_a_warning_and_the_build_goes_on(
-    raw: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    raw: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: int
 ) -> None:
+    """Workers store the files' entries, the main process the pair verdicts: a full disk under
+    either is one warning, in one process or with a pool."""
+    from kcna_dataset.runtime import workers
+
     opened = cache_module.RecordCache._open
     monkeypatch.setattr(cache_module.RecordCache, "_open", lambda self: _FullDisk(opened(self)))
+    connect = cache_module.WorkerCache._connect
+    monkeypatch.setattr(
+        cache_module.WorkerCache, "_connect", staticmethod(lambda path: _FullDisk(connect(path)))
+    )
+    monkeypatch.setattr(workers, "POOL_MIN_BYTES", 0)
     cache = tmp_path / "cache"
     out = tmp_path / "dist"
     result = CliRunner().invoke(
-        app, ["build", "--raw", str(raw), "--out", str(out), "--cache", str(cache)]
+        app,
+        ["build", "--raw", str(raw), "--out", str(out), "--cache", str(cache), "-j", str(jobs)],
     )
     assert result.exit_code == 0, result.output
-    assert (
+    warning = (
         f"Warning: record cache {cache / 'records.sqlite'}: database or disk is full; this run "
         "went on without it (free space, or delete the folder: it only saves time)"
-    ) in " ".join(result.output.split())
+    )
+    assert " ".join(result.output.split()).count(warning) == 1
     assert (out / "1.0.0" / "SHA256SUMS").is_file()
+    with sqlite3.connect(cache / "records.sqlite") as db:
+        assert db.execute("SELECT count(*) FROM entries").fetchone() == (0,)
 
 
 def test_a_full_temporary_folder_under_the_spool_is_an_error_with_a_hint(

@@ -9,11 +9,11 @@ so an entry can never be stale; entries of older fingerprints are deleted when t
 opened. The folder is safe to delete at any time.
 
 One SQLite file (stdlib, one file however many inputs, safe with concurrent readers): workers
-look entries up read-only, and only the main process writes. Values are pickles written by this
-module: do not point the cache at a folder others can write to. A file's outcome is stored
-zstd-compressed (`pack`): 2.6x smaller (1.2 GB for a million articles instead of ~2.4 GB,
-which matters for CI caches), and a worker hands the main process the compressed bytes, which it
-stores as they are.
+look entries up and store the outcomes of the files they processed (`WorkerCache`), the main
+process opens, repairs and prunes it and stores pair verdicts (`RecordCache`). Values are
+pickles written by this module: do not point the cache at a folder others can write to. A
+file's outcome is stored zstd-compressed (`pack`): 2.6x smaller (1.2 GB for a million articles
+instead of ~2.4 GB, which matters for CI caches).
 """
 
 from __future__ import annotations
@@ -175,14 +175,19 @@ class RecordCache:
                 target.unlink(missing_ok=True)
         self.notes.append(f"record cache {self.path}: {why}; it was deleted and made anew")
 
-    def _fail(self, e: Exception) -> None:
-        """Stop using the cache for this run (a full disk, pages found malformed)."""
+    def _fail(self, e: Exception | str) -> None:
+        """Stop using the cache for this run (a full disk, pages found malformed); `e` may be
+        what a worker's write failed with (`WorkerCache.failure`)."""
         if self._usable:
             self._usable = False
+            reason = e if isinstance(e, str) else _reason(e)
             self.notes.append(
-                f"record cache {self.path}: {_reason(e)}; this run went on without it (free "
+                f"record cache {self.path}: {reason}; this run went on without it (free "
                 "space, or delete the folder: it only saves time)"
             )
+
+    def failed_in_worker(self, reason: str) -> None:
+        self._fail(reason)
 
     def put(self, key: str, value: bytes) -> None:
         if not self._usable:
@@ -258,17 +263,35 @@ class PairScoreCache:
         self._cache.flush()
 
 
-class CacheReader:
-    """Read-only lookups, one per worker process. A lookup that fails (a malformed page) is a
-    miss: the file is parsed again."""
+class WorkerCache:
+    """A worker's handle: looks entries up, and stores the entries of the files it processed,
+    one transaction per batch (WAL: one writer at a time, readers never blocked). The workers
+    write, not the main process: at a million pages the writes were the main process's largest
+    cost, and it gathers what every worker returns. A lookup that fails (a malformed page) is a
+    miss: the file is parsed again; a write that fails (a full disk) stops this handle's writes
+    and is said in `failure`, which the main process turns into its note."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, fingerprint: str) -> None:
+        self.fingerprint = fingerprint
+        self.failure: str | None = None
         try:
-            self._db: sqlite3.Connection | None = sqlite3.connect(
-                f"file:{path}?mode=ro", uri=True, check_same_thread=False
-            )
-        except sqlite3.Error:
+            self._db: sqlite3.Connection | None = self._connect(path)
+        except sqlite3.Error as e:
             self._db = None
+            self.failure = _reason(e)
+
+    @staticmethod
+    def _connect(path: Path) -> sqlite3.Connection:
+        # mode=rw: the main process made the file; a worker never creates one
+        db = sqlite3.connect(
+            f"file:{path}?mode=rw",
+            uri=True,
+            isolation_level=None,
+            check_same_thread=False,
+            timeout=60,  # another worker's transaction (a checkpoint at worst) is waited for
+        )
+        db.execute("PRAGMA synchronous=NORMAL")  # a connection's own setting (see RecordCache)
+        return db
 
     def get(self, key: str) -> bytes | None:
         if self._db is None:
@@ -279,6 +302,16 @@ class CacheReader:
             return None
         # a value that is not a blob (TEXT or NULL, altered on disk) is a miss
         return None if row is None or not isinstance(row[0], bytes) else bytes(row[0])
+
+    def put_many(self, entries: Sequence[tuple[str, bytes]]) -> None:
+        if self._db is None or self.failure is not None or not entries:
+            return
+        rows = [(key, self.fingerprint, value) for key, value in entries]
+        try:
+            with self._db:  # one transaction
+                self._db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)", rows)
+        except (sqlite3.Error, OSError) as e:
+            self.failure = _reason(e)
 
 
 def _reason(e: BaseException) -> str:

@@ -28,8 +28,8 @@ from kcna_dataset.config import DedupConfig
 from kcna_dataset.findings import Finding, Severity
 from kcna_dataset.records import Article, RawFile
 from kcna_dataset.runtime.cache import (
-    CacheReader,
     RecordCache,
+    WorkerCache,
     entry_key,
     pack,
     unpack_or_none,
@@ -217,7 +217,7 @@ def _check_raw(
 # --- in a worker process -------------------------------------------------------------------
 
 _settings: FileSettings | None = None
-_reader: CacheReader | None = None
+_cache: WorkerCache | None = None
 
 
 def _die_with_parent() -> None:
@@ -231,13 +231,15 @@ def _die_with_parent() -> None:
 
 
 def _init_worker(settings: FileSettings, in_pool: bool = True) -> None:
-    global _settings, _reader
+    global _settings, _cache
     if in_pool:
         _die_with_parent()
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _settings = settings
-    _reader = CacheReader(settings.cache_path) if settings.cache_path else None
+    _cache = None
+    if settings.cache_path is not None:
+        _cache = WorkerCache(settings.cache_path, settings.fingerprint)
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,12 +253,13 @@ class Batch:
     sketches: Sketches | None
     cache_hits: int = 0
     cache_damaged: int = 0  # entries altered on disk: parsed again and replaced
+    cache_failure: str | None = None  # why the worker's cache writes stopped (a full disk)
 
 
-def _work_batch(files: Sequence[InputFile]) -> tuple[Batch, list[tuple[str, bytes]]]:
-    """A batch of files -> (its Batch, the (key, packed outcome) cache entries to store). Files
-    found in the cache are unpacked here (in the worker); the others are read and processed
-    together (`_process_raws`)."""
+def _work_batch(files: Sequence[InputFile]) -> Batch:
+    """A batch of files -> its Batch. Files found in the cache are unpacked here (in the
+    worker); the others are read and processed together (`_process_raws`), and their outcomes
+    stored in the cache."""
     assert _settings is not None
     settings = _settings
     hits: dict[int, FileOutcome] = {}  # position in the batch -> its outcome from the cache
@@ -266,9 +269,9 @@ def _work_batch(files: Sequence[InputFile]) -> tuple[Batch, list[tuple[str, byte
     for f in files:
         raw = read_file(f)
         key = None
-        if _reader is not None and not isinstance(raw, Finding):
+        if _cache is not None and not isinstance(raw, Finding):
             key = entry_key(settings.fingerprint, f.name, raw.sha256)
-            if (blob := _reader.get(key)) is not None:
+            if (blob := _cache.get(key)) is not None:
                 if isinstance(outcome := unpack_or_none(blob), FileOutcome):
                     hits[len(hits) + len(misses)] = outcome
                     continue
@@ -276,14 +279,19 @@ def _work_batch(files: Sequence[InputFile]) -> tuple[Batch, list[tuple[str, byte
         misses.append((f.name, raw))
         keys.append(key)
     done = _process_raws(misses, settings)
-    to_store = [
-        (key, pack(entry))
-        for i, key in enumerate(keys)
-        if key is not None and (entry := done.whole(i)).cacheable
-    ]
+    failure = None
+    if _cache is not None:
+        _cache.put_many(
+            [
+                (key, pack(entry))
+                for i, key in enumerate(keys)
+                if key is not None and (entry := done.whole(i)).cacheable
+            ]
+        )
+        failure = _cache.failure
     if not hits:  # the usual case: the batch's rows are the processed table, as it is
         accepted = ArticleTable(done.accepted.table.combine_chunks())
-        return Batch(tuple(done.outcomes), accepted, done.sketches, 0, damaged), to_store
+        return Batch(tuple(done.outcomes), accepted, done.sketches, 0, damaged, failure)
     # files from the cache and files processed, back in the batch's order
     in_order: list[FileOutcome] = []
     processed = iter(range(len(misses)))
@@ -299,7 +307,7 @@ def _work_batch(files: Sequence[InputFile]) -> tuple[Batch, list[tuple[str, byte
             [o.sketches for o in in_order if o.sketches is not None], settings.config.bands
         )
     light = tuple(replace(o, accepted=_LIGHT, sketches=None) for o in in_order)
-    return Batch(light, accepted, sketches, len(hits), damaged), to_store
+    return Batch(light, accepted, sketches, len(hits), damaged, failure)
 
 
 def default_jobs() -> int:
@@ -337,7 +345,7 @@ class FileRunner:
         self.start(files)
         size = max(1, min(BATCH_FILES, len(files) // (self.jobs * 16)))
         batches = [files[i : i + size] for i in range(0, len(files), size)]
-        done: Iterable[tuple[Batch, list[tuple[str, bytes]]]]
+        done: Iterable[Batch]
         if self._pool is not None:
             # the workers are forked at the first task, inheriting this process's heap (a
             # million InputFiles): frozen, the workers' garbage collector never writes to those
@@ -353,19 +361,16 @@ class FileRunner:
                     gc.unfreeze()
         else:
             done = map(_work_batch, batches)
-        for batch, to_store in done:
+        for batch in done:
             self.stats["processed"] += len(batch.outcomes)
             self.stats["cache_hits"] += batch.cache_hits
             if batch.cache_damaged:
                 self.stats["cache_damaged"] = (
                     self.stats.get("cache_damaged", 0) + batch.cache_damaged
                 )
-            if self.cache is not None:
-                for key, blob in to_store:
-                    self.cache.put(key, blob)
+            if self.cache is not None and batch.cache_failure is not None:
+                self.cache.failed_in_worker(batch.cache_failure)
             yield batch
-        if self.cache is not None:
-            self.cache.flush()
 
     def map(self, fn: Callable[..., Any], *iterables: Iterable[Any]) -> Iterable[Any]:
         """map(fn, ...) over the pool when there is one (for the dedup stage's token sets)."""
