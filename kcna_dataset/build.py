@@ -48,7 +48,13 @@ from kcna_dataset.runtime.arrow_tables import gather
 from kcna_dataset.runtime.cache import PairScoreCache, RecordCache, rules_fingerprint
 from kcna_dataset.runtime.memory import drop_pages, trim_heap
 from kcna_dataset.runtime.spool import SPOOL_ABOVE_BYTES, Spool
-from kcna_dataset.runtime.workers import FileRunner, FileSettings, default_jobs, file_runner
+from kcna_dataset.runtime.workers import (
+    POOL_MIN_BYTES,
+    FileRunner,
+    FileSettings,
+    default_jobs,
+    file_runner,
+)
 from kcna_dataset.schema import (
     arrow_schema,
     dangling_references,
@@ -361,7 +367,8 @@ def pipeline_runtime(
             settings = replace(settings, cache_path=cache.path, fingerprint=cache.fingerprint)
     # discovered once: a million pages' names and sizes are looked at once, not three times
     inputs = discover([raw])
-    total = input_bytes(inputs)
+    # what is compared with the spool's and the pool's thresholds: counted up to the larger
+    total = input_bytes(inputs, enough=max(spool_above_bytes, POOL_MIN_BYTES))
     with file_runner(settings, jobs or default_jobs(), cache) as runner:
         runner.known_bytes = total
         with Spool.for_input(total, spool_above_bytes) as spool:

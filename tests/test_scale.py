@@ -208,7 +208,7 @@ def test_ctrl_c_exits_cleanly_and_publishes_nothing(
 
     monkeypatch.setattr(build_module, "deduplicate", interrupted)
     # as large as input whose tables go to the spool (RAW itself is held in memory)
-    monkeypatch.setattr(build_module, "input_bytes", lambda files: 1 << 40)
+    monkeypatch.setattr(build_module, "input_bytes", lambda files, enough=None: 1 << 40)
     temporary = tmp_path / "tmp"
     temporary.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(temporary))

@@ -123,6 +123,8 @@ def test_input_bytes_counts_the_files_that_will_be_read(tmp_path: Path) -> None:
     (raw / "README.md").write_bytes(b"m" * 100)  # ignored
     (raw / "gone.txt").symlink_to(tmp_path / "missing.txt")  # a broken link: read fails
     assert input_bytes(discover([raw])) == 17
+    # counting stops once past `enough` (discovery order: a.jsonl, then sub/b.txt)
+    assert [input_bytes(discover([raw]), enough=n) for n in (5, 10, 16, 17)] == [10, 17, 17, 17]
 
 
 @pytest.mark.parametrize("bucket_rows", [1, 7, 16, 100])

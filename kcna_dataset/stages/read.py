@@ -37,10 +37,11 @@ class InputFile:
     below: int = 0
 
 
-def input_bytes(files: Iterable[InputFile]) -> int:
+def input_bytes(files: Iterable[InputFile], enough: int | None = None) -> int:
     """The bytes of the files that will be read (not ignored files, links to folders or links
     out of the folder): what decides whether a build's tables fit in memory
-    (`Spool.for_input`)."""
+    (`Spool.for_input`). With `enough`, counting stops once the total is above it: the callers
+    compare it with thresholds, and a million pages need not be looked at one by one."""
     total = 0
     for f in files:
         if f.outside_target is not None or f.unreadable or ignored_reason(f) is not None:
@@ -49,6 +50,8 @@ def input_bytes(files: Iterable[InputFile]) -> int:
             total += os.stat(f.path).st_size
         except OSError:
             continue  # unreadable: the read stage reports it
+        if enough is not None and total > enough:
+            break
     return total
 
 
