@@ -260,7 +260,7 @@ def in_release_order(validated: Validated, spool: Spool | None = None) -> Valida
     sketches = validated.sketches
     return Validated(
         replace(validated.report, articles=articles.take(order, spool)),
-        sketches.take(order.to_numpy()) if sketches is not None else None,
+        sketches.reordered(order.to_numpy()) if sketches is not None else None,
     )
 
 

@@ -175,14 +175,15 @@ def validate_inputs(
     if config is not None:  # a build's run: the dedup modules load only then
         from kcna_dataset.stages.dedup.sketch import Sketches
 
-        sketched = Sketches.concat(tally.sketches, config.bands)
+        sketched = Sketches.gathered(tally.sketches, config.bands)
 
     # after the files: the steps over the whole table are their own steps on the progress
     # display (the file bar stood at 100% for 10-16 s at a million articles)
     if progress:
         progress("identical records", 0, 1)
     accepted, twin_warnings, order = number_twins(accepted)
-    if (order != np.arange(len(order))).any():  # into path order (file, then line)
+    moved = bool((order != np.arange(len(order))).any())
+    if moved:  # into path order (file, then line)
         accepted = accepted.take(order, spool)
     tally.warn(twin_warnings)
     if progress:
@@ -197,8 +198,10 @@ def validate_inputs(
         kept = accepted.filter([i not in problems for i in range(len(accepted))], spool)
         order = np.delete(order, sorted(problems))
     del accepted
-    if sketched is not None:  # row i = kept[i], through the reordering above
+    if sketched is not None and problems:  # row i = kept[i], through the reordering above
         sketched = sketched.take(order)
+    elif sketched is not None and moved:
+        sketched = sketched.reordered(order)
     return Validated(tally.report(kept), sketched)
 
 

@@ -668,3 +668,30 @@ def test_rank_positions_order_rows_as_the_rank_tuple_does(
     )
     positions = rank_positions(table, [p for p, *_ in rows])
     assert sorted(range(len(rows)), key=positions.__getitem__) == by_tuple
+
+
+def test_sketches_gathered_and_reordered_in_place_equal_concat_and_take() -> None:
+    """The build keeps one copy of the band keys (640 bytes an article): `gathered` empties
+    the parts it copies, `reordered` permutes in the array's own memory; both give exactly
+    what `concat` and `take` give."""
+    from kcna_dataset.stages.dedup.sketch import Sketches, sketch_bodies
+
+    config = DedupConfig()
+    bodies = [f"Text number {n} says {'more ' * n}and ends." for n in range(23)]
+    parts = [sketch_bodies(bodies[i : i + 5], config) for i in range(0, 23, 5)]
+    whole = Sketches.concat(parts, config.bands)
+    emptied = list(parts)
+    gathered = Sketches.gathered(emptied, config.bands)
+    assert emptied == []
+    assert np.array_equal(gathered.keys, whole.keys)
+    assert np.array_equal(gathered.bands, whole.bands)
+    order = np.random.default_rng(7).permutation(23)
+    taken = whole.take(order)
+    reordered = gathered.reordered(order)
+    assert reordered.bands is gathered.bands  # the same memory
+    assert np.array_equal(reordered.keys, taken.keys)
+    assert np.array_equal(reordered.bands, taken.bands)
+    with pytest.raises(ValueError, match="a reordering of 23 rows has 22"):
+        whole.reordered(order[:22])
+    empty = Sketches.gathered([], config.bands)
+    assert (empty.keys.shape, empty.bands.shape) == ((0,), (0, 2 * config.bands))

@@ -69,20 +69,21 @@ def test_cached_outcomes_are_stored_compressed(tmp_path: Path) -> None:
     build(RAW, tmp_path / "out", today=TODAY, cache_dir=cache)
     with sqlite3.connect(cache / "records.sqlite") as db:
         values = [bytes(v) for (v,) in db.execute("SELECT value FROM entries")]
-    # each input file's outcome, whatever else (pair verdicts) is stored beside them
-    stored = [(v, o) for v in values if isinstance(o := _unpacked(v), workers.FileOutcome)]
-    assert sorted(o.name for _, o in stored) == sorted(
+    # each input file's entry, whatever else (pair verdicts) is stored beside them
+    stored = [(v, e) for v in values if isinstance(e := _unpacked(v), workers.CacheEntry)]
+    assert sorted(e.name for _, e in stored) == sorted(
         p.relative_to(RAW).as_posix() for p in RAW.rglob("*") if p.suffix in (".jsonl", ".txt")
     )
-    assert sum(o.records for _, o in stored) == 688
-    for value, outcome in stored:  # exactly pack(outcome), smaller than its pickle
-        assert cache_module.pack(outcome) == value
-        # the 684-article file: 0.31 of its pickle; a one-page file: 0.49
-        assert len(value) < 0.6 * len(pickle.dumps(outcome, pickle.HIGHEST_PROTOCOL))
+    assert sum(e.records for _, e in stored) == 688
+    assert sum(len(e.rows) for _, e in stored) == 688
+    for value, entry in stored:  # exactly pack(entry), smaller than its pickle
+        assert cache_module.pack(entry) == value
+        # the 684-article file: 0.32 of its pickle; a one-page file: 0.60-0.62
+        assert len(value) < 0.75 * len(pickle.dumps(entry, pickle.HIGHEST_PROTOCOL))
 
 
 def _unpacked(value: bytes) -> object:
-    return cache_module.unpack(value)  # a file's outcome or a pair verdict
+    return cache_module.unpack(value)  # a file's entry or a pair verdict
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
@@ -257,7 +258,7 @@ def test_a_cache_value_altered_on_disk_is_parsed_again(tmp_path: Path) -> None:
     with sqlite3.connect(cache / "records.sqlite") as db:
         rows = sorted(db.execute("SELECT key, value FROM entries"))
         stored = [
-            (k, bytes(v)) for k, v in rows if isinstance(_unpacked(bytes(v)), workers.FileOutcome)
+            (k, bytes(v)) for k, v in rows if isinstance(_unpacked(bytes(v)), workers.CacheEntry)
         ]
         (flipped, value), (texted, _) = stored[0], stored[1]
         changed = bytearray(value)
