@@ -100,11 +100,16 @@ class Tally:
             return
         self.read.kept += 1
         self.parse.total += outcome.records
-        self.parse.kept += outcome.parsed
-        self.parse.dropped.update(outcome.parse_dropped)
-        self.valid.total += outcome.parsed
-        self.valid.dropped.update(outcome.validate_dropped)
-        report.findings.extend(outcome.warnings)
+        parsed = outcome.records
+        if outcome.parse_dropped:  # most files drop nothing: no counter work for them
+            parsed = outcome.parsed
+            self.parse.dropped.update(outcome.parse_dropped)
+        self.parse.kept += parsed
+        self.valid.total += parsed
+        if outcome.validate_dropped:
+            self.valid.dropped.update(outcome.validate_dropped)
+        if outcome.warnings:
+            report.findings.extend(outcome.warnings)
         if outcome.rejected:
             self.rejected[outcome.name].extend(
                 (rec, list(found)) for rec, found in outcome.rejected

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import pickle
 import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -74,6 +76,7 @@ def test_a_batch_of_files_gives_each_file_what_it_alone_would(tmp_path: Path) ->
     from helpers import TODAY, jsonl_line, page, write
 
     from kcna_dataset.config import DedupConfig
+    from kcna_dataset.runtime import workers
     from kcna_dataset.runtime.workers import FileSettings, process_files
     from kcna_dataset.sources import SourceRegistry
     from kcna_dataset.stages.read import discover
@@ -97,6 +100,16 @@ def test_a_batch_of_files_gives_each_file_what_it_alone_would(tmp_path: Path) ->
         ("e.txt", 1, 1),
     ]
     for t, a in zip(together, alone, strict=True):
+        # what the pool sends back: the same outcome after a pickle round trip
+        back = pickle.loads(pickle.dumps(t, pickle.HIGHEST_PROTOCOL))
+        assert (back.name, back.records, back.read_failure) == (t.name, t.records, t.read_failure)
+        assert (back.rejected, back.warnings) == (t.rejected, t.warnings)
+        assert (back.parse_dropped, back.validate_dropped) == (t.parse_dropped, t.validate_dropped)
+        assert list(back.accepted) == list(t.accepted)
+        assert back.sketches is not None and t.sketches is not None
+        assert np.array_equal(back.sketches.bands, t.sketches.bands)
+        light = pickle.loads(pickle.dumps(replace(t, accepted=workers._LIGHT, sketches=None)))
+        assert (light.accepted, light.sketches) == (workers._LIGHT, None)
         assert list(t.accepted) == list(a.accepted)
         assert (t.rejected, t.warnings, t.read_failure) == (a.rejected, a.warnings, a.read_failure)
         assert t.sketches is not None and a.sketches is not None
