@@ -47,8 +47,13 @@ def timed_build(exe: str, raw: Path, work: Path) -> tuple[float, float, dict[str
 
 
 def same_tree(a: Path, b: Path) -> bool:
-    files_a = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
-    files_b = sorted(p.relative_to(b) for p in b.rglob("*") if p.is_file())
+    """The same files with the same bytes, the build lock left out (it holds a process id)."""
+
+    def files(root: Path) -> list[Path]:
+        found = (p.relative_to(root) for p in root.rglob("*") if p.is_file())
+        return sorted(p for p in found if p.parts[0] != ".build.lock")
+
+    files_a, files_b = files(a), files(b)
     return files_a == files_b and all(filecmp.cmp(a / f, b / f, shallow=False) for f in files_a)
 
 

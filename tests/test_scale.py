@@ -76,6 +76,11 @@ def test_cached_outcomes_are_stored_compressed(tmp_path: Path) -> None:
     )
     assert sum(e.records for _, e in stored) == 688
     assert sum(len(e.rows) for _, e in stored) == 688
+    # a page's one article as its values, the record file's 684 as an Arrow table
+    assert sorted((e.name.split("/")[0], type(e.rows).__name__) for _, e in stored) == [
+        ("kcna-kp", "ArticleTable"),
+        *[("kcnawatch", "list")] * 4,
+    ]
     for value, entry in stored:  # exactly pack(entry), smaller than its pickle
         assert cache_module.pack(entry) == value
         # the 684-article file: 0.32 of its pickle; a one-page file: 0.60-0.62

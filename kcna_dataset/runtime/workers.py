@@ -171,18 +171,18 @@ class Processed:
     def entry(self, i: int) -> CacheEntry:
         rows = slice(self.starts[i], self.starts[i + 1])
         sketches = None if self.sketches is None else self.sketches[rows]
-        return CacheEntry.of(self.outcomes[i], self.articles[i], sketches)
+        return CacheEntry.of(self.outcomes[i], self.articles[i], self.accepted[rows], sketches)
 
 
 _article_values = attrgetter(*(f.name for f in fields(Article)))
 
 
 class CacheEntry(NamedTuple):
-    """What the record cache holds of a file: its outcome's fields, each accepted article's
-    values and the sketches' bytes. Plain values pickle in a few microseconds where a one-row
-    Arrow table took ~80 (an IPC message per file, ~1.6 kB of framing for a page) and a frozen
-    dataclass goes through Python code; the worker that hits it builds one table for its
-    whole batch."""
+    """What the record cache holds of a file: its outcome's fields, its accepted articles and
+    the sketches' bytes. A page's one article is kept as its values: plain values pickle in a
+    few microseconds where a one-row Arrow table took ~80 (an IPC message per file, ~1.6 kB of
+    framing) and a frozen dataclass goes through Python code; a record file's many articles
+    stay an Arrow table (its IPC message costs less than as many tuples, each way)."""
 
     name: str
     records: int
@@ -190,14 +190,20 @@ class CacheEntry(NamedTuple):
     warnings: tuple[Finding, ...]
     parse_dropped: dict[str, int]
     validate_dropped: dict[str, int]
-    rows: list[tuple[Any, ...]]  # each accepted article's field values
+    rows: list[tuple[Any, ...]] | ArticleTable  # the accepted articles' values, or table
     keys: bytes | None  # the sketches' match-key digests and band keys, row after row
     bands: bytes | None
 
     @classmethod
     def of(
-        cls, outcome: FileOutcome, articles: list[Article], sketches: Sketches | None
+        cls,
+        outcome: FileOutcome,
+        articles: list[Article],
+        table: ArticleTable,
+        sketches: Sketches | None,
     ) -> CacheEntry:
+        """`articles` as values when they are few (a page), else `table` (the same rows)."""
+        rows = list(map(_article_values, articles)) if len(articles) <= ROWS_AS_VALUES else table
         return cls(
             outcome.name,
             outcome.records,
@@ -205,7 +211,7 @@ class CacheEntry(NamedTuple):
             outcome.warnings,
             dict(outcome.parse_dropped),
             dict(outcome.validate_dropped),
-            list(map(_article_values, articles)),
+            rows,
             None if sketches is None else sketches.keys.tobytes(),
             None if sketches is None else sketches.bands.tobytes(),
         )
@@ -220,7 +226,10 @@ class CacheEntry(NamedTuple):
             validate_dropped=Counter(self.validate_dropped),
         )
 
-    def articles(self) -> list[Article]:
+    def accepted(self) -> list[Article] | ArticleTable:
+        """The accepted articles: as objects (a few), or as the table stored."""
+        if isinstance(self.rows, ArticleTable):
+            return self.rows
         return [Article(*values) for values in self.rows]
 
     def sketches(self, config: DedupConfig | None) -> Sketches | None:
@@ -231,6 +240,38 @@ class CacheEntry(NamedTuple):
         keys = np.frombuffer(self.keys, f"S{KEY_BYTES}").copy()
         bands = np.frombuffer(self.bands, np.uint64).reshape(len(keys), 2 * config.bands)
         return Sketches(keys, bands.copy())
+
+
+# a file with up to this many accepted articles is cached as their values, more as a table
+ROWS_AS_VALUES = 8
+
+
+class _Rows:
+    """A batch's accepted articles gathered in order from files' parts (articles as objects,
+    or tables), as one table."""
+
+    def __init__(self) -> None:
+        self._tables: list[arrow.Table] = []
+        self._loose: list[Article] = []
+
+    def add(self, part: list[Article] | ArticleTable) -> None:
+        if isinstance(part, list):
+            self._loose.extend(part)
+            return
+        if len(part):
+            self._settle()
+            self._tables.append(part.table)
+
+    def _settle(self) -> None:
+        if self._loose:
+            self._tables.append(ArticleTable.from_articles(self._loose).table)
+            self._loose = []
+
+    def table(self) -> ArticleTable:
+        self._settle()
+        if not self._tables:
+            return ArticleTable()
+        return ArticleTable(arrow.concat_tables(self._tables).combine_chunks())
 
 
 def _process_raws(
@@ -404,20 +445,20 @@ def _work_batch(files: Sequence[InputFile]) -> Batch:
         return Batch(tuple(done.outcomes), accepted, done.sketches, 0, damaged, failure)
     # files from the cache and files processed, back in the batch's order: one table of all
     outcomes: list[FileOutcome] = []
-    articles: list[Article] = []
+    articles = _Rows()
     sketched: list[Sketches] = []
     processed = iter(range(len(misses)))
     for position in range(len(files)):
         if position in hits:
             entry = hits[position]
             outcomes.append(entry.outcome())
-            articles.extend(entry.articles())
+            articles.add(entry.accepted())
             sketches = entry.sketches(settings.config)
         else:
             i = next(processed)
             outcomes.append(done.outcomes[i])
-            articles.extend(done.articles[i])
             rows = slice(done.starts[i], done.starts[i + 1])
+            articles.add(done.accepted[rows])
             sketches = None if done.sketches is None else done.sketches[rows]
         if sketches is not None:
             sketched.append(sketches)
@@ -426,8 +467,7 @@ def _work_batch(files: Sequence[InputFile]) -> Batch:
         from kcna_dataset.stages.dedup.sketch import Sketches
 
         batch_sketches = Sketches.concat(sketched, settings.config.bands)
-    accepted = ArticleTable.from_articles(articles)
-    return Batch(tuple(outcomes), accepted, batch_sketches, len(hits), damaged, failure)
+    return Batch(tuple(outcomes), articles.table(), batch_sketches, len(hits), damaged, failure)
 
 
 def default_jobs() -> int:
