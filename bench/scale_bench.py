@@ -277,6 +277,8 @@ def run_build(command: list[str]) -> tuple[float, dict[str, Any], float, float, 
     seconds, out, peak_mb, anon_mb = run(command)
     summary = json.loads(out)
     stages = ", ".join(f"{k} {v:.1f}" for k, v in summary["seconds"].items() if k != "total")
+    if dedup := summary.get("dedup_seconds"):  # the dedup stage's own stages
+        stages += " (" + ", ".join(f"{k} {v:.1f}" for k, v in dedup.items()) + ")"
     return seconds, summary, peak_mb, anon_mb, stages
 
 

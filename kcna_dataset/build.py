@@ -140,6 +140,7 @@ class BuildResult:
             ),
             "statement_ids": self.id_changes.to_dict(),
             "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
+            "dedup_seconds": dict(self.dedup.seconds),  # its stages in order (text-dedup's)
             "work": dict(self.work),
             "notes": list(self.notes),
             # what was published with a warning, by code (`validate` lists each one)

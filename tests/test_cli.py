@@ -142,6 +142,13 @@ def test_build_with_nothing_changed_publishes_nothing(raw_copy: Path, released: 
     summary = json.loads(as_json.output)
     assert (as_json.exit_code, summary["release"], summary["change"]) == (0, None, None)
     assert (summary["version"], summary["statements"]) == ("1.0.0", 433)
+    # the dedup stage's own stages, in the order they ran
+    assert list(summary["dedup_seconds"]) == [
+        "units",
+        "candidates",
+        "verification+clustering",
+        "statements",
+    ]
 
 
 def test_verify_command(released: Path, tmp_path: Path) -> None:
