@@ -10,6 +10,7 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
+import numpy as np
 from test_dedup import REGISTRY, SHIPPED, copy, groups, make, real
 
 from kcna_dataset.config import DedupConfig
@@ -393,6 +394,19 @@ def test_rule6_a_crowd_of_one_template_costs_near_linear_pairs() -> None:
     assert len(unbounded) == 600 * 599 // 2
     assert len(bounded) < 600  # near linear: what the split leaves together
     assert result.candidates == len(bounded)
+    # the crowd's keys computed by the map given (a pool's in a build): the same pairs
+    mapped: list[int] = []
+
+    def pool_map(fn: Any, items: Any) -> list[Any]:
+        items = list(items)
+        mapped.append(len(items))
+        return [fn(x) for x in reversed(items)][::-1]
+
+    through_map = candidate_pairs(
+        sketches.bands, rows, [], config, lambda r: [crowd[i].body for i in r], pool_map
+    )
+    assert np.array_equal(through_map, bounded)
+    assert sum(mapped) == 600  # each text's key once, whatever the bands that crowd it
 
 
 def test_alignment_is_bounded_on_repetitive_text() -> None:

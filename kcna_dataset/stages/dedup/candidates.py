@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
+from typing import Any
 
 import numpy as np
 import pyarrow as arrow
@@ -87,18 +88,21 @@ def candidate_pairs(
     url_groups: list[list[int]],
     config: DedupConfig,
     bodies_of: Callable[[list[int]], list[str]],
+    map_fn: Callable[..., Iterable[Any]] = map,
 ) -> np.ndarray:
     """(m, 2) unit index pairs (i < j): LSH over the whole text and its opening, and URL
     identity. `bands` holds the sketches' band keys by row; `url_groups` the units that share a
-    url_key; `bodies_of(rows)` the bodies of a crowd's texts."""
+    url_key; `bodies_of(rows)` the bodies of a crowd's texts, whose keys `map_fn` computes (a
+    pool's map: tokenising a crowd's texts took most of this stage at a million articles)."""
     n = len(head_rows)
     rows = np.asarray(head_rows, dtype=np.int64)
     subkeys: dict[int, int] = {}
 
     def refine(units: np.ndarray) -> np.ndarray:
         missing = [int(u) for u in units.tolist() if u not in subkeys]
-        for u, body in zip(missing, bodies_of([head_rows[u] for u in missing]), strict=True):
-            subkeys[u] = names_and_numbers_key(body)
+        bodies = bodies_of([head_rows[u] for u in missing])
+        for u, key in zip(missing, map_fn(names_and_numbers_key, bodies), strict=True):
+            subkeys[u] = key
         return np.fromiter((subkeys[u] for u in units.tolist()), np.uint64, count=len(units))
 
     crowd = config.crowd_size

@@ -161,9 +161,9 @@ def deduplicate(
     scores: ScoreStore | None = None,
 ) -> DedupResult:
     """Group copies of one statement. `sketches` (row i = articles[i]) are computed when not
-    given; `map_fn` runs the verification blocks (a process pool's map uses both cores);
-    `scores` holds pair verdicts of earlier runs (the same texts give the same verdict under
-    the same settings), and receives the new ones."""
+    given; `map_fn` computes the crowds' keys and runs the verification blocks (a process
+    pool's map uses both cores); `scores` holds pair verdicts of earlier runs (the same texts
+    give the same verdict under the same settings), and receives the new ones."""
     config = config or DedupConfig()
     # columns, not Article objects: at a million articles the objects alone take gigabytes
     table = ArticleTable.of(articles)
@@ -178,7 +178,7 @@ def deduplicate(
         rows = Rows.of(table, registry)
         units = exact_copies(table, sketches, rows, config)
     with timed("candidates", seconds):
-        found = Candidates.of(table, sketches, units, rows, config)
+        found = Candidates.of(table, sketches, units, rows, config, map_fn)
     with timed("verification+clustering", seconds):
         verification = Verification(table, units, found, rows, config, map_fn, scores)
         clusters = cluster(
@@ -288,11 +288,17 @@ class Candidates:
         units: Sequence[Unit],
         rows: Rows,
         config: DedupConfig,
+        map_fn: MapFunction = map,
     ) -> Candidates:
         head_rows = [u.members[0] for u in units]
         urls_of = _unit_urls(table, units)
         pairs = candidate_pairs(
-            sketches.bands, head_rows, _groups(urls_of), config, partial(table.values, "body")
+            sketches.bands,
+            head_rows,
+            _groups(urls_of),
+            config,
+            partial(table.values, "body"),
+            map_fn,
         )
         # pairs published further apart than the window are decided without the texts, here
         # in numpy: on a large corpus they are most of the pairs (same wording, other years)
