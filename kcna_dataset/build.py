@@ -27,7 +27,6 @@ from kcna_dataset.release.changes import Changes, changelog_markdown, compare, n
 from kcna_dataset.release.charts import (
     copies_charts,
     copies_columns,
-    prepare,
     timeline_chart,
     timeline_columns,
 )
@@ -397,13 +396,12 @@ def run_build(
         with timed("read+parse+validate", seconds):
             validated = validate_inputs(inputs, runner, spool, progress)
             refuse_unpublishable(validated.report, settings)
-            # the timeline chart is drawn in one worker, and matplotlib imported in the others,
-            # while this process sorts and deduplicates (the workers are idle meanwhile); a build
-            # that then publishes nothing (no change) drew one chart for nothing on idle cores
+            # the timeline chart (with matplotlib's import, ~0.7 s) is drawn in a worker while
+            # this process sorts and deduplicates (the workers are idle meanwhile); a build that
+            # then publishes nothing (no change) drew it for nothing on an idle core
             timeline = runner.later(
                 timeline_chart, timeline_columns(validated.report.articles.table)
             )
-            runner.prepare(prepare, runner.jobs_used - 1)
             if progress:
                 progress("release order", 0, 1)
             validated = in_release_order(validated, spool)

@@ -794,6 +794,6 @@ def run() -> None:
         atexit._run_exitfuncs()
         sys.stdout.flush()
         sys.stderr.flush()
-    except BaseException:  # a closed pipe, a Ctrl-C meanwhile: Python's own exit reports it
+    except BaseException:  # a closed pipe (Python's own exit says it), a Ctrl-C meanwhile
         raise SystemExit(code) from None
     os._exit(code or 0)

@@ -364,3 +364,25 @@ def test_repair_touches_only_what_a_build_leaves(
         "release 1.0.0 was restored: a build run with --force was stopped before its new "
         "release took its place"
     ]
+
+
+def test_a_batch_of_entries_is_stored_in_one_transaction_or_not_at_all(tmp_path: Path) -> None:
+    """The connections are in autocommit mode, where `with db:` opens no transaction: every
+    INSERT committed on its own (twice the time), and a batch that failed halfway kept its
+    first rows."""
+    main = cache_module.RecordCache(tmp_path, "rules")
+    worker = cache_module.WorkerCache(main.path, "rules")
+    assert worker._db is not None
+    said: list[str] = []
+    worker._db.set_trace_callback(said.append)
+    worker.put_many([("a", b"1"), ("b", b"2"), ("c", b"3")])
+    assert [s.split(" (")[0] for s in said] == [
+        "BEGIN IMMEDIATE",
+        *["INSERT OR REPLACE INTO entries VALUES"] * 3,
+        "COMMIT",
+    ]
+    worker.put_many([("d", b"4"), ("e", object())])  # type: ignore[list-item]
+    assert worker.failure is not None
+    with sqlite3.connect(main.path) as db:
+        assert sorted(k for (k,) in db.execute("SELECT key FROM entries")) == ["a", "b", "c"]
+    main.close()

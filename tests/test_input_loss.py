@@ -14,7 +14,10 @@ from typer.testing import CliRunner
 
 from kcna_dataset.cli import app
 from kcna_dataset.exceptions import UsageError
+from kcna_dataset.findings import finding
+from kcna_dataset.limits import MAX_OTHER_BYTES
 from kcna_dataset.stages import read
+from kcna_dataset.stages.read import discover, read_file
 from kcna_dataset.validate import validate_paths
 
 
@@ -373,3 +376,51 @@ def test_a_file_longer_than_its_stat_said_is_read_to_its_end_or_the_limit(tmp_pa
         assert _read_at_most(fd, 10, 0) == b""
     finally:
         os.close(fd)
+
+
+def test_a_socket_is_said_to_be_no_regular_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Unix socket cannot be opened at all (ENXIO): it is said as what it is, like a FIFO,
+    not as 'No such device or address'."""
+    import socket
+
+    root = tmp_path / "raw"
+    root.mkdir()
+    monkeypatch.chdir(root)  # a socket's path is bounded (~108 bytes): bound by a short name
+    listener = socket.socket(socket.AF_UNIX)
+    try:
+        listener.bind("sock.txt")
+        [f] = discover([root])
+        assert read_file(f) == finding(
+            "file-unreadable",
+            "sock.txt",
+            reason="not a regular file (a FIFO, socket or device)",
+        )
+    finally:
+        listener.close()
+
+
+def test_a_name_ending_in_a_dot_has_no_suffix(tmp_path: Path) -> None:
+    """The size limit by kind follows the parsers' suffix rule (PurePosixPath.suffix): `notes.`
+    and `.profile` are extensionless."""
+    root = tmp_path / "raw"
+    write(root, "notes.", b"x" * (MAX_OTHER_BYTES + 1))
+    write(root, "big.jsonl.", b"x" * (MAX_OTHER_BYTES + 1))
+    kinds = [read_file(f).param("kind") for f in discover([root])]  # type: ignore[union-attr]
+    assert kinds == ["extensionless", "extensionless"]
+
+
+def test_read_file_needs_no_posix_only_flags(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """O_NONBLOCK and O_CLOEXEC are POSIX's (Windows' os has neither): reading does not need
+    them to exist."""
+    from kcna_dataset.stages import read as read_module
+
+    write(tmp_path, "a.txt", b"hello\r\n")
+    monkeypatch.delattr(os, "O_NONBLOCK")
+    monkeypatch.delattr(os, "O_CLOEXEC")
+    monkeypatch.setattr(read_module, "_READ_FLAGS", read_module._read_flags())
+    [f] = discover([tmp_path])
+    assert read_file(f).data == b"hello\r\n"  # type: ignore[union-attr]

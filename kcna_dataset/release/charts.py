@@ -105,12 +105,6 @@ def match_kinds(articles: arrow.Table) -> str:
     return _svg(figure)
 
 
-def prepare() -> None:
-    """Import what drawing needs (~0.3 s): a worker that will draw does it while it is idle."""
-    from matplotlib.backends import backend_svg  # noqa: F401
-    from matplotlib.figure import Figure  # noqa: F401
-
-
 def timeline_columns(articles: arrow.Table) -> arrow.Table:
     """What `timeline_chart` is drawn from: known once the articles are validated."""
     return articles.select(["published_date", "source"])

@@ -12,12 +12,14 @@ One SQLite file (stdlib, one file however many inputs, safe with concurrent read
 look entries up and store the outcomes of the files they processed (`WorkerCache`), the main
 process opens, repairs and prunes it and stores pair verdicts (`RecordCache`). Values are
 pickles written by this module: do not point the cache at a folder others can write to. A
-file's outcome is stored zstd-compressed (`pack`): 2.6x smaller (1.2 GB for a million articles
-instead of ~2.4 GB, which matters for CI caches).
+file's entry (`workers.CacheEntry`: its outcome, its articles, their sketches) is stored
+zstd-compressed (`pack`): 2.6x smaller (1.2 GB for a million articles instead of ~2.4 GB,
+which matters for CI caches).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import pickle
 import shutil
@@ -202,10 +204,7 @@ class RecordCache:
     def flush(self) -> None:
         if self._pending and self._usable and self._db is not None:
             try:
-                with self._db:  # one transaction
-                    self._db.executemany(
-                        "INSERT OR REPLACE INTO entries VALUES (?, ?, ?)", self._pending
-                    )
+                insert_all(self._db, self._pending)
             except (sqlite3.Error, OSError) as e:
                 self._fail(e)
         self._pending.clear()
@@ -308,10 +307,25 @@ class WorkerCache:
             return
         rows = [(key, self.fingerprint, value) for key, value in entries]
         try:
-            with self._db:  # one transaction
-                self._db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)", rows)
+            insert_all(self._db, rows)
         except (sqlite3.Error, OSError) as e:
             self.failure = _reason(e)
+
+
+def insert_all(db: sqlite3.Connection, rows: Sequence[tuple[str, str, bytes]]) -> None:
+    """`rows` stored in one transaction, or none of them. The connections are in autocommit
+    mode (isolation_level=None), where `with db:` opens no transaction: each INSERT committed on
+    its own, twice the time (100 against 51 us a 2.2 kB page entry) and a write lock handed
+    over between the workers at every row."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)", rows)
+    except BaseException:
+        # suppressed: the transaction may be gone already (SQLite rolled it back)
+        with contextlib.suppress(sqlite3.Error):
+            db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
 
 
 def _reason(e: BaseException) -> str:

@@ -157,7 +157,7 @@ class Processed:
     accepted rows of all of them, file after file, as one table with their sketches."""
 
     outcomes: list[FileOutcome]
-    articles: list[list[Article]]  # each outcome's accepted articles
+    articles: list[list[Article]]  # each outcome's accepted articles, when few (else [])
     accepted: ArticleTable
     sketches: Sketches | None
     starts: list[int]  # outcome i's rows are accepted[starts[i] : starts[i + 1]]
@@ -202,8 +202,12 @@ class CacheEntry(NamedTuple):
         table: ArticleTable,
         sketches: Sketches | None,
     ) -> CacheEntry:
-        """`articles` as values when they are few (a page), else `table` (the same rows)."""
-        rows = list(map(_article_values, articles)) if len(articles) <= ROWS_AS_VALUES else table
+        """The rows of `table` as the values of `articles` (the same rows, as objects) when they
+        are few (a page), else as `table` (`articles` may then be left empty)."""
+        rows: list[tuple[Any, ...]] | ArticleTable = table
+        if len(table) <= ROWS_AS_VALUES:
+            assert len(articles) == len(table)
+            rows = list(map(_article_values, articles))
         return cls(
             outcome.name,
             outcome.records,
@@ -304,7 +308,9 @@ def _process_raws(
             continue
         outcome, rows = _check_raw(name, raw, settings)
         outcomes.append(outcome)
-        articles.append(rows)
+        # kept for the cache entry of a file of few articles (a page); a record file's entry
+        # takes its rows from the table (its objects would be ~3 kB an article until the end)
+        articles.append(rows if len(rows) <= ROWS_AS_VALUES else [])
         starts.append(starts[-1] + len(rows))
         pending.extend(rows)
         if len(pending) >= SLICE_ROWS:
@@ -487,7 +493,9 @@ class FileRunner:
     _pool: Executor | None = None
     jobs_used: int = 1
     stats: dict[str, int] = field(default_factory=lambda: {"cache_hits": 0, "processed": 0})
-    known_bytes: int | None = None  # the input's size, where the caller has measured it
+    # the input's size where the caller has measured it (at least: counting may stop once past
+    # the thresholds it is compared with, `input_bytes(enough=...)`)
+    known_bytes: int | None = None
 
     def start(self, files: Sequence[InputFile]) -> None:
         # never raises: a name that cannot be looked at counts 0
@@ -544,14 +552,6 @@ class FileRunner:
         if self._pool is None:
             return lambda: fn(*args)
         return self._pool.submit(fn, *args).result
-
-    def prepare(self, fn: Callable[[], object], workers: int) -> None:
-        """fn() in `workers` idle workers, its result unused (an import that later tasks
-        need): tasks sent at once to idle workers are taken one by each. Nothing without a
-        pool."""
-        if self._pool is not None:
-            for _ in range(workers):
-                self._pool.submit(fn)
 
     def close(self, cancel: bool = False) -> None:
         if self._pool is not None:

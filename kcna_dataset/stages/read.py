@@ -186,33 +186,63 @@ def read_file(f: InputFile) -> RawFile | Finding:
         return finding("file-unreadable", f.name, reason=f.unreadable)
     if f.outside_target is not None:
         return finding("symlink-outside", f.name, target=f.outside_target)
-    suffix = os.path.splitext(f.name)[1].lower()
+    suffix = _suffix(f.name)
     limit = MAX_FILE_BYTES.get(suffix, MAX_OTHER_BYTES)
     try:
         # opened without blocking: a FIFO would block the open (and the read) for ever; what the
         # descriptor is comes from fstat, so the file checked is the file read
-        fd = os.open(f.path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        fd = os.open(f.path, _READ_FLAGS)
+    except OSError as e:
+        # a socket cannot be opened at all (ENXIO): said as what it is, like a FIFO
+        reason = _NOT_REGULAR if not _is_regular(f.path) else e.strerror or type(e).__name__
+        return finding("file-unreadable", f.name, reason=reason)
+    try:
         try:
             st = os.fstat(fd)
-            if not stat.S_ISREG(st.st_mode):
-                # a device would never end: not read
-                return finding(
-                    "file-unreadable",
-                    f.name,
-                    reason="not a regular file (a FIFO, socket or device)",
-                )
+            if not stat.S_ISREG(st.st_mode):  # a device would never end: not read
+                return finding("file-unreadable", f.name, reason=_NOT_REGULAR)
             if st.st_size > limit:
                 kind = suffix or "extensionless"
                 return finding("file-too-large", f.name, size=st.st_size, limit=limit, kind=kind)
             data = _read_at_most(fd, limit + 1, st.st_size)  # the file may grow while read
         finally:
             os.close(fd)
-        if len(data) > limit:
-            kind = suffix or "extensionless"
-            return finding("file-too-large", f.name, size=len(data), limit=limit, kind=kind)
     except OSError as e:
         return finding("file-unreadable", f.name, reason=e.strerror or type(e).__name__)
+    if len(data) > limit:
+        kind = suffix or "extensionless"
+        return finding("file-too-large", f.name, size=len(data), limit=limit, kind=kind)
     return RawFile(f.name, data, hashlib.sha256(data).hexdigest())
+
+
+_NOT_REGULAR = "not a regular file (a FIFO, socket or device)"
+
+
+def _read_flags() -> int:
+    # O_NONBLOCK and O_CLOEXEC are POSIX's; O_BINARY is Windows' (its reads would turn CRLF
+    # into LF)
+    flags = os.O_RDONLY
+    for name in ("O_NONBLOCK", "O_CLOEXEC", "O_BINARY"):
+        flags |= getattr(os, name, 0)
+    return flags
+
+
+_READ_FLAGS = _read_flags()
+
+
+def _is_regular(path: str) -> bool:
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return True  # gone or unreachable: the error of the open says why
+
+
+def _suffix(name: str) -> str:
+    """The file name's suffix, lower-cased, as `PurePosixPath.suffix` gives it (the parsers'
+    rule): `notes.` and `.profile` have none."""
+    base = name.rpartition("/")[2]
+    dot = base.rfind(".")
+    return base[dot:].lower() if 0 < dot < len(base) - 1 else ""
 
 
 def _read_at_most(fd: int, limit: int, size: int) -> bytes:
