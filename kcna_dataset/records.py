@@ -21,8 +21,14 @@ def record_path(path: str, line: int, column: int | None = None) -> str:
 
 
 def file_of(raw_path: str) -> str:
-    """The file a `raw_path` names (a page's raw_path is its file)."""
-    return raw_path.partition("#L")[0]
+    """The file a `raw_path` names (a page's raw_path is its file): what is before its last
+    `#L<line>` or `#L<line>:<column>`, so that a file whose name holds `#L` stays itself."""
+    head, mark, where = raw_path.rpartition("#L")
+    line, colon, column = where.partition(":")
+    numbered = line.isascii() and line.isdigit()
+    if mark and numbered and (not colon or (column.isascii() and column.isdigit())):
+        return head
+    return raw_path
 
 
 @dataclass(frozen=True, slots=True)

@@ -424,3 +424,22 @@ def test_read_file_needs_no_posix_only_flags(
     monkeypatch.setattr(read_module, "_READ_FLAGS", read_module._read_flags())
     [f] = discover([tmp_path])
     assert read_file(f).data == b"hello\r\n"  # type: ignore[union-attr]
+
+
+def test_a_file_whose_name_holds_the_record_mark_stays_itself(tmp_path: Path) -> None:
+    """`file#L12` names a record of a record file; a file named `a#Lb.txt` is a file: its twin
+    page's duplicate-record warning crashed validate (KeyError: the name was cut at `#L`)."""
+    from kcna_dataset.records import file_of
+
+    assert [
+        file_of(p)
+        for p in ("a.jsonl#L12", "a.json#L1:3", "a#Lb.txt", "a#L1.jsonl#L7", "a#L12:", "a#L")
+    ] == ["a.jsonl", "a.json", "a#Lb.txt", "a#L1.jsonl", "a#L12:", "a#L"]
+    root = tmp_path / "raw"
+    write(root, "a#Lb.txt", page())
+    write(root, "c#L2.txt", page())  # the same page captured twice
+    report = validate_paths([root], today=TODAY)
+    assert [(f.path, [x.code for x in f.findings]) for f in report.files] == [
+        ("a#Lb.txt", []),
+        ("c#L2.txt", ["duplicate-record"]),
+    ]

@@ -177,9 +177,16 @@ def candidate_codes(
         same = ordered[1:] == ordered[:-1]  # positions p and p + 1 share a key
         if crowd is not None and len(ordered):
             starts, lengths = _runs(ordered)
-            if refine is not None and (lengths > crowd).any():
+            if refine is not None and (crowds := np.flatnonzero(lengths > crowd)).size:
+                # the crowded runs only (a Python loop over every run of a band cost ~2 s a
+                # band at a million articles)
                 members = np.concatenate(
-                    [order[s : s + k] for s, k in zip(starts, lengths, strict=True) if k > crowd]
+                    [
+                        order[s : s + k]
+                        for s, k in zip(
+                            starts[crowds].tolist(), lengths[crowds].tolist(), strict=True
+                        )
+                    ]
                 )
                 column = column.copy()
                 with np.errstate(over="ignore"):
