@@ -1,5 +1,6 @@
 """How a file is named where users read it (findings, tables, JSON) and which paths the
-Parquet and CSV libraries can open: shared by the read stage, the build and verify."""
+Parquet and CSV libraries can open, and what its suffix is: shared by the read and parse
+stages, the build and verify."""
 
 from __future__ import annotations
 
@@ -17,6 +18,15 @@ def display_name(relative: Path | str) -> str:
     # (the byte 0xff) stay two names
     text = (relative if isinstance(relative, str) else relative.as_posix()).replace("\\", "\\\\")
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def suffix_of(name: str) -> str:
+    """A POSIX file name's suffix, lower-cased, as `PurePosixPath.suffix` gives it: `notes.`
+    and `.profile` have none. What decides a file's format and its size limit (no Path made
+    per file: a million pages)."""
+    base = name.rpartition("/")[2]
+    dot = base.rfind(".")
+    return base[dot:].lower() if 0 < dot < len(base) - 1 else ""
 
 
 def require_utf8_path(path: Path, role: str) -> None:

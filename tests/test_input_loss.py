@@ -409,6 +409,12 @@ def test_a_name_ending_in_a_dot_has_no_suffix(tmp_path: Path) -> None:
     write(root, "big.jsonl.", b"x" * (MAX_OTHER_BYTES + 1))
     kinds = [read_file(f).param("kind") for f in discover([root])]  # type: ignore[union-attr]
     assert kinds == ["extensionless", "extensionless"]
+    from pathlib import PurePosixPath
+
+    from kcna_dataset.names import suffix_of
+
+    names = ["a.txt", "d/b.JSONL", "notes.", ".profile", "d.x/noext", "a.b.csv", "x..", "..", ""]
+    assert [suffix_of(n) for n in names] == [PurePosixPath(n).suffix.lower() for n in names]
 
 
 def test_read_file_needs_no_posix_only_flags(

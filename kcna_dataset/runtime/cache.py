@@ -41,8 +41,8 @@ if TYPE_CHECKING:
 PACKAGE = Path(__file__).resolve().parent.parent
 # Everything the per-file work runs (the stages, the runtime, and the modules they import): a
 # change to any of these changes every key. Left out: the release, the orchestration (build,
-# validate, duplicates, cli) and the leaves no worker runs (names, timing, exceptions, version,
-# whose number is hashed on its own).
+# validate, duplicates, cli) and the leaves no worker runs (timing, exceptions, version, whose
+# number is hashed on its own).
 RULE_SOURCES = (
     "stages",
     "runtime",
@@ -52,6 +52,7 @@ RULE_SOURCES = (
     "findings.py",
     "language.py",
     "limits.py",
+    "names.py",
     "records.py",
     "report.py",
     "schema.py",

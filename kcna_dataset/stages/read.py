@@ -17,7 +17,7 @@ from pathlib import Path
 from kcna_dataset.exceptions import UsageError
 from kcna_dataset.findings import Finding, finding
 from kcna_dataset.limits import MAX_FILE_BYTES, MAX_OTHER_BYTES
-from kcna_dataset.names import display_name
+from kcna_dataset.names import display_name, suffix_of
 from kcna_dataset.records import RawFile
 
 # Notes kept beside the data (raw/README.md) are documentation, not input.
@@ -186,7 +186,7 @@ def read_file(f: InputFile) -> RawFile | Finding:
         return finding("file-unreadable", f.name, reason=f.unreadable)
     if f.outside_target is not None:
         return finding("symlink-outside", f.name, target=f.outside_target)
-    suffix = _suffix(f.name)
+    suffix = suffix_of(f.name)
     limit = MAX_FILE_BYTES.get(suffix, MAX_OTHER_BYTES)
     try:
         # opened without blocking: a FIFO would block the open (and the read) for ever; what the
@@ -235,14 +235,6 @@ def _is_regular(path: str) -> bool:
         return stat.S_ISREG(os.stat(path).st_mode)
     except OSError:
         return True  # gone or unreachable: the error of the open says why
-
-
-def _suffix(name: str) -> str:
-    """The file name's suffix, lower-cased, as `PurePosixPath.suffix` gives it (the parsers'
-    rule): `notes.` and `.profile` have none."""
-    base = name.rpartition("/")[2]
-    dot = base.rfind(".")
-    return base[dot:].lower() if 0 < dot < len(base) - 1 else ""
 
 
 def _read_at_most(fd: int, limit: int, size: int) -> bytes:

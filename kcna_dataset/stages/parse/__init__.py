@@ -7,9 +7,9 @@ bad input: it returns ParsedRecords carrying Findings.
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import PurePosixPath
 
 from kcna_dataset.findings import finding
+from kcna_dataset.names import suffix_of
 from kcna_dataset.records import RawFile
 from kcna_dataset.stages.parse.csv_records import parse_csv
 from kcna_dataset.stages.parse.draft import Draft, ParsedRecord
@@ -46,7 +46,7 @@ RECORD_PARSERS: dict[str, Callable[[RawFile, FieldMap], list[ParsedRecord]]] = {
 
 
 def parse_file(raw: RawFile, field_map: FieldMap = ()) -> list[ParsedRecord]:
-    suffix = PurePosixPath(raw.path).suffix.lower()
+    suffix = suffix_of(raw.path)
     if suffix in RECORD_PARSERS:
         return RECORD_PARSERS[suffix](raw, field_map)
     parser = PARSERS.get(suffix)
