@@ -162,16 +162,18 @@ class Processed:
     sketches: Sketches | None
     starts: list[int]  # outcome i's rows are accepted[starts[i] : starts[i + 1]]
 
+    def rows_of(self, i: int) -> tuple[ArticleTable, Sketches | None]:
+        """Outcome i's accepted rows and their sketches (slices)."""
+        rows = slice(self.starts[i], self.starts[i + 1])
+        return self.accepted[rows], None if self.sketches is None else self.sketches[rows]
+
     def whole(self, i: int) -> FileOutcome:
         """Outcome i with its rows and sketches."""
-        rows = slice(self.starts[i], self.starts[i + 1])
-        sketches = None if self.sketches is None else self.sketches[rows]
-        return replace(self.outcomes[i], accepted=self.accepted[rows], sketches=sketches)
+        accepted, sketches = self.rows_of(i)
+        return replace(self.outcomes[i], accepted=accepted, sketches=sketches)
 
     def entry(self, i: int) -> CacheEntry:
-        rows = slice(self.starts[i], self.starts[i + 1])
-        sketches = None if self.sketches is None else self.sketches[rows]
-        return CacheEntry.of(self.outcomes[i], self.articles[i], self.accepted[rows], sketches)
+        return CacheEntry.of(self.outcomes[i], self.articles[i], *self.rows_of(i))
 
 
 _article_values = attrgetter(*(f.name for f in fields(Article)))
@@ -221,13 +223,16 @@ class CacheEntry(NamedTuple):
         )
 
     def outcome(self) -> FileOutcome:
-        return FileOutcome(
+        return _outcome(
             self.name,
             self.records,
-            rejected=self.rejected,
-            warnings=self.warnings,
-            parse_dropped=Counter(self.parse_dropped),
-            validate_dropped=Counter(self.validate_dropped),
+            None,
+            None,
+            None,
+            self.rejected,
+            self.warnings,
+            self.parse_dropped,
+            self.validate_dropped,
         )
 
     def accepted(self) -> list[Article] | ArticleTable:
@@ -463,9 +468,8 @@ def _work_batch(files: Sequence[InputFile]) -> Batch:
         else:
             i = next(processed)
             outcomes.append(done.outcomes[i])
-            rows = slice(done.starts[i], done.starts[i + 1])
-            articles.add(done.accepted[rows])
-            sketches = None if done.sketches is None else done.sketches[rows]
+            rows, sketches = done.rows_of(i)
+            articles.add(rows)
         if sketches is not None:
             sketched.append(sketches)
     batch_sketches = None
