@@ -1,7 +1,7 @@
 """Build at several corpus sizes, then the peers on the same input.
 
     python -m bench.scale_bench --sizes 10000 100000 [--formats pages jsonl] [--jobs 2]
-        [--peers-up-to 100000]
+        [--peers-up-to 100000] [--rounds 5]
 
 For each size and format (KCNA Watch pages, one article per file in year/outlet folders with
 their navigation blocks; or JSONL, 1,000 records per file): a full build (`kcna-dataset build
@@ -10,7 +10,9 @@ seconds, peak RSS of all its processes); an incremental rebuild after adding --a
 (new files); then, up to --peers-up-to articles, `kcna-dataset verify`
 against `frictionless validate` on the same release, our dedup stage (sketches included,
 one process) against datasketch MinHash + MinHashLSH signatures and index alone, on the same
-validated articles, and the whole build (no record cache) against that same datasketch run.
+validated articles, and the whole build (no record cache) against that same datasketch run,
+then against datasketch again in turns (--rounds pairs in all, each a build and a datasketch
+run one after the other: the median ratio and its range).
 
 The corpus is generated into a temporary folder (deleted afterwards unless --keep): statements
 assembled from real sentences of raw/ (so distinct statements are not near-copies of each
@@ -37,9 +39,12 @@ import time
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bench.dedup_corpus import base_articles, copy_for
+
+if TYPE_CHECKING:
+    from kcna_dataset.records import Article
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“])")
 _SOURCES = {
@@ -282,15 +287,26 @@ def run_build(command: list[str]) -> tuple[float, dict[str, Any], float, float, 
     return seconds, summary, peak_mb, anon_mb, stages
 
 
-def dedup_peers(raw: Path) -> tuple[float, float, int]:
-    """(our dedup stage s, datasketch signatures + index s, articles), one process each."""
-    from bench.dedup_bench import datasketch_lsh, ours
+def peer_articles(raw: Path) -> list[Article]:
+    """The validated articles of `raw` as Article objects, as datasketch reads them."""
     from kcna_dataset.validate import validate_paths
 
-    articles = list(validate_paths([raw]).articles)  # Article objects, as datasketch reads them
+    return list(validate_paths([raw]).articles)
+
+
+def dedup_peers(articles: list[Article]) -> tuple[float, float]:
+    """(our dedup stage s, datasketch signatures + index s), in this process."""
+    from bench.dedup_bench import ours
+
     _, ours_s = ours(articles)
+    return ours_s, datasketch_seconds(articles)
+
+
+def datasketch_seconds(articles: list[Article]) -> float:
+    from bench.dedup_bench import datasketch_lsh
+
     _, ds_s, _ = datasketch_lsh(articles, 0.5)  # the threshold dedup_bench compares first
-    return ours_s, ds_s, len(articles)
+    return ds_s
 
 
 GENERATORS = {"jsonl": generate, "pages": generate_pages}
@@ -313,6 +329,13 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument(
         "--peers-up-to", type=int, default=100_000, help="largest size the peers run at"
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=5,
+        help="build without cache and datasketch, in turns, this many times (the ratio's "
+        "median and range)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the generated folders")
     args = parser.parse_args(argv)
@@ -388,17 +411,38 @@ def scale_one(exe: str, fmt: str, size: int, args: argparse.Namespace) -> None:
             f"{fl_s / verify_s:.1f}x",
             flush=True,
         )
-        ours_s, ds_s, m = dedup_peers(raw)
+        articles = peer_articles(raw)
+        m = len(articles)
+        ours_s, ds_s = dedup_peers(articles)
         print(
             f"{fmt:<5} dedup stage   {m:,} articles: ours {ours_s:.1f} s (sketches included, "
             f"one process), datasketch signatures + index {ds_s:.1f} s: {ds_s / ours_s:.2f}x",
             flush=True,
         )
+        # the whole build against datasketch in turns, each ratio from two runs made one
+        # after the other: this VM's speed drifts by 20-30% within minutes, and a build and a
+        # peer run minutes apart (as above) gave ratios from 0.52 to 0.57 on the same code
+        pairs = [(fresh_s, ds_s)]
+        for _ in range(args.rounds - 1):
+            shutil.rmtree(work / "dist")
+            pairs.append((run_build(no_cache)[0], datasketch_seconds(articles)))
+        ratios = sorted(b / d for b, d in pairs)
         print(
-            f"{fmt:<5} build vs peer {m:,} articles: full build without cache {fresh_s:.1f} s "
-            f"({stages}) = {fresh_s / ds_s:.2f}x datasketch signatures + index alone",
+            f"{fmt:<5} build vs peer {m:,} articles: full build without cache "
+            f"{fresh_s:.1f} s ({stages}) = {fresh_s / ds_s:.2f}x datasketch signatures + "
+            "index alone",
             flush=True,
         )
+        if len(pairs) > 1:
+            print(
+                f"{fmt:<5} build vs peer {m:,} articles, {len(pairs)} rounds in turns: build "
+                + "/".join(f"{b:.1f}" for b, _ in pairs)
+                + " s, datasketch "
+                + "/".join(f"{d:.1f}" for _, d in pairs)
+                + f" s: median {ratios[len(ratios) // 2]:.2f}x "
+                f"(from {ratios[0]:.2f}x to {ratios[-1]:.2f}x)",
+                flush=True,
+            )
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

@@ -55,6 +55,7 @@ from kcna_dataset.runtime.workers import (
     file_runner,
 )
 from kcna_dataset.schema import (
+    PANDERA_MODULES,
     arrow_schema,
     dangling_references,
     failure_cases,
@@ -331,6 +332,7 @@ def build(
     with pipeline_runtime(
         raw, settings.config, today, jobs, cache_dir, spool_above_bytes, field_map
     ) as (runner, spool, inputs):
+        runner.preload = PANDERA_MODULES  # the release tables' checks import them later
         return run_build(settings, runner, spool, inputs, progress)
 
 

@@ -788,6 +788,8 @@ def run() -> None:
         code = stop.code
     else:  # pragma: no cover - typer's app always ends in SystemExit
         code = 0
+    if (preloading := sys.modules.get("kcna_dataset.runtime.preload")) is not None:
+        preloading.finish()  # background imports (a build's), not left to the usual exit
     if not isinstance(code, int | None) or threading.active_count() > 1:
         raise SystemExit(code)
     try:

@@ -31,6 +31,9 @@ if TYPE_CHECKING:
     import pandas as pd
     import pandera.pandas as pa
 
+# what a pandera check imports (a build imports them in the background meanwhile: preload.py)
+PANDERA_MODULES = ("pandas", "pandera.pandas")
+
 _ARROW_TYPES: dict[str, arrow.DataType] = {
     "string": arrow.string(),
     "integer": arrow.int64(),

@@ -59,18 +59,14 @@ class Tally:
     )
     sketches: list[Sketches] = field(default_factory=list)
 
-    def files_to_read(self, inputs: Iterable[InputFile]) -> list[InputFile]:
-        """Every input gets its file report; those that are not ignored are to be read."""
-        to_read = []
-        for f in inputs:
+    def file_reports(self, inputs: Iterable[InputFile], ignored: Iterable[str | None]) -> None:
+        """Every input gets its file report; `ignored` gives each input's `ignored_reason`."""
+        for f, reason in zip(inputs, ignored, strict=True):
             report = self.files[f.name] = FileReport(f.name, location=f.location)
             self.read.total += 1
-            if reason := ignored_reason(f):
+            if reason:
                 report.status, report.reason = "ignored", reason
                 self.read.drop(f"ignored ({reason})")
-            else:
-                to_read.append(f)
-        return to_read
 
     def accepted_tables(
         self, batches: Iterable[Batch], total: int, progress: Progress | None
@@ -169,11 +165,15 @@ def validate_inputs(
     passes one that also sketches for dedup); `spool` holds the accepted articles (default:
     memory)."""
     tally = Tally()
-    to_read = tally.files_to_read(inputs)
+    ignored = [ignored_reason(f) for f in inputs]
+    to_read = [f for f, reason in zip(inputs, ignored, strict=True) if not reason]
+    done = runner.run(to_read)  # the workers start on them
+    tally.file_reports(inputs, ignored)  # meanwhile
+    del ignored
     if progress:
         progress("validate", 0, len(to_read))
     # one batch's articles in memory at a time: the others are in the spool
-    batches = tally.accepted_tables(runner.run(to_read), len(to_read), progress)
+    batches = tally.accepted_tables(done, len(to_read), progress)
     accepted = ArticleTable.concat(regrouped(batches), spool)
     config = runner.settings.config
     sketched = None

@@ -143,3 +143,86 @@ def test_the_pool_leaves_a_calling_programs_frozen_objects_frozen(
         assert 0 < gc.get_freeze_count() <= frozen
     finally:
         gc.unfreeze()
+
+
+def test_preload_imports_in_the_background_and_a_failed_import_is_left_to_the_stage() -> None:
+    """`preload` imports in a thread; `finish` waits for it. A module that cannot be imported
+    raises nothing there (the stage that needs it imports it again, where errors are handled),
+    and the names after it are not tried."""
+    from kcna_dataset.runtime import preload
+
+    for name in ("colorsys", "tabnanny"):
+        sys.modules.pop(name, None)
+    preload.preload("colorsys", "kcna_dataset_no_such_module", "tabnanny")
+    preload.finish()
+    imported = [m in sys.modules for m in ("colorsys", "kcna_dataset_no_such_module", "tabnanny")]
+    assert imported == [True, False, False]
+    assert preload._threads == []
+
+
+@pytest.mark.skipif(not hasattr(os, "register_at_fork"), reason="POSIX fork")
+def test_a_fork_waits_for_the_background_imports() -> None:
+    """A module half imported in a thread would stay locked in a forked child: the fork first
+    waits for the imports, so the child finds the module whole."""
+    import threading
+
+    from kcna_dataset.runtime import preload
+
+    gate = threading.Event()
+    entered = threading.Event()
+    sys.modules.pop("kcna_dataset_slow_module", None)
+
+    class SlowFinder:
+        """Imports `kcna_dataset_slow_module` only once the test opens the gate."""
+
+        def find_spec(self, name: str, path: object = None, target: object = None) -> object:
+            import importlib.abc
+            import importlib.util
+
+            if name != "kcna_dataset_slow_module":
+                return None
+
+            class Loader(importlib.abc.Loader):
+                def exec_module(self, module: object) -> None:
+                    entered.set()
+                    gate.wait(10)
+                    module.ready = True  # type: ignore[attr-defined]
+
+            return importlib.util.spec_from_loader(name, Loader())
+
+    finder = SlowFinder()
+    sys.meta_path.insert(0, finder)  # type: ignore[arg-type]
+    try:
+        preload.preload("kcna_dataset_slow_module")
+        assert entered.wait(10)
+        threading.Timer(0.3, gate.set).start()  # the fork below can only start after this
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: the module is there, whole
+            module = sys.modules.get("kcna_dataset_slow_module")
+            os.write(write, b"1" if getattr(module, "ready", False) else b"0")
+            os._exit(0)
+        os.close(write)
+        assert os.read(read, 1) == b"1"
+        os.close(read)
+        assert os.waitpid(pid, 0)[1] == 0
+    finally:
+        sys.meta_path.remove(finder)  # type: ignore[arg-type]
+        sys.modules.pop("kcna_dataset_slow_module", None)
+        preload.finish()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux pipe sizes")
+def test_the_pools_result_pipe_holds_a_batch() -> None:
+    """A worker's result (a batch: ~200 kB for 64 pages) fits the pipe, so its send does not
+    wait for the main process to read it chunk by chunk."""
+    import fcntl
+    from concurrent.futures import ProcessPoolExecutor
+
+    from kcna_dataset.runtime.workers import RESULT_PIPE_BYTES, _widen_result_pipe
+
+    with ProcessPoolExecutor(1) as pool:
+        _widen_result_pipe(pool)
+        writer = pool._result_queue._writer  # type: ignore[attr-defined]
+        assert fcntl.fcntl(writer.fileno(), fcntl.F_GETPIPE_SZ) == RESULT_PIPE_BYTES
+        assert pool.submit(len, b"x" * 300_000).result() == 300_000
