@@ -11,8 +11,8 @@ seconds, peak RSS of all its processes); an incremental rebuild after adding --a
 against `frictionless validate` on the same release, our dedup stage (sketches included,
 one process) against datasketch MinHash + MinHashLSH signatures and index alone, on the same
 validated articles, and the whole build (no record cache) against that same datasketch run,
-then against datasketch again in turns (--rounds pairs in all, each a build and a datasketch
-run one after the other: the median ratio and its range).
+then --rounds more pairs, each a build without cache and a datasketch run one after the other
+(the median ratio and its range: this VM's speed drifts by 20-30% within minutes).
 
 The corpus is generated into a temporary folder (deleted afterwards unless --keep): statements
 assembled from real sentences of raw/ (so distinct statements are not near-copies of each
@@ -39,6 +39,7 @@ import time
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
+from statistics import median
 from typing import TYPE_CHECKING, Any
 
 from bench.dedup_corpus import base_articles, copy_for
@@ -334,8 +335,8 @@ def main(argv: list[str] | None = None) -> None:
         "--rounds",
         type=int,
         default=5,
-        help="build without cache and datasketch, in turns, this many times (the ratio's "
-        "median and range)",
+        help="after the runs above, a build without cache and datasketch in turns, this many "
+        "times (the ratio's median and range; 0: none)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the generated folders")
     args = parser.parse_args(argv)
@@ -422,8 +423,8 @@ def scale_one(exe: str, fmt: str, size: int, args: argparse.Namespace) -> None:
         # the whole build against datasketch in turns, each ratio from two runs made one
         # after the other: this VM's speed drifts by 20-30% within minutes, and a build and a
         # peer run minutes apart (as above) gave ratios from 0.52 to 0.57 on the same code
-        pairs = [(fresh_s, ds_s)]
-        for _ in range(args.rounds - 1):
+        pairs: list[tuple[float, float]] = []
+        for _ in range(args.rounds):
             shutil.rmtree(work / "dist")
             pairs.append((run_build(no_cache)[0], datasketch_seconds(articles)))
         ratios = sorted(b / d for b, d in pairs)
@@ -433,13 +434,13 @@ def scale_one(exe: str, fmt: str, size: int, args: argparse.Namespace) -> None:
             "index alone",
             flush=True,
         )
-        if len(pairs) > 1:
+        if pairs:
             print(
                 f"{fmt:<5} build vs peer {m:,} articles, {len(pairs)} rounds in turns: build "
                 + "/".join(f"{b:.1f}" for b, _ in pairs)
                 + " s, datasketch "
                 + "/".join(f"{d:.1f}" for _, d in pairs)
-                + f" s: median {ratios[len(ratios) // 2]:.2f}x "
+                + f" s: median {median(ratios):.2f}x "
                 f"(from {ratios[0]:.2f}x to {ratios[-1]:.2f}x)",
                 flush=True,
             )

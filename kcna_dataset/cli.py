@@ -788,8 +788,11 @@ def run() -> None:
         code = stop.code
     else:  # pragma: no cover - typer's app always ends in SystemExit
         code = 0
-    if (preloading := sys.modules.get("kcna_dataset.runtime.preload")) is not None:
-        preloading.finish()  # background imports (a build's), not left to the usual exit
+    try:
+        if (preloading := sys.modules.get("kcna_dataset.runtime.preload")) is not None:
+            preloading.finish()  # background imports (a build's), not left to the usual exit
+    except BaseException:  # a second Ctrl-C meanwhile: the usual exit, with the command's code
+        raise SystemExit(code) from None
     if not isinstance(code, int | None) or threading.active_count() > 1:
         raise SystemExit(code)
     try:

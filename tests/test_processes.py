@@ -145,6 +145,7 @@ def test_the_pool_leaves_a_calling_programs_frozen_objects_frozen(
         gc.unfreeze()
 
 
+@pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")
 def test_preload_imports_in_the_background_and_a_failed_import_is_left_to_the_stage() -> None:
     """`preload` imports in a thread; `finish` waits for it. A module that cannot be imported
     raises nothing there (the stage that needs it imports it again, where errors are handled),
@@ -225,4 +226,72 @@ def test_the_pools_result_pipe_holds_a_batch() -> None:
         _widen_result_pipe(pool)
         writer = pool._result_queue._writer  # type: ignore[attr-defined]
         assert fcntl.fcntl(writer.fileno(), fcntl.F_GETPIPE_SZ) == RESULT_PIPE_BYTES
-        assert pool.submit(len, b"x" * 300_000).result() == 300_000
+        assert len(pool.submit(bytes, 300_000).result()) == 300_000
+
+
+def test_a_pooled_build_preloads_the_checks_modules_and_widens_the_pipe(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a pool, the build imports pandas and pandera in the background and widens the
+    pool's result pipe; in one process, neither (a thread there would only compete)."""
+    from helpers import TODAY
+
+    from kcna_dataset.build import build
+    from kcna_dataset.runtime import workers
+    from kcna_dataset.schema import PANDERA_MODULES
+
+    calls: list[tuple[str, object]] = []
+    monkeypatch.setattr(workers, "POOL_MIN_BYTES", 0)  # the pool, for the small corpus
+    monkeypatch.setattr(workers, "preload", lambda *m: calls.append(("preload", m)))
+    widen = workers._widen_result_pipe
+
+    def widened(pool: object) -> None:
+        calls.append(("widen", 1))
+        widen(pool)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(workers, "_widen_result_pipe", widened)
+    build(RAW, tmp_path / "a", today=TODAY, jobs=2, cache_dir=None)
+    assert calls == [("widen", 1), ("preload", PANDERA_MODULES)]
+    calls.clear()
+    build(RAW, tmp_path / "b", today=TODAY, jobs=1, cache_dir=None)
+    assert calls == []
+
+
+def test_preload_without_a_thread_to_be_had_leaves_the_imports_to_the_stages(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import threading
+
+    from kcna_dataset.runtime import preload
+
+    def refuse(self: threading.Thread) -> None:
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(threading.Thread, "start", refuse)
+    sys.modules.pop("colorsys", None)
+    preload.preload("colorsys")
+    preload.finish()
+    assert ("colorsys" in sys.modules, preload._threads) == (False, [])
+
+
+def test_workers_that_cannot_be_started_are_one_error_with_a_fix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from helpers import TODAY
+
+    from kcna_dataset.build import build
+    from kcna_dataset.exceptions import BuildError
+    from kcna_dataset.runtime import workers
+
+    def no_fork() -> int:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(workers, "POOL_MIN_BYTES", 0)
+    monkeypatch.setattr(os, "fork", no_fork)
+    with pytest.raises(BuildError) as failed:
+        build(RAW, tmp_path / "a", today=TODAY, jobs=2, cache_dir=None)
+    assert (failed.value.message, failed.value.hint) == (
+        "cannot start the worker processes: Resource temporarily unavailable",
+        "Pass --jobs 1 to work in this process alone, or raise the process limit (ulimit -u).",
+    )
+    assert not (tmp_path / "a" / "1.0.0").exists()

@@ -19,6 +19,7 @@ import os
 import threading
 
 _threads: list[threading.Thread] = []
+_lock = threading.Lock()
 
 
 def _import_all(modules: tuple[str, ...]) -> None:
@@ -38,14 +39,22 @@ def preload(*modules: str) -> None:
         return
     # not a daemon: the interpreter's exit waits for it rather than freeze it mid-import
     thread = threading.Thread(target=_import_all, args=(missing,), name="kcna-preload")
-    _threads.append(thread)
-    thread.start()
+    try:
+        thread.start()
+    except RuntimeError:  # no thread to be had (a process limit): the stages import them
+        return
+    with _lock:
+        _threads.append(thread)
 
 
 def finish() -> None:
-    """Wait for the background imports (before a fork, and before a fast exit)."""
-    while _threads:
-        _threads.pop().join()
+    """Wait for the background imports (before a fork, and before a fast exit). From a
+    preload thread itself (a module that forks as it is imported), the others only."""
+    with _lock:
+        waiting = [t for t in _threads if t is not threading.current_thread()]
+        _threads[:] = [t for t in _threads if t not in waiting]
+    for thread in waiting:
+        thread.join()
 
 
 if hasattr(os, "register_at_fork"):  # POSIX

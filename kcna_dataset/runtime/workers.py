@@ -27,6 +27,7 @@ import pyarrow as arrow
 
 from kcna_dataset.article_table import ArticleTable
 from kcna_dataset.config import DedupConfig
+from kcna_dataset.exceptions import BuildError
 from kcna_dataset.findings import Finding, Severity
 from kcna_dataset.records import Article, RawFile
 from kcna_dataset.runtime.cache import (
@@ -509,9 +510,12 @@ class FileRunner:
         # never raises: a name that cannot be looked at counts 0
         total = self.known_bytes if self.known_bytes is not None else input_bytes(files)
         if self.jobs > 1 and len(files) > 1 and total >= POOL_MIN_BYTES:
-            self._pool = ProcessPoolExecutor(
-                self.jobs, initializer=_init_worker, initargs=(self.settings,)
-            )
+            try:
+                self._pool = ProcessPoolExecutor(
+                    self.jobs, initializer=_init_worker, initargs=(self.settings,)
+                )
+            except OSError as e:
+                raise _no_pool(e) from None
             _widen_result_pipe(self._pool)
             self.jobs_used = self.jobs
         else:
@@ -535,6 +539,8 @@ class FileRunner:
                 gc.freeze()
             try:
                 done = self._pool.map(_work_batch, batches)  # forks the workers
+            except OSError as e:  # no process to be had (a process or memory limit)
+                raise _no_pool(e) from None
             finally:
                 if ours:
                     gc.unfreeze()
@@ -574,6 +580,13 @@ class FileRunner:
             self._pool = None
         if self.cache is not None:
             self.cache.close()
+
+
+def _no_pool(e: OSError) -> BuildError:
+    return BuildError(
+        f"cannot start the worker processes: {e.strerror or type(e).__name__}",
+        "Pass --jobs 1 to work in this process alone, or raise the process limit (ulimit -u).",
+    )
 
 
 # a batch's result is a few hundred kB (64 pages: ~200 kB); Linux's default pipe holds 64 kB,
