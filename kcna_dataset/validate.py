@@ -20,6 +20,7 @@ from kcna_dataset.article_table import ArticleTable, regrouped
 from kcna_dataset.findings import Finding, Severity
 from kcna_dataset.records import StageStats, file_of
 from kcna_dataset.report import FileReport, Rejection, ValidationReport
+from kcna_dataset.runtime.memory import collector_paused
 from kcna_dataset.runtime.spool import Spool
 from kcna_dataset.runtime.workers import Batch, FileOutcome, FileRunner, FileSettings
 from kcna_dataset.sources import SourceRegistry
@@ -61,12 +62,13 @@ class Tally:
 
     def file_reports(self, inputs: Iterable[InputFile], ignored: Iterable[str | None]) -> None:
         """Every input gets its file report; `ignored` gives each input's `ignored_reason`."""
-        for f, reason in zip(inputs, ignored, strict=True):
-            report = self.files[f.name] = FileReport(f.name, location=f.location)
-            self.read.total += 1
-            if reason:
-                report.status, report.reason = "ignored", reason
-                self.read.drop(f"ignored ({reason})")
+        with collector_paused():  # a report each, kept to the end
+            for f, reason in zip(inputs, ignored, strict=True):
+                report = self.files[f.name] = FileReport(f.name, location=f.location)
+                self.read.total += 1
+                if reason:
+                    report.status, report.reason = "ignored", reason
+                    self.read.drop(f"ignored ({reason})")
 
     def accepted_tables(
         self, batches: Iterable[Batch], total: int, progress: Progress | None

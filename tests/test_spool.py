@@ -146,3 +146,26 @@ def test_a_large_take_into_a_folder_goes_through_buckets_with_the_same_rows(
         assert spooled.table.equals(table.take(order).table)
         assert list(spooled) == [many[i] for i in order]
     assert list(tmp_path.iterdir()) == []  # the buckets' files are gone too
+
+
+def test_the_collector_is_paused_and_left_as_it_was() -> None:
+    """`collector_paused` turns the cycle collector off inside, and back to what it was after:
+    on again if it was on (an error inside included), still off if the caller had it off."""
+    import gc
+
+    from kcna_dataset.runtime.memory import collector_paused
+
+    assert gc.isenabled()
+    with collector_paused():
+        inside = gc.isenabled()
+    with pytest.raises(ValueError), collector_paused():
+        raise ValueError("inside")
+    after_error = gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        left_off = not gc.isenabled()
+    finally:
+        gc.enable()
+    assert (inside, after_error, left_off) == (False, True, True)

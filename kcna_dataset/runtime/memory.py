@@ -11,8 +11,11 @@ so the process stays as large as both copies together. `malloc_trim` returns the
 from __future__ import annotations
 
 import ctypes
+import gc
 import mmap
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
@@ -55,3 +58,17 @@ def drop_pages() -> None:
             mapped.madvise(mmap.MADV_DONTNEED)
             alive.append(ref)
     _MAPS = alive
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cycle collector off while many long-lived objects are made at once, and back
+    as it was after: each of its full passes walks every object made so far, so making a
+    report per input took 8.8-9.6 s at a million pages, 1.8 s with it paused."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
