@@ -1,5 +1,7 @@
 """Give freed memory back to the system between stages: the C heap's free blocks
-(`trim_heap`), and the pages of memory-mapped tables read so far (`drop_pages`).
+(`trim_heap`), and the pages of memory-mapped tables read so far (`drop_pages`); and make
+many long-lived objects at once without the cycle collector walking them over and over
+(`collector_paused`).
 
 Each file's articles arrive from the pool as a pickle of a few MB, and the Arrow table unpickled
 from it keeps pointing into those bytes; when the release order replaces that table, glibc frees

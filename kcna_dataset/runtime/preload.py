@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import sys
 import threading
 
 _threads: list[threading.Thread] = []
@@ -32,8 +33,6 @@ def _import_all(modules: tuple[str, ...]) -> None:
 
 def preload(*modules: str) -> None:
     """Import `modules` in the background (nothing if all are imported already)."""
-    import sys
-
     missing = tuple(m for m in modules if m not in sys.modules)
     if not missing:
         return
