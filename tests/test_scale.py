@@ -147,6 +147,22 @@ def test_entries_of_other_rules_are_dropped(tmp_path: Path) -> None:
     assert sorted(rows) == [("k2", "new-rules")]
 
 
+def test_entry_keys_follow_the_file_names() -> None:
+    """Files are processed in name order, so their entries' keys must sort as the names do (a
+    build's inserts then land side by side in the index); the rules and the bytes still make
+    another key."""
+    names = ["2023/kcna-kp/a.html", "2023/kcna-kp/b.html", "2023/rodong/a.html", "2024/a.html"]
+    keys = [cache_module.entry_key("rules", name, "sha") for name in names]
+    assert sorted(keys) == keys
+    assert [k.split("\0")[0] for k in keys] == names
+    other = {
+        cache_module.entry_key("rules", names[0], "sha"),
+        cache_module.entry_key("other rules", names[0], "sha"),
+        cache_module.entry_key("rules", names[0], "other sha"),
+    }
+    assert len(other) == 3
+
+
 def test_future_dated_file_is_not_cached(tmp_path: Path) -> None:
     raw = tmp_path / "raw"
     future = page(date_field="13/09/2027", listing="September 13, 2027Sep 13, 2027")

