@@ -45,7 +45,7 @@ from kcna_dataset.release.verify import checksum_problems
 from kcna_dataset.report import ValidationReport
 from kcna_dataset.runtime.arrow_tables import gather
 from kcna_dataset.runtime.cache import PairScoreCache, RecordCache, rules_fingerprint
-from kcna_dataset.runtime.memory import drop_pages, trim_heap
+from kcna_dataset.runtime.memory import drop_pages, long_lived_run, set_aside, trim_heap
 from kcna_dataset.runtime.spool import SPOOL_ABOVE_BYTES, Spool
 from kcna_dataset.runtime.workers import (
     POOL_MIN_BYTES,
@@ -371,7 +371,7 @@ def pipeline_runtime(
     inputs = discover([raw])
     # what is compared with the spool's and the pool's thresholds: counted up to the larger
     total = input_bytes(inputs, enough=max(spool_above_bytes, POOL_MIN_BYTES))
-    with file_runner(settings, jobs or default_jobs(), cache) as runner:
+    with file_runner(settings, jobs or default_jobs(), cache) as runner, long_lived_run():
         runner.known_bytes = total
         with Spool.for_input(total, spool_above_bytes) as spool:
             yield runner, spool, inputs
@@ -410,6 +410,7 @@ def run_build(
             if progress:
                 progress("release order", 1, 1)
             release_memory()  # the path-ordered table's blocks
+            set_aside()  # what validation made lives to the end: dedup's passes skip it
         report = validated.report
         with build_lock(settings.out):
             notes = repair_interrupted(settings.out)

@@ -20,7 +20,7 @@ from kcna_dataset.article_table import ArticleTable, regrouped
 from kcna_dataset.findings import Finding, Severity
 from kcna_dataset.records import StageStats, file_of
 from kcna_dataset.report import FileReport, Rejection, ValidationReport
-from kcna_dataset.runtime.memory import collector_paused
+from kcna_dataset.runtime.memory import collector_paused, long_lived_run, set_aside
 from kcna_dataset.runtime.spool import Spool
 from kcna_dataset.runtime.workers import Batch, FileOutcome, FileRunner, FileSettings
 from kcna_dataset.sources import SourceRegistry
@@ -69,6 +69,7 @@ class Tally:
                 if reason:
                     report.status, report.reason = "ignored", reason
                     self.read.drop(f"ignored ({reason})")
+        set_aside()  # walked by no later pass of the collector
 
     def accepted_tables(
         self, batches: Iterable[Batch], total: int, progress: Progress | None
@@ -224,7 +225,8 @@ def validate_paths(
     settings = FileSettings(
         registry or SourceRegistry.load(), today or pyongyang_today(), None, field_map=field_map
     )
-    return validate_inputs(discover(paths), FileRunner(settings), progress=progress).report
+    with long_lived_run():
+        return validate_inputs(discover(paths), FileRunner(settings), progress=progress).report
 
 
 __all__ = ["Progress", "Tally", "Validated", "validate_inputs", "validate_paths"]

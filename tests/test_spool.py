@@ -169,3 +169,60 @@ def test_the_collector_is_paused_and_left_as_it_was() -> None:
     finally:
         gc.enable()
     assert (inside, after_error, left_off) == (False, True, True)
+
+
+def test_what_a_run_sets_aside_is_frozen_until_it_ends() -> None:
+    """`set_aside` freezes the heap only inside `long_lived_run`, which unfreezes it at its end
+    (an error included); a caller's own freeze is left alone, and set_aside adds nothing to it."""
+    import gc
+
+    from kcna_dataset.runtime.memory import long_lived_run, set_aside
+
+    assert gc.get_freeze_count() == 0
+    set_aside()
+    outside = gc.get_freeze_count()
+    kept = [object() for _ in range(3)]  # untracked objects: what counts is tracked ones
+    with long_lived_run():
+        kept.append([[] for _ in range(100)])
+        before = gc.get_freeze_count()
+        set_aside()
+        inside = gc.get_freeze_count() >= 101  # the lists made above, at least
+    after = gc.get_freeze_count()
+    with pytest.raises(ValueError), long_lived_run():
+        set_aside()
+        raise ValueError("inside")
+    after_error = gc.get_freeze_count()
+    gc.freeze()  # the calling program's own
+    try:
+        theirs = gc.get_freeze_count()
+        with long_lived_run():
+            kept.append([[] for _ in range(100)])
+            set_aside()
+            not_added = gc.get_freeze_count() == theirs
+        left_frozen = gc.get_freeze_count() == theirs
+    finally:
+        gc.unfreeze()
+    assert (outside, before, inside, after, after_error) == (0, 0, True, 0, 0)
+    assert (not_added, left_frozen) == (True, True)
+
+
+def test_dedup_runs_with_what_validation_made_set_aside(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build sets its validated objects aside before dedup (its collector passes skip them)
+    and leaves nothing frozen."""
+    import gc
+
+    from kcna_dataset import build as build_module
+
+    seen: list[int] = []
+    dedup = build_module.deduplicate_with_stable_ids
+
+    def spy(*args: object, **kwargs: object) -> object:
+        seen.append(gc.get_freeze_count())
+        return dedup(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(build_module, "deduplicate_with_stable_ids", spy)
+    build(RAW, tmp_path / "out", today=TODAY)
+    assert len(seen) == 1 and seen[0] > 0
+    assert gc.get_freeze_count() == 0

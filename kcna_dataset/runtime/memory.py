@@ -1,7 +1,7 @@
 """Give freed memory back to the system between stages: the C heap's free blocks
 (`trim_heap`), and the pages of memory-mapped tables read so far (`drop_pages`); and make
 many long-lived objects at once without the cycle collector walking them over and over
-(`collector_paused`).
+(`collector_paused`), and keep them out of its later passes (`long_lived_run`, `set_aside`).
 
 Each file's articles arrive from the pool as a pickle of a few MB, and the Arrow table unpickled
 from it keeps pointing into those bytes; when the release order replaces that table, glibc frees
@@ -60,6 +60,34 @@ def drop_pages() -> None:
             mapped.madvise(mmap.MADV_DONTNEED)
             alive.append(ref)
     _MAPS = alive
+
+
+# open long_lived_run blocks that froze the heap (gc.freeze is one state for the process)
+_run_freezes: list[bool] = []
+
+
+@contextmanager
+def long_lived_run() -> Iterator[None]:
+    """A run (a build, a validation) in which `set_aside` may leave the objects made so far out
+    of the cycle collector's passes; they are put back (gc.unfreeze) when the block ends. Does
+    nothing when the calling program froze objects of its own: its state is left alone."""
+    _run_freezes.append(gc.get_freeze_count() == 0)
+    try:
+        yield
+    finally:
+        if _run_freezes.pop():
+            gc.unfreeze()
+
+
+def set_aside() -> None:
+    """Leave every object made so far out of the collector's full passes (gc.freeze) until the
+    run ends: called once a stage has made what lives to the end (a report per input; the
+    validated articles before dedup). Each full pass walks every object not set aside: at a
+    million pages the main process's 19 passes took 17.3 s, walking mostly the same reports.
+    Garbage that is freed by reference counting (nearly all) is freed as before; a reference
+    cycle among objects set aside waits for the end of the run. Outside a run: nothing."""
+    if _run_freezes and _run_freezes[-1]:
+        gc.freeze()
 
 
 @contextmanager
