@@ -31,8 +31,11 @@ if TYPE_CHECKING:
     import pandas as pd
     import pandera.pandas as pa
 
-# what a pandera check imports (a build imports them in the background meanwhile: preload.py)
-PANDERA_MODULES = ("pandas", "pandera.pandas")
+# what a pandera check imports (a build imports them in the background meanwhile: preload.py);
+# pandera imports its built-in checks at the first validation (its check strategies import
+# hypothesis where it is installed: 0.15-0.19 s of a 20,000-page build's tail). Last: a name
+# that fails to import ends the preload (another pandera may not have that module)
+PANDERA_MODULES = ("pandas", "pandera.pandas", "pandera.backends.pandas.builtin_checks")
 
 _ARROW_TYPES: dict[str, arrow.DataType] = {
     "string": arrow.string(),
