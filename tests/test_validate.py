@@ -312,6 +312,8 @@ def test_every_file_is_accounted_for(tmp_path: Path) -> None:
     s = report.summary
     assert s["records"] == s["accepted"] + s["rejected"] == 5
     assert (s["files"], s["files_read"], s["files_ignored"], s["files_invalid"]) == (6, 4, 2, 3)
+    assert (s["errors"], s["warnings"]) == (3, 0)
+    assert s["errors"] == sum(len(f.errors) for f in report.files)
     assert [st.to_dict() for st in report.stats] == [
         {
             "stage": "read",
