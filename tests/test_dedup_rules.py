@@ -7,7 +7,7 @@ rule cannot pass because it was tuned on the texts it is judged by.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
@@ -242,6 +242,23 @@ def test_rule5_bodies_without_letters_are_not_copies() -> None:
     c = make("kcna-kp", "- - -", DAY, path="c.txt", title="Video")
     same_record = copy(a, path="a-again.txt", url="https://www.kcna.kp/en/x")
     assert groups([a, b, c, same_record]) == [["a-again.txt", "a.txt"], ["b.txt"], ["c.txt"]]
+
+
+def test_a_text_without_letters_is_judged_by_its_earliest_copy_in_any_row_order() -> None:
+    """Two copies of one comparison text where only one has letters in its body (a lead-in
+    that the comparison drops): whether the text has letters is asked of the earliest copy, so
+    the outcome does not depend on the order of the rows (a build deduplicates in path order,
+    or in release order when spooled)."""
+    plain = make("kcna-kp", "... --- ...", DAY, path="b.txt", title="Photo: Parade")
+    lead_in = make(
+        "rodong",
+        "The following is the full text of the statement:\n... --- ...",
+        DAY + timedelta(days=1),
+        path="a.txt",
+        title="Photo: Exhibition",
+    )
+    # the earliest copy has no letters: the two stay apart under their titles, in either order
+    assert groups([plain, lead_in]) == groups([lead_in, plain]) == [["a.txt"], ["b.txt"]]
 
 
 # ---- Korean, Chinese, Russian -----------------------------------------------------------------

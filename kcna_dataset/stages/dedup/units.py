@@ -56,7 +56,9 @@ def make_units(
     for i, key in enumerate(keys.tolist()):
         by_key[key].append(i)
     shared = [key for key, copies in by_key.items() if len(copies) > 1]
-    no_letters = letterless([by_key[key][0] for key in shared])
+    # asked of each key's earliest copy (by date, then id), whatever order the rows come in:
+    # copies of one comparison text may differ there (a lead-in with letters, dropped)
+    no_letters = letterless([min(by_key[key], key=lambda i: (dates[i], ids[i])) for key in shared])
     shared_rows = [row for key in shared for row in by_key[key]]
     title_at = dict(zip(shared_rows, title_of(shared_rows), strict=True))
     units = []
