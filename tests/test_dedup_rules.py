@@ -245,20 +245,32 @@ def test_rule5_bodies_without_letters_are_not_copies() -> None:
 
 
 def test_a_text_without_letters_is_judged_by_its_earliest_copy_in_any_row_order() -> None:
-    """Two copies of one comparison text where only one has letters in its body (a lead-in
-    that the comparison drops): whether the text has letters is asked of the earliest copy, so
-    the outcome does not depend on the order of the rows (a build deduplicates in path order,
-    or in release order when spooled)."""
-    plain = make("kcna-kp", "... --- ...", DAY, path="b.txt", title="Photo: Parade")
-    lead_in = make(
-        "rodong",
-        "The following is the full text of the statement:\n... --- ...",
-        DAY + timedelta(days=1),
-        path="a.txt",
-        title="Photo: Exhibition",
+    """Copies of one comparison text where only some have letters in their bodies (a lead-in
+    that the comparison drops): whether the text has letters is asked of the earliest copy
+    (date, then id), so the outcome does not depend on the order of the rows (`build` gives
+    dedup its rows in release order, `duplicates` in path order)."""
+    lead_in = "The following is the full text of the statement:\n... --- ..."
+
+    def both_orders(rows: list[Article]) -> list[list[str]]:
+        first, second = groups(rows), groups(rows[::-1])
+        assert first == second
+        return first
+
+    # the earliest copy has no letters: the two stay apart under their titles
+    plain = make("kcna-kp", "... --- ...", DAY, path="b.txt", title="Photo of a parade")
+    later = make(
+        "rodong", lead_in, DAY + timedelta(days=1), path="a.txt", title="Photo of the parade"
     )
-    # the earliest copy has no letters: the two stay apart under their titles, in either order
-    assert groups([plain, lead_in]) == groups([lead_in, plain]) == [["a.txt"], ["b.txt"]]
+    assert both_orders([plain, later]) == [["a.txt"], ["b.txt"]]
+    # the earliest copy has letters: one text, whose titles differ by no name or number
+    earlier = make(
+        "rodong", lead_in, DAY - timedelta(days=1), path="a.txt", title="Photo of the parade"
+    )
+    assert both_orders([plain, earlier]) == [["a.txt", "b.txt"]]
+    # one date: the smaller id is the earlier copy (here the one with letters)
+    same_day = make("rodong", lead_in, DAY, path="a.txt", title="Photo of the parade")
+    assert same_day.article_id < plain.article_id
+    assert both_orders([plain, same_day]) == [["a.txt", "b.txt"]]
 
 
 # ---- Korean, Chinese, Russian -----------------------------------------------------------------

@@ -209,20 +209,26 @@ def test_what_a_run_sets_aside_is_frozen_until_it_ends() -> None:
 def test_dedup_runs_with_what_validation_made_set_aside(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A build sets its validated objects aside before dedup (its collector passes skip them)
-    and leaves nothing frozen."""
+    """A build sets aside the reports per input while validating, then everything made until
+    dedup (its collector passes skip them), and leaves nothing frozen."""
     import gc
 
     from kcna_dataset import build as build_module
 
-    seen: list[int] = []
-    dedup = build_module.deduplicate_with_stable_ids
+    seen: dict[str, int] = {}
+    validate, dedup = build_module.validate_inputs, build_module.deduplicate_with_stable_ids
 
-    def spy(*args: object, **kwargs: object) -> object:
-        seen.append(gc.get_freeze_count())
+    def validate_spy(*args: object, **kwargs: object) -> object:
+        out = validate(*args, **kwargs)  # type: ignore[arg-type]
+        seen["validated"] = gc.get_freeze_count()
+        return out
+
+    def dedup_spy(*args: object, **kwargs: object) -> object:
+        seen["dedup"] = gc.get_freeze_count()
         return dedup(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(build_module, "deduplicate_with_stable_ids", spy)
+    monkeypatch.setattr(build_module, "validate_inputs", validate_spy)
+    monkeypatch.setattr(build_module, "deduplicate_with_stable_ids", dedup_spy)
     build(RAW, tmp_path / "out", today=TODAY)
-    assert len(seen) == 1 and seen[0] > 0
+    assert 0 < seen["validated"] < seen["dedup"]
     assert gc.get_freeze_count() == 0

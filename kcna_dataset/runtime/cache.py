@@ -113,13 +113,15 @@ def unpack(packed: bytes) -> Any:
 
 
 def entry_key(fingerprint: str, name: str, sha256: str) -> str:
-    """An entry's key: the file's name, then a digest of what its entry was made from. The name
-    comes first because files are processed in name order, so a build's inserts land next to
-    each other in the key's index; digests alone put each insert on a page of its own (512,000
-    entries of 2.2 kB in batches of 64: 91 against 31 us an entry, 10.1 against 4.6 GB written
+    """An entry's key: the file's name, a unit separator (not NUL, which SQLite's own tools
+    cut TEXT at), then 32 hex digits of a digest of what the entry was made from (a fixed
+    length: the name is what precedes them). The name comes first because files are processed
+    in name order, so a build's inserts land next to each other in the key's index; digests
+    alone put each insert on a page of its own (512,000 entries of 2.2 kB in batches of 64:
+    69 us an entry at first, 91 at the end, against 31 throughout; 10.1 against 4.6 GB written
     to disk)."""
     digest = hashlib.sha256(f"{fingerprint}\0{name}\0{sha256}".encode()).hexdigest()
-    return f"{name}\0{digest[:32]}"
+    return f"{name}\x1f{digest[:32]}"
 
 
 class RecordCache:

@@ -83,7 +83,9 @@ def set_aside() -> None:
     """Leave every object made so far out of the collector's full passes (gc.freeze) until the
     run ends: called once a stage has made what lives to the end (a report per input; the
     validated articles before dedup). Each full pass walks every object not set aside: at a
-    million pages the main process's 19 passes took 17.3 s, walking mostly the same reports.
+    million pages (before the reports were made with the collector paused) the main process's
+    19 full passes took 17.3 s, walking mostly the same reports; at 200,000 pages read from the
+    record cache, setting aside took the collector's time from 2.4 to 1.3 s.
     Garbage that is freed by reference counting (nearly all) is freed as before; a reference
     cycle among objects set aside waits for the end of the run. Outside a run: nothing."""
     if _run_freezes and _run_freezes[-1]:
