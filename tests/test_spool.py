@@ -181,7 +181,7 @@ def test_what_a_run_sets_aside_is_frozen_until_it_ends() -> None:
     assert gc.get_freeze_count() == 0
     set_aside()
     outside = gc.get_freeze_count()
-    kept = [object() for _ in range(3)]  # untracked objects: what counts is tracked ones
+    kept: list[object] = []  # tracked objects made inside the runs below, kept alive
     with long_lived_run():
         kept.append([[] for _ in range(100)])
         before = gc.get_freeze_count()
