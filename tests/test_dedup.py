@@ -509,6 +509,26 @@ def test_config_must_be_consistent() -> None:
         DedupConfig(prefix_tokens=2)
 
 
+@pytest.mark.parametrize("chunk", [1 << 12, 70, 1])  # 70 and 1: many blocks, long texts alone
+def test_signatures_are_the_minima_of_the_permutations(
+    chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the definition, one text and one permutation at a time in Python integers: signature
+    # [i, p] = min over the text's shingles x of ((a[p] * x + b[p]) mod 2**64) >> 32
+    monkeypatch.setattr(minhash, "_CHUNK", chunk)
+    hasher = minhash.MinHasher(8, 3)
+    rng = np.random.default_rng(11)
+    shingles = [rng.integers(0, 1 << 32, n, dtype=np.uint64) for n in (1, 5, 90, 2, 71, 3)]
+    expected = [
+        [
+            min(((a * x + b) % (1 << 64)) >> 32 for x in s.tolist())
+            for a, b in zip(hasher.a.tolist(), hasher.b.tolist(), strict=True)
+        ]
+        for s in shingles
+    ]
+    assert hasher.signatures(shingles).tolist() == expected
+
+
 @pytest.mark.parametrize("chunk", [1 << 13, 70])  # 70: blocks that end inside the corpus
 def test_opening_signatures_are_those_of_the_opening_alone(
     chunk: int, monkeypatch: pytest.MonkeyPatch
