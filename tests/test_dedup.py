@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import random
 import re
 from collections import Counter
@@ -529,6 +530,26 @@ def test_signatures_are_the_minima_of_the_permutations(
     assert hasher.signatures(shingles).tolist() == expected
 
 
+@pytest.mark.parametrize(
+    "counts",
+    [[0], [1], [2], [3], [4], [300], [0, 0], [5, 0, 1, 2, 3, 7], [2, 9, 0], [3, 3, 3], []],
+)
+def test_texts_shingle_hashes_are_each_texts_own(counts: list[int]) -> None:
+    # a batch's texts are shingled in one array: each text's shingles must be those it has
+    # alone, windows never run across two texts, and short and empty texts are as shingle_hashes
+    # makes them (padded; an empty text is the one shingle 0)
+    k = 3
+    rng = np.random.default_rng(sum(counts) + len(counts))
+    texts = [rng.integers(1, 1 << 62, n, dtype=np.uint64) for n in counts]
+    joined = np.concatenate(texts) if texts else np.empty(0, np.uint64)
+    shingles, lengths = minhash.texts_shingle_hashes(joined, np.array(counts, np.int64), k)
+    alone = [minhash.shingle_hashes(t, k) for t in texts]
+    assert lengths.tolist() == [len(s) for s in alone] == [max(1, n - k + 1) for n in counts]
+    assert shingles.tolist() == [x for s in alone for x in s.tolist()]
+    if 0 in counts:
+        assert shingles[int(np.cumsum(lengths)[counts.index(0)]) - 1] == 0
+
+
 @pytest.mark.parametrize("chunk", [1 << 13, 70])  # 70: blocks that end inside the corpus
 def test_opening_signatures_are_those_of_the_opening_alone(
     chunk: int, monkeypatch: pytest.MonkeyPatch
@@ -688,6 +709,64 @@ def test_rank_positions_order_rows_as_the_rank_tuple_does(
     )
     positions = rank_positions(table, [p for p, *_ in rows])
     assert sorted(range(len(rows)), key=positions.__getitem__) == by_tuple
+
+
+@pytest.mark.parametrize("together", [1, 2, 5, 256])
+def test_texts_sketched_together_are_sketched_as_each_alone(
+    together: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # sketch_bodies hashes, shingles and permutes its texts in shared arrays, `together` texts
+    # at a time: each text's sketch must be the one its own words give, text by text
+    from kcna_dataset.stages.dedup import normalize, sketch
+
+    monkeypatch.setattr(sketch, "_SKETCH_TEXTS", together)
+    config = DedupConfig()
+    k = config.shingle_size
+    words = [
+        "the",
+        "delegation",
+        "of",
+        "the",
+        "DPRK",
+        "left",
+        "Pyongyang",
+        "for",
+        "talks",
+        "on",
+        "co-operation",
+    ]
+    bodies = [
+        "",
+        "One.",
+        "Two words",
+        *(" ".join(words[i % len(words)] for i in range(n)) + "." for n in (3, 63, 64, 65, 200)),
+        "조선중앙통신 보도 김정은 동지께서 현지지도하시였다",
+        "Rodong Sinmun\nThe full text of the statement:\nIt said so.\nPolitical News Team",
+    ]
+    hasher = minhash.TokenHasher()
+    permutations = minhash.MinHasher(config.num_perm, config.seed)
+    expected_bands = []
+    for body in bodies:
+        text = normalize.comparison_text(body)
+        hashes = hasher(normalize.word_keys(text))
+        whole = permutations.signatures([minhash.shingle_hashes(hashes, k)])
+        opening = permutations.signatures(
+            [minhash.shingle_hashes(hashes[: config.prefix_tokens], k)]
+        )
+        expected_bands.append(
+            [
+                *minhash.band_keys(whole, config.bands, config.rows)[0].tolist(),
+                *minhash.band_keys(opening, config.bands, config.rows)[0].tolist(),
+            ]
+        )
+    sketched = sketch.sketch_bodies(bodies, config)
+    assert sketched.bands.tolist() == expected_bands
+    assert sketched.keys.tolist() == [
+        hashlib.blake2b(
+            normalize.key_bytes(normalize.comparison_text(body)), digest_size=16
+        ).digest()
+        for body in bodies
+    ]
 
 
 def test_sketches_gathered_and_reordered_in_place_equal_concat_and_take() -> None:

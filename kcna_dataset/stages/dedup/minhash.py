@@ -71,6 +71,48 @@ def shingle_hashes(token_hashes: np.ndarray, k: int) -> np.ndarray:
     return h >> np.uint64(32)
 
 
+def texts_shingle_hashes(
+    token_hashes: np.ndarray, counts: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """shingle_hashes of many texts at once: `token_hashes` holds the texts' token hashes one
+    text after another (text i has counts[i]); returns their shingle hashes the same way, and
+    how many each text has. A few numpy calls for a batch instead of a dozen a text (~9 -> 2 us
+    a page)."""
+    counts = np.asarray(counts, dtype=np.int64)
+    if len(counts) and counts.min() < k:  # short texts are padded, as shingle_hashes pads them
+        texts = np.split(token_hashes, np.cumsum(counts)[:-1])
+        token_hashes = np.concatenate(
+            [
+                t if len(t) >= k else np.concatenate([t, np.zeros(k - len(t), np.uint64)])
+                for t in texts
+            ]
+        )
+        padded = np.maximum(counts, k)
+    else:
+        padded = counts
+    if not len(counts):
+        return np.empty(0, np.uint64), counts
+    n = len(token_hashes)
+    with np.errstate(over="ignore"):
+        h = token_hashes[: n - k + 1].copy()
+        for j in range(1, k):
+            h = h * _MIX + token_hashes[j : n - k + 1 + j]
+        h ^= h >> np.uint64(29)
+        h *= _MIX
+    h >>= np.uint64(32)
+    # a text of m tokens has m - k + 1 shingles; the k - 1 windows after each text but the last
+    # run across into the next text
+    ends = np.cumsum(padded)[:-1]
+    keep = np.ones(len(h), dtype=bool)
+    for j in range(1, k):
+        keep[ends - j] = False
+    shingles = h[keep]
+    lengths = padded - k + 1
+    if len(counts) and counts.min() == 0:  # an empty text is the one shingle 0
+        shingles[np.cumsum(lengths)[counts == 0] - 1] = 0
+    return shingles, lengths
+
+
 class MinHasher:
     def __init__(self, num_perm: int, seed: int) -> None:
         rng = np.random.Generator(np.random.PCG64(seed))
@@ -88,9 +130,18 @@ class MinHasher:
         """Signatures of each shingle array and, when `openings` is given, of its first
         openings[i] shingles (1 <= openings[i] <= len(shingles[i])): an opening's shingles are
         a prefix of the whole text's, so both come from one pass of the permutations."""
-        out = np.empty((len(shingles), self.num_perm), dtype=np.uint32)
+        lengths = np.fromiter(map(len, shingles), np.int64, len(shingles))
+        values = np.concatenate(shingles) if len(shingles) else np.empty(0, np.uint64)
+        return self.texts_signatures(values, lengths, openings)
+
+    def texts_signatures(
+        self, shingles: np.ndarray, lengths: np.ndarray, openings: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """signatures_and_openings of texts whose shingles are one array, text after text
+        (text i has lengths[i] >= 1), as texts_shingle_hashes gives them."""
+        out = np.empty((len(lengths), self.num_perm), dtype=np.uint32)
         opened = None if openings is None else np.empty_like(out)
-        lengths = np.array([len(s) for s in shingles], dtype=np.int64)
+        edges = np.concatenate([[0], np.cumsum(lengths)])  # text i: shingles[edges[i]:edges[i+1]]
         # permutations x shingles: each permutation's values of a block are one contiguous
         # row, so the multiply, the add and the minima per document run along rows (the
         # transpose, a row per shingle, measured 2.5-3x slower on pages: numpy's reduceat
@@ -98,21 +149,18 @@ class MinHasher:
         buffer = np.empty((self.num_perm, max(_CHUNK, int(lengths.max(initial=1)))), np.uint64)
         a, b = self.a[:, None], self.b[:, None]
         start = 0
-        while start < len(shingles):
+        while start < len(lengths):
             # a block of whole documents holding at most _CHUNK shingles (at least one document)
-            stop = start + 1
-            size = int(lengths[start])
-            while stop < len(shingles) and size + lengths[stop] <= _CHUNK:
-                size += int(lengths[stop])
-                stop += 1
-            block = np.concatenate(shingles[start:stop])
-            values = buffer[:, :size]
+            first = int(edges[start])
+            stop = max(start + 1, int(np.searchsorted(edges, first + _CHUNK, "right")) - 1)
+            block = shingles[first : edges[stop]]
+            values = buffer[:, : len(block)]
             with np.errstate(over="ignore"):
                 np.multiply(a, block[None, :], out=values)
                 values += b
             # the permutation is (a*x + b mod 2**64) >> 32; the shift is monotone, so it is
             # applied to the minima below, not to every value (one pass less over the block)
-            offsets = np.concatenate([[0], np.cumsum(lengths[start : stop - 1])])
+            offsets = edges[start:stop] - first
             if openings is None or opened is None:
                 out[start:stop] = (np.minimum.reduceat(values, offsets, axis=1) >> np.uint64(32)).T
             else:
