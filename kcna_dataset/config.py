@@ -65,6 +65,8 @@ class DedupConfig:
     normalizer_version: int = 3
 
     def __post_init__(self) -> None:
+        if self.shingle_size < 1:
+            raise ValueError(f"shingle_size ({self.shingle_size}) must be at least 1")
         if self.bands * self.rows != self.num_perm:
             raise ValueError(f"bands x rows ({self.bands} x {self.rows}) must equal num_perm")
         if self.prefix_tokens < self.shingle_size:

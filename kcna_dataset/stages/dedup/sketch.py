@@ -116,7 +116,7 @@ def sketch_bodies(bodies: Sequence[str], config: DedupConfig) -> Sketches:
 
 
 # texts sketched together: their tokens, shingles and permutations one array each (a few numpy
-# calls for them all instead of a dozen a text), their words held meanwhile (~3 MB)
+# calls for them all instead of a dozen a text), their words held meanwhile (~4 MB)
 _SKETCH_TEXTS = 256
 
 
