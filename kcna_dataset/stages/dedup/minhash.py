@@ -61,14 +61,20 @@ def shingle_hashes(token_hashes: np.ndarray, k: int) -> np.ndarray:
         return np.zeros(1, dtype=np.uint64)
     if n < k:
         token_hashes = np.concatenate([token_hashes, np.zeros(k - n, dtype=np.uint64)])
-        n = k
+    return _window_hashes(token_hashes, k)
+
+
+def _window_hashes(token_hashes: np.ndarray, k: int) -> np.ndarray:
+    """32-bit hashes of every window of k consecutive token hashes (at least k of them)."""
+    n = len(token_hashes)
     with np.errstate(over="ignore"):
         h = token_hashes[: n - k + 1].copy()
         for j in range(1, k):
             h = h * _MIX + token_hashes[j : n - k + 1 + j]
         h ^= h >> np.uint64(29)
         h *= _MIX
-    return h >> np.uint64(32)
+    h >>= np.uint64(32)
+    return h
 
 
 def texts_shingle_hashes(
@@ -93,14 +99,7 @@ def texts_shingle_hashes(
         padded = np.maximum(counts, k)
     # an empty text becomes k zero tokens, whose one shingle hashes to 0 (0 * _MIX + 0 = 0 at
     # every step): the shingle 0 that shingle_hashes gives an empty text
-    n = len(token_hashes)
-    with np.errstate(over="ignore"):
-        h = token_hashes[: n - k + 1].copy()
-        for j in range(1, k):
-            h = h * _MIX + token_hashes[j : n - k + 1 + j]
-        h ^= h >> np.uint64(29)
-        h *= _MIX
-    h >>= np.uint64(32)
+    h = _window_hashes(token_hashes, k)
     # a text of m tokens has m - k + 1 shingles; the k - 1 windows after each text but the last
     # run across into the next text
     ends = np.cumsum(padded)[:-1]
