@@ -21,7 +21,6 @@ from kcna_dataset.config import DedupConfig
 from kcna_dataset.declarations import TABLES, dataset_metadata
 from kcna_dataset.exceptions import BuildError, InvalidInputError, UsageError
 from kcna_dataset.names import require_utf8_path
-from kcna_dataset.records import Article
 from kcna_dataset.release.card import data_licence, dataset_card
 from kcna_dataset.release.changes import Changes, changelog_markdown, compare, next_version
 from kcna_dataset.release.charts import (
@@ -63,8 +62,14 @@ from kcna_dataset.schema import (
     table_from_rows,
 )
 from kcna_dataset.sources import SourceRegistry
-from kcna_dataset.stages.dedup.pipeline import DedupResult, MapFunction, ScoreStore, deduplicate
-from kcna_dataset.stages.dedup.sketch import Sketches
+from kcna_dataset.stages.dedup.pipeline import (
+    DedupResult,
+    Found,
+    MapFunction,
+    ScoreStore,
+    find_candidates,
+    settle,
+)
 from kcna_dataset.stages.dedup.stable_ids import IdChanges, carry_over, previous_ids
 from kcna_dataset.stages.parse.scraper import FieldMap
 from kcna_dataset.stages.read import InputFile, discover, input_bytes
@@ -418,18 +423,21 @@ def run_build(
             previous = trusted_previous(settings.out, lowest_version(settings))
             registry = runner.settings.registry
             with timed("dedup", seconds):
+                found = find_candidates(
+                    report.articles, registry, settings.config, validated.sketches, runner.map
+                )
+                del validated  # the sketches: nothing after the candidates needs them
                 dedup, id_changes = deduplicate_with_stable_ids(
-                    report.articles,
-                    registry,
-                    settings.config,
+                    found,
                     previous,
-                    validated.sketches,
                     runner.map,
                     progress,
                     PairScoreCache(runner.cache) if runner.cache else None,
                 )
+                del found  # the dedup stage's units, candidates and row columns
                 release_memory()  # the dedup stage's candidate arrays and token sets
                 tables = assemble_tables(report, dedup, registry, spool)
+                release_memory()  # the columns assembled from Python lists, the bodies' pass
             with timed("compare+publish", seconds):
                 changes = compare(previous, tables, {t: release_schema(t) for t in TABLES})
                 version = settings.version or next_version(
@@ -645,17 +653,15 @@ def trusted_previous(
 
 
 def deduplicate_with_stable_ids(
-    articles: Sequence[Article],
-    registry: SourceRegistry,
-    config: DedupConfig,
+    found: Found,
     previous: Path | None,
-    sketches: Sketches | None = None,
     map_fn: MapFunction = map,
     progress: Progress | None = None,
     scores: ScoreStore | None = None,
 ) -> tuple[DedupResult, IdChanges]:
-    """Deduplicate, then let statements keep the ids they had in the `previous` release."""
-    dedup = deduplicate(articles, registry, config, sketches, map_fn, progress, scores)
+    """Deduplicate what `find_candidates` found, then let statements keep the ids they had in
+    the `previous` release."""
+    dedup = settle(found, map_fn, progress, scores)
     old = previous_ids(previous) if previous else {}
     statements, membership, changes = carry_over(
         dedup.statements, dedup.membership, old, previous.name if previous else None

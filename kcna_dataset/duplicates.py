@@ -16,7 +16,7 @@ from kcna_dataset.runtime.cache import PairScoreCache
 from kcna_dataset.stages.dedup.align import opcodes
 from kcna_dataset.stages.dedup.candidates import url_key
 from kcna_dataset.stages.dedup.normalize import comparison_text
-from kcna_dataset.stages.dedup.pipeline import DedupResult
+from kcna_dataset.stages.dedup.pipeline import DedupResult, find_candidates
 from kcna_dataset.stages.dedup.sketch import unit_features
 from kcna_dataset.stages.dedup.verify import coverage, substitutions, verify
 from kcna_dataset.validate import Progress, validate_inputs
@@ -229,12 +229,12 @@ def find_duplicates(
     ):
         registry = runner.settings.registry
         validated = validate_inputs(inputs, runner, spool, progress)
+        found = find_candidates(
+            validated.report.articles, registry, config, validated.sketches, runner.map
+        )
         dedup, _ = deduplicate_with_stable_ids(
-            validated.report.articles,
-            registry,
-            config,
+            found,
             trusted_previous(out, None, "its statement ids cannot be reused"),
-            validated.sketches,
             runner.map,
             progress,
             PairScoreCache(runner.cache) if runner.cache else None,

@@ -229,7 +229,7 @@ def test_ctrl_c_exits_cleanly_and_publishes_nothing(
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(build_module, "deduplicate", interrupted)
+    monkeypatch.setattr(build_module, "settle", interrupted)
     # as large as input whose tables go to the spool (RAW itself is held in memory)
     monkeypatch.setattr(build_module, "input_bytes", lambda files, enough=None: 1 << 40)
     temporary = tmp_path / "tmp"

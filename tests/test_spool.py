@@ -7,6 +7,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pyarrow as arrow
 import pytest
@@ -232,3 +233,31 @@ def test_dedup_runs_with_what_validation_made_set_aside(
     build(RAW, tmp_path / "out", today=TODAY)
     assert 0 < seen["validated"] < seen["dedup"]
     assert gc.get_freeze_count() == 0
+
+
+def test_a_build_frees_the_sketches_before_verification(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The dedup sketches (656 bytes an article) serve the units and candidates only: a build
+    keeps no reference to them once the candidates are found, so verification, the statements
+    and publishing run without them."""
+    import weakref
+
+    from kcna_dataset import build as build_module
+
+    find, settle = build_module.find_candidates, build_module.settle
+    sketched: list[weakref.ref[object]] = []
+    alive: list[bool] = []
+
+    def find_spy(*args: Any) -> Any:
+        sketched.append(weakref.ref(args[3].bands))  # (articles, registry, config, sketches, map)
+        return find(*args)
+
+    def settle_spy(*args: Any) -> Any:
+        alive.append(sketched[0]() is not None)
+        return settle(*args)
+
+    monkeypatch.setattr(build_module, "find_candidates", find_spy)
+    monkeypatch.setattr(build_module, "settle", settle_spy)
+    build(RAW, tmp_path / "out", today=TODAY)
+    assert alive == [False]

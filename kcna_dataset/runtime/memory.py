@@ -15,6 +15,7 @@ from __future__ import annotations
 import ctypes
 import gc
 import mmap
+import sys
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,7 +32,10 @@ def _libc() -> Any:
 
 
 def trim_heap() -> bool:
-    """Return the C heap's free memory to the system; False where there is no glibc."""
+    """Return the C heap's free memory to the system, and Arrow's memory pool's (mimalloc or
+    jemalloc keep freed pages for reuse); False where there is no glibc."""
+    if (arrow := sys.modules.get("pyarrow")) is not None:  # never imported for this
+        arrow.default_memory_pool().release_unused()
     libc = _libc()
     if libc is None or not hasattr(libc, "malloc_trim"):
         return False

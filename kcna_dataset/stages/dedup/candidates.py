@@ -99,7 +99,9 @@ def candidate_pairs(
     subkeys: dict[int, int] = {}
 
     def refine(units: np.ndarray) -> np.ndarray:
-        missing = [int(u) for u in units.tolist() if u not in subkeys]
+        # in row order: the bodies are read where the table lies (a mapped file, when spooled)
+        # front to back, which the kernel reads ahead; in key order each was a random read
+        missing = sorted((u for u in units.tolist() if u not in subkeys), key=head_rows.__getitem__)
         bodies = bodies_of([head_rows[u] for u in missing])
         for u, key in zip(missing, map_fn(names_and_numbers_key, bodies), strict=True):
             subkeys[u] = key

@@ -49,12 +49,15 @@ from kcna_dataset.timing import timed
 __all__ = [
     "DedupResult",
     "Evidence",
+    "Found",
     "MapFunction",
     "PairScore",
     "Sketches",
     "comparison_text",
     "deduplicate",
+    "find_candidates",
     "match_key",
+    "settle",
     "sketch_bodies",
     "verify",
 ]
@@ -164,12 +167,37 @@ def deduplicate(
     given; `map_fn` computes the crowds' keys and runs the verification blocks (a process
     pool's map uses both cores); `scores` holds pair verdicts of earlier runs (the same texts
     give the same verdict under the same settings), and receives the new ones."""
+    found = find_candidates(articles, registry, config, sketches, map_fn)
+    return settle(found, map_fn, progress, scores)
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """Stages 1 and 2 done: what the later stages need. The sketches are not among it, so a
+    caller that drops its own reference frees them (656 bytes an article: 0.66 GB at a
+    million) before verification."""
+
+    table: ArticleTable
+    rows: Rows
+    units: list[Unit]
+    candidates: Candidates
+    config: DedupConfig
+    seconds: dict[str, float]
+
+
+def find_candidates(
+    articles: Sequence[Article],
+    registry: SourceRegistry,
+    config: DedupConfig | None = None,
+    sketches: Sketches | None = None,
+    map_fn: MapFunction = map,
+) -> Found:
+    """1. units and 2. candidates (see `deduplicate`)."""
     config = config or DedupConfig()
     # columns, not Article objects: at a million articles the objects alone take gigabytes
     table = ArticleTable.of(articles)
     del articles
     seconds: dict[str, float] = {}
-    stats = StageStats("dedup", total=len(table))
     with timed("units", seconds):
         if sketches is None:
             sketches = sketch_table(table, config)
@@ -179,10 +207,29 @@ def deduplicate(
         units = exact_copies(table, sketches, rows, config)
     with timed("candidates", seconds):
         found = Candidates.of(table, sketches, units, rows, config, map_fn)
+    return Found(table, rows, units, found, config, seconds)
+
+
+def settle(
+    found: Found,
+    map_fn: MapFunction = map,
+    progress: Callable[[str, int, int], None] | None = None,
+    scores: ScoreStore | None = None,
+) -> DedupResult:
+    """3. verification, 4. clustering and 5. statements over what `find_candidates` found."""
+    table, rows, units, candidates, config = (
+        found.table,
+        found.rows,
+        found.units,
+        found.candidates,
+        found.config,
+    )
+    seconds = dict(found.seconds)
+    stats = StageStats("dedup", total=len(table))
     with timed("verification+clustering", seconds):
-        verification = Verification(table, units, found, rows, config, map_fn, scores)
+        verification = Verification(table, units, candidates, rows, config, map_fn, scores)
         clusters = cluster(
-            found.near,
+            candidates.near,
             verification.score_of,
             config,
             verification.progress_to(progress),
@@ -192,18 +239,18 @@ def deduplicate(
             progress("dedup", len(units), len(units))
         verification.store()
         verdicts = dict(clusters.verdicts)
-        if found.outside:
-            verdicts["outside-window"] = verdicts.get("outside-window", 0) + found.outside
+        if candidates.outside:
+            verdicts["outside-window"] = verdicts.get("outside-window", 0) + candidates.outside
     with timed("statements", seconds):
         statements, membership, evidence = _statements(
-            table, units, clusters, found.head_rows, found.heads, rows.priority, stats
+            table, units, clusters, candidates.head_rows, candidates.heads, rows.priority, stats
         )
     return DedupResult(
         statements,
         membership,
         evidence,
         stats,
-        found.pairs,
+        candidates.pairs,
         verdicts,
         {stage: round(s, 3) for stage, s in seconds.items()},
     )
