@@ -1,5 +1,5 @@
-"""Give freed memory back to the system between stages: the C heap's free blocks
-(`trim_heap`), and the pages of memory-mapped tables read so far (`drop_pages`); and make
+"""Give freed memory back to the system between stages: the C heap's and Arrow's pool's free
+blocks (`trim_heap`), and the pages of memory-mapped tables read so far (`drop_pages`); and make
 many long-lived objects at once without the cycle collector walking them over and over
 (`collector_paused`), and keep them out of its later passes (`long_lived_run`, `set_aside`).
 
