@@ -28,9 +28,15 @@ from kcna_dataset.stages.dedup import (
     minhash,
     normalize,
 )
-from kcna_dataset.stages.dedup.minhash import candidate_codes, pairs_of_codes, sorted_unique
+from kcna_dataset.stages.dedup.candidates import candidate_pairs
+from kcna_dataset.stages.dedup.minhash import (
+    candidate_codes,
+    crowded,
+    pairs_of_codes,
+    sorted_unique,
+)
 from kcna_dataset.stages.dedup.pipeline import find_candidates, settle, sketch_table
-from kcna_dataset.stages.dedup.sketch import unit_features
+from kcna_dataset.stages.dedup.sketch import sketch_bodies, unit_features
 from kcna_dataset.stages.dedup.tokens import text_tokens
 from kcna_dataset.stages.dedup.verify import verify
 from kcna_dataset.stages.parse import parse_page
@@ -638,6 +644,58 @@ def test_candidate_pairs_over_chosen_rows_number_the_rows_as_chosen() -> None:
     # index 0 = row 3, 1 = row 2, 2 = row 1, 3 = row 0: rows 0~2 share band 0, rows 1~3 band 1
     pairs = pairs_of_codes(candidate_codes(keys, np.array([3, 2, 1, 0])), 4)
     assert pairs.tolist() == [[0, 2], [1, 3]]
+
+
+@given(
+    st.lists(st.lists(st.integers(0, 3), min_size=3, max_size=3), max_size=30),
+    st.integers(1, 4),
+    st.permutations(range(30)),
+)
+def test_crowded_is_what_candidate_codes_asks_refine_about(
+    rows: list[list[int]], crowd: int, order: list[int]
+) -> None:
+    keys = np.array(rows, dtype=np.uint64).reshape(len(rows), 3)
+    chosen = np.array([r for r in order if r < len(rows)], dtype=np.int64)
+    asked: set[int] = set()
+
+    def refine(units: np.ndarray) -> np.ndarray:
+        asked.update(units.tolist())
+        return np.zeros(len(units), np.uint64)
+
+    candidate_codes(keys, chosen, crowd, refine)
+    # by brute force: index i (row chosen[i]) is crowded when more than `crowd` indexes share
+    # its key in some band
+    expected = {
+        i
+        for band in range(3)
+        for i, r in enumerate(chosen.tolist())
+        if sum(keys[s, band] == keys[r, band] for s in chosen.tolist()) > crowd
+    }
+    assert crowded(keys, chosen, crowd).tolist() == sorted(expected) == sorted(asked)
+
+
+def test_a_crowds_bodies_are_read_once_each_in_one_pass_in_row_order() -> None:
+    """Read band by band, a crowd's bodies were read about once per band, each band's reads
+    spread over the whole (mapped) table: ~90 s at a million pages in a 4 GB memory group."""
+    texts = [
+        f"Kim Jong Un sent a message of greetings to the President of Country {k} on its "
+        f"national day, wishing the people of Country {k} prosperity and the friendly "
+        f"relations between the two countries further development. Item {k}."
+        for k in range(40)
+    ]
+    config = replace(DedupConfig(), crowd_size=4)
+    bands = sketch_bodies(texts, config).bands
+    head_rows = [(7 * u) % 40 for u in range(40)]  # unit u's head is row 7u mod 40
+    reads: list[list[int]] = []
+
+    def bodies_of(rows: list[int]) -> list[str]:
+        reads.append(list(rows))
+        return [texts[r] for r in rows]
+
+    pairs = candidate_pairs(bands, head_rows, [], config, bodies_of)
+    assert len(crowded(bands, np.array(head_rows), config.crowd_size)) == 40
+    assert reads == [list(range(40))]  # one read, every crowded row once, in row order
+    assert len(pairs) == 0  # each text has its own number: the split leaves no two together
 
 
 @given(st.lists(st.integers(0, 2**64 - 1) | st.integers(0, 5)), st.sampled_from(["u8", "i8"]))

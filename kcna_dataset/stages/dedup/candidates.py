@@ -21,7 +21,12 @@ import pyarrow as arrow
 import pyarrow.compute as pc
 
 from kcna_dataset.config import DedupConfig
-from kcna_dataset.stages.dedup.minhash import candidate_codes, pairs_of_codes, sorted_unique
+from kcna_dataset.stages.dedup.minhash import (
+    candidate_codes,
+    crowded,
+    pairs_of_codes,
+    sorted_unique,
+)
 from kcna_dataset.stages.dedup.normalize import comparison_text
 from kcna_dataset.stages.dedup.tokens import NAME, NUMBER, text_tokens
 
@@ -82,6 +87,27 @@ def _pair_codes(groups: list[list[int]], n: int, crowd: int) -> np.ndarray:
     return np.array(codes, dtype=np.int64)
 
 
+# bodies read and keyed at a time by _subkeys (~2 kB each)
+_KEY_UNITS = 8192
+
+
+def _subkeys(
+    units: list[int],
+    head_rows: Sequence[int],
+    bodies_of: Callable[[list[int]], list[str]],
+    map_fn: Callable[..., Iterable[Any]],
+) -> dict[int, int]:
+    """names_and_numbers_key of each unit's head text, read in row order: front to back through
+    the table (a mapped file, when spooled), which the kernel reads ahead."""
+    ordered = sorted(units, key=head_rows.__getitem__)
+    keys: dict[int, int] = {}
+    for first in range(0, len(ordered), _KEY_UNITS):
+        part = ordered[first : first + _KEY_UNITS]
+        bodies = bodies_of([head_rows[u] for u in part])
+        keys.update(zip(part, map_fn(names_and_numbers_key, bodies), strict=True))
+    return keys
+
+
 def candidate_pairs(
     bands: np.ndarray,
     head_rows: Sequence[int],
@@ -96,23 +122,26 @@ def candidate_pairs(
     pool's map: tokenising a crowd's texts took most of this stage at a million articles)."""
     n = len(head_rows)
     rows = np.asarray(head_rows, dtype=np.int64)
-    subkeys: dict[int, int] = {}
+    crowd = config.crowd_size
+    whole, opening = bands[:, : config.bands], bands[:, config.bands :]
+    # every unit in some band's crowd, keyed before any band is paired: their bodies are read
+    # in one pass. Read band by band (79 bands had crowds at a million generated pages), each
+    # band's bodies spread over the whole mapped table, and with the kernel's read-around of a
+    # fault (read_ahead_kb, 8 MB here) each band read most of the table again: 92 s of reading
+    # in a 4 GB memory group, whose page cache could not keep the table between bands.
+    members = sorted_unique(
+        np.concatenate([crowded(whole, rows, crowd), crowded(opening, rows, crowd)])
+    )
+    subkeys = _subkeys(members.tolist(), head_rows, bodies_of, map_fn)
 
     def refine(units: np.ndarray) -> np.ndarray:
-        # in row order: the bodies are read where the table lies (a mapped file, when spooled)
-        # front to back, which the kernel reads ahead; in key order each was a random read
-        missing = sorted((u for u in units.tolist() if u not in subkeys), key=head_rows.__getitem__)
-        bodies = bodies_of([head_rows[u] for u in missing])
-        for u, key in zip(missing, map_fn(names_and_numbers_key, bodies), strict=True):
-            subkeys[u] = key
         return np.fromiter((subkeys[u] for u in units.tolist()), np.uint64, count=len(units))
 
-    crowd = config.crowd_size
     codes = sorted_unique(
         np.concatenate(
             [
-                candidate_codes(bands[:, : config.bands], rows, crowd, refine),
-                candidate_codes(bands[:, config.bands :], rows, crowd, refine),
+                candidate_codes(whole, rows, crowd, refine),
+                candidate_codes(opening, rows, crowd, refine),
                 _pair_codes(url_groups, n, crowd),
             ]
         )

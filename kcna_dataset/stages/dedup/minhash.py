@@ -192,6 +192,21 @@ def band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
     return key
 
 
+def crowded(keys: np.ndarray, rows: np.ndarray | None, crowd: int) -> np.ndarray:
+    """Sorted indexes that share a bucket with more than `crowd` others' worth in some band
+    (a run of more than `crowd` equal keys): what candidate_codes asks `refine` about, known
+    before it pairs anything, so a caller can read their texts in one pass."""
+    found = []
+    for band in range(keys.shape[1]):
+        column = keys[:, band] if rows is None else keys[rows, band]
+        ordered = np.sort(column)
+        starts, lengths = _runs(ordered)
+        values = ordered[starts[lengths > crowd]]
+        if len(values):
+            found.append(np.flatnonzero(np.isin(column, values)))
+    return sorted_unique(np.concatenate(found)) if found else np.empty(0, np.int64)
+
+
 def _runs(ordered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Start and length of each run of equal values in a sorted array."""
     starts = np.flatnonzero(np.concatenate([[True], ordered[1:] != ordered[:-1]]))
