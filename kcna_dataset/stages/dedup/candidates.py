@@ -118,21 +118,21 @@ def candidate_pairs(
 ) -> np.ndarray:
     """(m, 2) unit index pairs (i < j): LSH over the whole text and its opening, and URL
     identity. `bands` holds the sketches' band keys by row; `url_groups` the units that share a
-    url_key; `bodies_of(rows)` the bodies of a crowd's texts, whose keys `map_fn` computes (a
-    pool's map: tokenising a crowd's texts took most of this stage at a million articles)."""
+    url_key; `bodies_of(rows)` the bodies of crowds' texts (asked for in ascending rows,
+    _KEY_UNITS at a time), whose keys `map_fn` computes (a pool's map: tokenising a crowd's
+    texts took most of this stage at a million articles)."""
     n = len(head_rows)
     rows = np.asarray(head_rows, dtype=np.int64)
     crowd = config.crowd_size
     whole, opening = bands[:, : config.bands], bands[:, config.bands :]
-    # every unit in some band's crowd, keyed before any band is paired: their bodies are read
-    # in one pass. Read band by band (79 bands had crowds at a million generated pages), each
-    # band's bodies spread over the whole mapped table, and with the kernel's read-around of a
-    # fault (read_ahead_kb, 8 MB here) each band read most of the table again: 92 s of reading
-    # in a 4 GB memory group, whose page cache could not keep the table between bands.
-    members = sorted_unique(
-        np.concatenate([crowded(whole, rows, crowd), crowded(opening, rows, crowd)])
-    )
-    subkeys = _subkeys(members.tolist(), head_rows, bodies_of, map_fn)
+    # every unit in some band's crowd (the whole text's or the opening's) is keyed before any
+    # band is paired, its body read in one pass in row order. Read band by band (each body
+    # once, its key kept), the 79 bands that had crowds at a million generated pages each asked
+    # for bodies spread over the whole mapped table; the kernel reads around a fault by
+    # read_ahead_kb (8 MB here), so each band read most of the table again: 92 s of reading in
+    # a 4 GB memory group, whose page cache could not keep the table from one band to the next.
+    crowd_units = crowded(bands, rows, crowd)
+    subkeys = _subkeys(crowd_units.tolist(), head_rows, bodies_of, map_fn)
 
     def refine(units: np.ndarray) -> np.ndarray:
         return np.fromiter((subkeys[u] for u in units.tolist()), np.uint64, count=len(units))

@@ -193,18 +193,21 @@ def band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
 
 
 def crowded(keys: np.ndarray, rows: np.ndarray | None, crowd: int) -> np.ndarray:
-    """Sorted indexes that share a bucket with more than `crowd` others' worth in some band
-    (a run of more than `crowd` equal keys): what candidate_codes asks `refine` about, known
-    before it pairs anything, so a caller can read their texts in one pass."""
-    found = []
+    """Sorted indexes in a run of more than `crowd` equal keys in some band: what
+    candidate_codes asks `refine` about, known before it pairs anything, so that a caller can
+    read their texts in one pass."""
+    n = keys.shape[0] if rows is None else len(rows)
+    found = np.zeros(n, dtype=bool)
+    if n == 0:
+        return np.flatnonzero(found)
     for band in range(keys.shape[1]):
         column = keys[:, band] if rows is None else keys[rows, band]
         ordered = np.sort(column)
         starts, lengths = _runs(ordered)
         values = ordered[starts[lengths > crowd]]
         if len(values):
-            found.append(np.flatnonzero(np.isin(column, values)))
-    return sorted_unique(np.concatenate(found)) if found else np.empty(0, np.int64)
+            found |= np.isin(column, values)
+    return np.flatnonzero(found)
 
 
 def _runs(ordered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -263,8 +266,8 @@ def candidate_codes(
                 starts, lengths = _runs(ordered)
             # still crowds: each pairs with the first only (a few runs of the many: no loop
             # over all of them)
-            crowded = np.flatnonzero(lengths > crowd)
-            for s, k in zip(starts[crowded].tolist(), lengths[crowded].tolist(), strict=True):
+            still = np.flatnonzero(lengths > crowd)
+            for s, k in zip(starts[still].tolist(), lengths[still].tolist(), strict=True):
                 run = order[s : s + k]
                 first = run.min()
                 rest = run[run != first].astype(np.int64)
