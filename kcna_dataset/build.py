@@ -586,10 +586,19 @@ def publish(
         "changes.json": json.dumps(changes.to_dict(), indent=2) + "\n",
         "README.md": dataset_card(version, tables, metadata, stats),
         "LICENSE.md": data_licence(tables["articles"].column("raw_path").to_pylist()),
-        **charts(),  # last: drawn in a worker meanwhile
     }
     release = write_release(
-        settings.out, version, tables, metadata, stats, extra, force=settings.force
+        settings.out,
+        version,
+        tables,
+        metadata,
+        stats,
+        extra,
+        force=settings.force,
+        # asked for once the tables are written: drawn in a worker meanwhile (asked for
+        # before, this process waited for the drawing, 0.26-0.36 s of a 5 s build of 20,001
+        # pages, and then wrote the tables)
+        extra_later=charts,
     )
     if progress:
         progress("publish", 1, 1)

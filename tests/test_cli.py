@@ -466,3 +466,39 @@ def test_the_console_script_exits_with_the_code_and_all_output(tmp_path: Path) -
         [sys.executable, "-c", code, "--version"], capture_output=True, text=True
     )
     assert (version.returncode, version.stdout) == (0, "kcna-dataset 0.1.0\nexit functions ran\n")
+
+
+@pytest.mark.parametrize(("preset", "expected"), [(None, "system"), ("jemalloc", "jemalloc")])
+def test_the_console_script_picks_arrows_allocator_unless_the_user_did(
+    tmp_path: Path, preset: str | None, expected: str
+) -> None:
+    """`run` asks for the system allocator (mimalloc waits on huge-page compaction, cli.py)
+    before pyarrow is imported, so a build's workers inherit it; a choice in the environment
+    stays."""
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "raw").mkdir()
+    (tmp_path / "raw" / "a.txt").write_text(page(), encoding="utf-8")
+    code = (
+        "import atexit\n"
+        "from kcna_dataset.cli import run\n"
+        "def said():\n"
+        "    import pyarrow\n"
+        "    print(pyarrow.default_memory_pool().backend_name)\n"
+        "atexit.register(said)\n"
+        "run()\n"
+    )
+    folders = ["--raw", str(tmp_path / "raw"), "--out", str(tmp_path / "dist")]
+    env = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
+    if preset is not None:
+        env["ARROW_DEFAULT_MEMORY_POOL"] = preset
+    done = subprocess.run(
+        [sys.executable, "-c", code, "build", "--quiet", "--no-cache", *folders],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == expected

@@ -558,6 +558,33 @@ def test_signatures_are_the_minima_of_the_permutations(
     assert hasher.signatures(shingles).tolist() == expected
 
 
+def test_token_hashes_are_blake2b_of_each_word_new_or_known() -> None:
+    def blake(word: bytes) -> int:
+        return int.from_bytes(hashlib.blake2b(word, digest_size=8).digest(), "little")
+
+    hasher = minhash.TokenHasher()
+    assert hasher([b"peace", b"war"]).tolist() == [blake(b"peace"), blake(b"war")]
+    # known and new words in one call, a new one twice: each hashed where first looked up
+    words = [b"war", b"\xea\xb9\x80", b"peace", b"\xea\xb9\x80", b"1950"]
+    assert hasher(words).tolist() == [blake(w) for w in words]
+    assert hasher([]).tolist() == []
+    assert hasher([b"1950"]).dtype == np.uint64
+
+
+def test_token_hashes_stay_the_same_when_the_cache_starts_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(minhash, "MAX_CACHED_TOKENS", 3)
+    hasher = minhash.TokenHasher()
+    first = hasher([b"a", b"b", b"c", b"d"]).tolist()
+    assert len(hasher._cache) == 4  # past the bound: the next call starts again
+    assert hasher([b"e", b"a"]).tolist() == [
+        int.from_bytes(hashlib.blake2b(b"e", digest_size=8).digest(), "little"),
+        first[0],
+    ]
+    assert sorted(hasher._cache) == [b"a", b"e"]
+
+
 @pytest.mark.parametrize(
     "counts",
     [[0], [1], [2], [3], [4], [300], [0, 0], [5, 0, 1, 2, 3, 7], [2, 9, 0], [3, 3, 3], []],

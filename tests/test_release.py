@@ -279,6 +279,32 @@ def test_failed_write_leaves_no_partial_release(
     assert [p.name for p in tmp_path.iterdir()] == [".build.lock"]
 
 
+def test_charts_are_asked_for_once_the_tables_are_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The charts are drawn in a worker while this process writes the tables: asked for
+    before, the build waited for the drawing and only then wrote (build.py, publish)."""
+    real = publish.write_release
+    seen: list[list[str]] = []
+
+    def watched(*args: Any, extra_later: Any = None, **kwargs: Any) -> Path:
+        def charts() -> dict[str, str]:
+            staging = next(tmp_path.glob(".1.0.0.*.partial"))
+            seen.append(sorted(p.name for p in (staging / "data").iterdir()))
+            return dict(extra_later())
+
+        return real(*args, extra_later=charts, **kwargs)
+
+    monkeypatch.setattr("kcna_dataset.build.write_release", watched)
+    result = build(RAW, tmp_path, today=TODAY)
+    assert seen == [sorted(f"{t}.{fmt}" for t in TABLES for fmt in ("parquet", "csv"))]
+    assert result.published is not None
+    sums = (result.published / "SHA256SUMS").read_text(encoding="utf-8")
+    charts = sorted(p.name for p in (result.published / "charts").iterdir())
+    assert charts == ["articles-per-month.svg", "copies-per-statement.svg", "match-kinds.svg"]
+    assert all(f"  charts/{name}\n" in sums for name in charts)
+
+
 @pytest.mark.parametrize("version", ["1.0", "v1.0.0", "01.0.0", "1.0.0-rc1"])
 def test_version_must_be_semver(tmp_path: Path, version: str) -> None:
     with pytest.raises(UsageError, match=r"is not X\.Y\.Z"):

@@ -20,7 +20,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -318,8 +318,11 @@ def write_release(
     extra: dict[str, str] | None = None,
     *,
     force: bool = False,
+    extra_later: Callable[[], dict[str, str]] | None = None,
 ) -> Path:
-    """Write the release atomically to `<out>/<version>`; refuse to overwrite unless `force`."""
+    """Write the release atomically to `<out>/<version>`; refuse to overwrite unless `force`.
+    `extra` and what `extra_later` returns are more files by their path in the release; the
+    latter is asked for once the tables are written (what it returns is made meanwhile)."""
     final = out / version
     if final.exists() and not force:
         raise BuildError(
@@ -353,6 +356,8 @@ def write_release(
         }
         _write_json(staging / "datapackage.json", package)
         _write_json(staging / "stats.json", stats)
+        if extra_later is not None:
+            extra = {**(extra or {}), **extra_later()}
         for name, text in (extra or {}).items():  # changelog, dataset card, charts
             (staging / name).parent.mkdir(parents=True, exist_ok=True)
             (staging / name).write_text(text, encoding="utf-8")

@@ -16,6 +16,8 @@ UTF16_BOMS = {b"\xff\xfe": "FF FE", b"\xfe\xff": "FE FF"}
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+_CONTROL_OR_SURROGATE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
 # what ASCII text may hold: printable characters, tab, line feed, carriage return
 _ALLOWED_ASCII = bytes(range(0x20, 0x7F)) + b"\t\n\r"
 
@@ -25,6 +27,8 @@ def control_character(text: str, path: str, first_line: int = 1) -> Finding | No
     if text.isascii() and not text.encode("ascii").translate(None, _ALLOWED_ASCII):
         # most texts: an ASCII text can hold only C0 controls and DEL, found here in a pass
         # of bytes.translate (the two regex searches below take twice as long on a page)
+        return None
+    if _CONTROL_OR_SURROGATE.search(text) is None:  # one scan of a clean text, not two
         return None
     for pattern, code in ((_CONTROL, "control-characters"), (_SURROGATE, "surrogate-character")):
         if m := pattern.search(text):
