@@ -13,7 +13,7 @@ from datetime import date, timedelta
 import numpy as np
 import pytest
 from helpers import RAW, SEED_002, TODAY, raw_file
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kcna_dataset.article_table import ArticleTable
@@ -569,6 +569,36 @@ def test_token_hashes_are_blake2b_of_each_word_new_or_known() -> None:
     assert hasher(words).tolist() == [blake(w) for w in words]
     assert hasher([]).tolist() == []
     assert hasher([b"1950"]).dtype == np.uint64
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        [],
+        [""],
+        ["", " ", "a"],
+        [" a ", "a  b", "'quoted' words", "Kim Jong Un's, 1,000 don't"],
+        ["tab\tand\nnew\x0bline\x0c here", "--", "a\x1cb"],
+        ["조선중앙통신 보도", "朝鲜中央通讯社 报道", "Ри Сон Гвон, 5 мая", " 日本 "],
+    ],
+)
+def test_token_hashes_of_many_texts_are_each_texts_word_keys(texts: list[str]) -> None:
+    hasher = minhash.TokenHasher()
+    hashes, counts = hasher.texts([normalize.spaced_keys(t) for t in texts])
+    expected = [minhash.TokenHasher()(normalize.word_keys(t)).tolist() for t in texts]
+    assert counts.tolist() == [len(e) for e in expected]
+    assert hashes.tolist() == [h for e in expected for h in e]
+    assert hashes.dtype == np.uint64 and counts.dtype == np.int64
+
+
+@given(st.lists(st.text(), max_size=6))
+@settings(max_examples=200, deadline=None, derandomize=True)
+def test_token_hashes_of_many_texts_match_one_at_a_time_for_any_text(texts: list[str]) -> None:
+    hasher = minhash.TokenHasher()
+    hashes, counts = hasher.texts([normalize.spaced_keys(t) for t in texts])
+    words = [normalize.word_keys(t) for t in texts]
+    assert counts.tolist() == [len(w) for w in words]
+    assert hashes.tolist() == hasher([w for ws in words for w in ws]).tolist()
 
 
 def test_token_hashes_stay_the_same_when_the_cache_starts_again(

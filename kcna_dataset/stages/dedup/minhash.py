@@ -13,6 +13,8 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
+import pyarrow as arrow
+import pyarrow.compute as pc
 
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 COMPACT_CODES = 1 << 20  # pair codes found before they are first made unique
@@ -61,6 +63,21 @@ class TokenHasher:
             self._cache.clear()
         # dict.__getitem__ of a subclass calls __missing__ (`cache.get` would not)
         return np.fromiter(map(self._cache.__getitem__, words), dtype=np.uint64, count=len(words))
+
+    def texts(self, spaced: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray]:
+        """The token hashes of many texts, each given as its tokens separated by ASCII
+        whitespace (`normalize.spaced_keys`): one array, text after text, and how many each
+        text has. Arrow splits the texts and finds their distinct tokens; only those are
+        looked up here. Against a word object and a lookup for every word (`__call__` of
+        each text's `word_keys`), 256 texts at a time, medians of six with the cache cold /
+        warm: generated pages 30 / 26 us a text against 41 / 41, the two archive snapshots'
+        texts 41 / 27 against 57 / 44, raw/'s 30 / 22 against 49 / 36."""
+        # an empty string splits into one empty token, a null into none
+        words = pc.ascii_split_whitespace(arrow.array([s or None for s in spaced], arrow.string()))
+        counts = np.diff(words.offsets.to_numpy()).astype(np.int64)
+        tokens = words.flatten().dictionary_encode()
+        distinct = self(tokens.dictionary.cast(arrow.binary()).to_pylist())
+        return distinct[tokens.indices.to_numpy()], counts
 
 
 # distinct tokens a TokenHasher keeps (~130 bytes each: ~140 MB a process at most). kcna.kp's

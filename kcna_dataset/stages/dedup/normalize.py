@@ -111,6 +111,15 @@ def word_keys(text: str) -> list[bytes]:
     return [w.encode() for w in words_of(text)]
 
 
+def spaced_keys(text: str) -> bytes:
+    """word_keys(text) separated by spaces, as one UTF-8 string (an ASCII text's without
+    making its words as objects): what `TokenHasher.texts` splits. Stripped: Arrow's split
+    makes an empty token of a leading or trailing space, where bytes.split makes none."""
+    if text.isascii():
+        return _spaced(text).lower().strip()
+    return " ".join(words_of(text)).encode()
+
+
 def words_as_written(text: str) -> tuple[list[bytes] | list[str], list[bytes]]:
     """The words of a comparison text as written (bytes for an ASCII text, where they are
     split without a regular expression), and word_keys(text)."""

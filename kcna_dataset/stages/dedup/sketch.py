@@ -13,7 +13,6 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from itertools import chain
 
 import numpy as np
 
@@ -29,7 +28,7 @@ from kcna_dataset.stages.dedup.normalize import (
     clean_title,
     comparison_text,
     key_bytes,
-    word_keys,
+    spaced_keys,
     words_as_written,
 )
 from kcna_dataset.stages.dedup.verify import Features
@@ -123,14 +122,13 @@ _SKETCH_TEXTS = 256
 def _sketch_into(
     bodies: Sequence[str], config: DedupConfig, keys: np.ndarray, bands: np.ndarray
 ) -> None:
-    words: list[list[bytes]] = []
+    spaced: list[bytes] = []
     for i, body in enumerate(bodies):
         text = comparison_text(body)
         keys[i] = hashlib.blake2b(key_bytes(text), digest_size=KEY_BYTES).digest()
-        words.append(word_keys(text))
-    counts = np.fromiter(map(len, words), np.int64, len(words))
-    hashes = _HASHER(list(chain.from_iterable(words)))
-    del words
+        spaced.append(spaced_keys(text))
+    hashes, counts = _HASHER.texts(spaced)
+    del spaced
     k = config.shingle_size
     shingles, lengths = texts_shingle_hashes(hashes, counts, k)
     # the opening's shingles are the first ones of the whole text's (shingle_hashes of
