@@ -598,11 +598,25 @@ def publish(
         # asked for once the tables are written: drawn in a worker meanwhile (asked for
         # before, this process waited for the drawing, 0.26-0.36 s of a 5 s build of 20,001
         # pages, and then wrote the tables)
-        extra_later=charts,
+        extra_later=lambda: _drawn(charts),
     )
     if progress:
         progress("publish", 1, 1)
     return release
+
+
+def _drawn(charts: Callable[[], dict[str, str]]) -> dict[str, str]:
+    """The charts, or an Error saying they could not be drawn: asked for inside the release's
+    writing, whose own OSErrors are about the output folder."""
+    try:
+        return charts()
+    except OSError as e:
+        where = f" ({e.filename})" if e.filename else ""
+        raise BuildError(
+            f"cannot draw the release's charts: {e.strerror or e}{where}",
+            "matplotlib writes its font cache to MPLCONFIGDIR (default ~/.config/matplotlib) "
+            "or the temporary folder: make one writable. Nothing was published.",
+        ) from e
 
 
 def _published_homepage(release: Path) -> str | None:

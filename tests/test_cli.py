@@ -473,8 +473,8 @@ def test_the_console_script_picks_arrows_allocator_unless_the_user_did(
     tmp_path: Path, preset: str | None, expected: str
 ) -> None:
     """`run` asks for the system allocator (mimalloc waits on huge-page compaction, cli.py)
-    before pyarrow is imported, so a build's workers inherit it; a choice in the environment
-    stays."""
+    before pyarrow is imported (checked here in the main process; a build's workers are forked
+    from it); a choice in the environment stays."""
     import os
     import subprocess
     import sys

@@ -305,6 +305,22 @@ def test_charts_are_asked_for_once_the_tables_are_written(
     assert all(f"  charts/{name}\n" in sums for name in charts)
 
 
+def test_charts_that_cannot_be_drawn_are_said_so_and_nothing_is_published(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # asked for while the release is written, an OSError of the drawing is not the folder's
+    def unwritable(*args: Any) -> dict[str, str]:
+        raise PermissionError(13, "Permission denied", "/home/x/.config/matplotlib")
+
+    monkeypatch.setattr("kcna_dataset.build.timeline_chart", unwritable)
+    with pytest.raises(BuildError) as raised:
+        build(RAW, tmp_path, today=TODAY)
+    assert raised.value.message == (
+        "cannot draw the release's charts: Permission denied (/home/x/.config/matplotlib)"
+    )
+    assert [p.name for p in tmp_path.iterdir()] == [".build.lock"]
+
+
 @pytest.mark.parametrize("version", ["1.0", "v1.0.0", "01.0.0", "1.0.0-rc1"])
 def test_version_must_be_semver(tmp_path: Path, version: str) -> None:
     with pytest.raises(UsageError, match=r"is not X\.Y\.Z"):
