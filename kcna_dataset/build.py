@@ -614,7 +614,7 @@ def _drawn(charts: Callable[[], dict[str, str]]) -> dict[str, str]:
         where = f" ({e.filename})" if e.filename else ""
         raise BuildError(
             f"cannot draw the release's charts: {e.strerror or e}{where}",
-            "matplotlib writes its font cache to MPLCONFIGDIR (default ~/.config/matplotlib) "
+            "matplotlib writes its font cache to MPLCONFIGDIR (default ~/.cache/matplotlib) "
             "or the temporary folder: make one writable. Nothing was published.",
         ) from e
 
