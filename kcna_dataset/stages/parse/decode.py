@@ -16,7 +16,8 @@ UTF16_BOMS = {b"\xff\xfe": "FF FE", b"\xfe\xff": "FE FF"}
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-_CONTROL_OR_SURROGATE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+# either of the two, in one scan (as fast as one merged class, measured)
+_CONTROL_OR_SURROGATE = re.compile(f"{_CONTROL.pattern}|{_SURROGATE.pattern}")
 
 # what ASCII text may hold: printable characters, tab, line feed, carriage return
 _ALLOWED_ASCII = bytes(range(0x20, 0x7F)) + b"\t\n\r"
