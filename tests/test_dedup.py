@@ -833,6 +833,31 @@ def test_key_bytes_is_the_match_key_encoded(text: str) -> None:
     assert normalize.key_bytes(text) == normalize.key_of(text).encode()
 
 
+# the country's name whole (in any case, with and without its abbreviation), broken off, and
+# what may stand around it: joined, they make names run together and overlapping starts
+_COUNTRY_PIECES = st.sampled_from(
+    [
+        "Democratic People's Republic of Korea",
+        "DEMOCRATIC PEOPLES REPUBLIC OF KOREA",
+        "democratic people's republic of korea (DPRK)",
+        "Democratic People's Republic of Korea \n(dprk)",
+        "Democratic People",
+        "Democratic People's Republic",
+        "Republic of Korea",
+        "(DPRK)",
+        "'s",
+        " ",
+        "x",
+    ]
+)
+
+
+@given(st.lists(_COUNTRY_PIECES).map("".join) | st.text(alphabet=st.sampled_from("Dd'sP (K)")))
+def test_country_name_folding_finds_what_the_pattern_finds(text: str) -> None:
+    # ASCII texts are folded by str.find and a match at each find, not by re.sub
+    assert normalize._dprk_ascii(text) == normalize._DPRK.sub("DPRK", text)
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [

