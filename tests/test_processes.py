@@ -117,6 +117,26 @@ def test_a_batch_of_files_gives_each_file_what_it_alone_would(tmp_path: Path) ->
         assert np.array_equal(t.sketches.bands, a.sketches.bands)
 
 
+def test_batches_hold_up_to_256_pages_and_64_record_files() -> None:
+    from kcna_dataset.runtime.workers import batched
+    from kcna_dataset.stages.read import InputFile
+
+    def files(names: list[str]) -> list[InputFile]:
+        return [InputFile(n, n, n) for n in names]
+
+    def sizes(names: list[str], size: int) -> list[int]:
+        return [len(b) for b in batched(files(names), size)]
+
+    pages = [f"{i}.txt" for i in range(600)]
+    records = [f"{i}.jsonl" for i in range(150)]
+    assert sizes(pages, 256) == [256, 256, 88]
+    assert sizes(records, 256) == [64, 64, 22]  # as many as before pages had larger batches
+    assert sizes(records, 31) == [31, 31, 31, 31, 26]  # the count given binds first
+    # mixed: the record file counts 4 against the 256
+    assert sizes(["a.csv", *pages[:300]], 256) == [253, 48]
+    assert batched(files([]), 5) == []
+
+
 def test_the_pool_leaves_a_calling_programs_frozen_objects_frozen(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
