@@ -41,7 +41,7 @@ from kcna_dataset.runtime.cache import (
 from kcna_dataset.runtime.preload import preload
 from kcna_dataset.schema import SLICE_ROWS
 from kcna_dataset.sources import SourceRegistry
-from kcna_dataset.stages.parse import ParsedRecord, parse_file
+from kcna_dataset.stages.parse import RECORD_PARSERS, ParsedRecord, parse_file
 from kcna_dataset.stages.parse.scraper import FieldMap
 from kcna_dataset.stages.read import InputFile, input_bytes, read_file
 from kcna_dataset.stages.record_rules import check_record
@@ -55,9 +55,8 @@ POOL_MIN_BYTES = 8 << 20
 # distinct words are looked up once for more texts)
 BATCH_FILES = 256
 # a record file (JSONL, CSV, a JSON array: up to 256 MiB, thousands of articles) counts as
-# this many files: a batch holds at most 64 of them, as before pages had larger batches
+# this many files: a batch holds at most 64 of them, the batches every file had before
 RECORD_FILE_WEIGHT = 4
-RECORD_SUFFIXES = frozenset((".jsonl", ".json", ".csv"))
 
 if TYPE_CHECKING:  # the dedup modules load when a build sketches, not for `validate`
     from kcna_dataset.stages.dedup.sketch import Sketches
@@ -496,7 +495,7 @@ def batched(files: Sequence[InputFile], size: int) -> list[Sequence[InputFile]]:
     batches: list[Sequence[InputFile]] = []
     start, weight = 0, 0
     for i, f in enumerate(files):
-        weight += RECORD_FILE_WEIGHT if suffix_of(f.name) in RECORD_SUFFIXES else 1
+        weight += RECORD_FILE_WEIGHT if suffix_of(f.name) in RECORD_PARSERS else 1
         if i + 1 - start >= size or weight >= BATCH_FILES:
             batches.append(files[start : i + 1])
             start, weight = i + 1, 0
