@@ -62,8 +62,10 @@ def _month_range(first: str, last: str) -> list[str]:
     return out
 
 
-def articles_per_month(counted: arrow.Table) -> str:
-    """The timeline, from the articles counted by month and outlet (`timeline_columns`)."""
+def timeline_bars(counted: arrow.Table) -> tuple[list[str], dict[str, list[int]]]:
+    """The timeline's months (every one from the first to the last) and each series' bar
+    heights, from the articles counted by month and outlet (`timeline_columns`): the largest
+    MAX_OUTLETS outlets a series each, the rest together as "other"."""
     rows = counted.to_pylist()
     names = {
         (r["year"], r["month"]): date(r["year"], r["month"], 1).strftime("%Y-%m") for r in rows
@@ -79,10 +81,15 @@ def articles_per_month(counted: arrow.Table) -> str:
     months = names.values()
     axis = _month_range(min(months), max(months)) if months else []
     series = shown + (["other"] if len(totals) > len(shown) else [])
+    return axis, {source: [counts[m, source] for m in axis] for source in series}
+
+
+def articles_per_month(counted: arrow.Table) -> str:
+    """The timeline, from the articles counted by month and outlet (`timeline_columns`)."""
+    axis, series = timeline_bars(counted)
     figure, axes = _figure(CHARTS["articles-per-month.svg"], bottom=0.24)
     bottom = [0] * len(axis)
-    for source in series:
-        heights = [counts[m, source] for m in axis]
+    for source, heights in series.items():
         axes.bar(range(len(axis)), heights, bottom=bottom, label=source, width=0.8)
         bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
     step = max(1, len(axis) // 12)  # at most about 12 month labels
