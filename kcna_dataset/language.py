@@ -42,31 +42,65 @@ def script_counts(text: str) -> dict[str, int]:
 def detected_language(text: str) -> str | None:
     """The language the text is written in, or None when it has too few letters to tell."""
     sample = text[:SAMPLE]
-    if sample.isascii() or _NOT_LATIN.search(sample) is None:
-        counts = {"latin": 1}
-    else:
-        counts = script_counts(sample)
+    if _latin_only(sample):
+        return _latin_language(_spaced_lower(sample))
+    counts = script_counts(sample)
     script = max(counts, key=counts.__getitem__)
     if counts[script] == 0:
         return None
     if script == "latin":
-        lowered = " " + sample.lower().replace("\n", " ") + " "
-        en, es = (sum(map(lowered.count, _COMMON_WORDS[x])) for x in ("en", "es"))
-        if en + es < 3:
-            return None
-        return "en" if en >= es else "es"
+        return _latin_language(_spaced_lower(sample))
     if script in ("kana", "han"):
         return "ja" if counts["kana"] > 0.1 * counts["han"] else "zh"
     return {"hangul": "ko", "cyrillic": "ru"}[script]
 
 
+def _latin_only(sample: str) -> bool:
+    return sample.isascii() or _NOT_LATIN.search(sample) is None
+
+
+def _spaced_lower(sample: str) -> str:
+    """The sample as its common words are counted in: lower case, lines joined by spaces,
+    a space at each end."""
+    return " " + sample.lower().replace("\n", " ") + " "
+
+
+def _common_words(lowered: str, language: str) -> int:
+    return sum(map(lowered.count, _COMMON_WORDS[language]))
+
+
+def _latin_language(lowered: str, en: int | None = None, es: int | None = None) -> str | None:
+    """English or Spanish by their common words (counts already made may be passed), or None
+    when there are too few to tell."""
+    en = _common_words(lowered, "en") if en is None else en
+    es = _common_words(lowered, "es") if es is None else es
+    if en + es < 3:
+        return None
+    return "en" if en >= es else "es"
+
+
 def language_mismatch(text: str, language: str) -> str | None:
     """The language found, when the text is clearly not in `language`; else None."""
-    found = detected_language(text)
+    if language not in LANGUAGE_NAMES:  # an edition whose language this cannot tell
+        return None
+    sample = text[:SAMPLE]
+    if language in _COMMON_WORDS and _latin_only(sample):
+        # an English (Spanish) outlet's Latin text is found to be in the other language only
+        # if some of that language's common words are there: most texts have none, and are
+        # told by 8 (6) counts instead of 14 (15.7 -> ~9 us a page)
+        lowered = _spaced_lower(sample)
+        other = "es" if language == "en" else "en"
+        if not (count := _common_words(lowered, other)):
+            return None
+        found = (
+            _latin_language(lowered, es=count)
+            if other == "es"
+            else _latin_language(lowered, en=count)
+        )
+    else:
+        found = detected_language(text)
     if found is None or found == language:
         return None
     if language == "ja" and found == "zh":  # kanji-only passages
-        return None
-    if language not in LANGUAGE_NAMES:  # an edition whose language this cannot tell
         return None
     return found

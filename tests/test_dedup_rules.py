@@ -14,7 +14,7 @@ import numpy as np
 from test_dedup import REGISTRY, SHIPPED, copy, groups, make, real
 
 from kcna_dataset.config import DedupConfig
-from kcna_dataset.language import detected_language
+from kcna_dataset.language import detected_language, language_mismatch
 from kcna_dataset.records import Article
 from kcna_dataset.stages.dedup import deduplicate
 from kcna_dataset.stages.dedup.align import opcodes
@@ -392,6 +392,49 @@ def test_rule5_a_record_in_another_language_is_detected() -> None:
     assert detected_language(greeting("Syrian")) == "en"
     assert detected_language("El presidente de la República y los ministros del gobierno") == "es"
     assert detected_language("... ---") is None
+
+
+def test_rule5_an_outlet_is_told_its_text_is_in_another_language() -> None:
+    english, spanish = (
+        greeting("Syrian"),
+        "El presidente de la República y los ministros del gobierno",
+    )
+    # English with a few Spanish words (` y `, ` con `) is still English; fewer than three
+    # common words of either tells nothing
+    english_y = "Kim y Kim met with the delegation of the party and the state con la gente."
+    cases = {
+        (english, "en"): None,
+        (english, "es"): "en",
+        (english, "ko"): "en",
+        (english, "fr"): None,  # a language this cannot tell
+        (english_y, "en"): None,
+        (english_y, "es"): "en",
+        (spanish, "en"): "es",
+        (spanish, "es"): None,
+        ("Kim y Kim con la del que", "en"): "es",
+        ("Kim y Kim con the del", "en"): "es",  # es 3 against en 1
+        ("the y of los", "en"): None,  # 2 and 2: English
+        ("the y los", "en"): "es",
+        ("y los", "en"): None,  # too few to tell
+        ("y los", "ko"): None,
+        (GREETING_KO, "en"): "ko",
+        (GREETING_KO, "ko"): None,
+        (GREETING_ZH, "ja"): None,  # kanji-only passages of a Japanese outlet
+        (GREETING_ZH, "en"): "zh",
+        (GREETING_RU, "ru"): None,
+        (GREETING_RU, "es"): "ru",
+        ("", "en"): None,
+    }
+    found = {case: language_mismatch(*case) for case in cases}
+    assert found == cases
+    # the English and Spanish outlets' shortcut (the other language's words counted first)
+    # agrees with what detected_language finds
+    for text, language in cases:
+        told = detected_language(text)
+        expected = None if told in (None, language) or language == "fr" else told
+        if (language, told) == ("ja", "zh"):
+            expected = None
+        assert language_mismatch(text, language) == expected, (text, language)
 
 
 # ---- Rule 6: bounded cost ---------------------------------------------------------------------
