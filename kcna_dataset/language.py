@@ -69,11 +69,13 @@ def _common_words(lowered: str, language: str) -> int:
     return sum(map(lowered.count, _COMMON_WORDS[language]))
 
 
-def _latin_language(lowered: str, en: int | None = None, es: int | None = None) -> str | None:
-    """English or Spanish by their common words (counts already made may be passed), or None
-    when there are too few to tell."""
-    en = _common_words(lowered, "en") if en is None else en
-    es = _common_words(lowered, "es") if es is None else es
+def _latin_language(lowered: str) -> str | None:
+    return _english_or_spanish(_common_words(lowered, "en"), _common_words(lowered, "es"))
+
+
+def _english_or_spanish(en: int, es: int) -> str | None:
+    """English or Spanish by how many of their common words a text holds, or None when there
+    are too few to tell."""
     if en + es < 3:
         return None
     return "en" if en >= es else "es"
@@ -90,13 +92,10 @@ def language_mismatch(text: str, language: str) -> str | None:
         # told by 8 (6) counts instead of 14 (15.7 -> ~9 us a page)
         lowered = _spaced_lower(sample)
         other = "es" if language == "en" else "en"
-        if not (count := _common_words(lowered, other)):
+        if not (theirs := _common_words(lowered, other)):
             return None
-        found = (
-            _latin_language(lowered, es=count)
-            if other == "es"
-            else _latin_language(lowered, en=count)
-        )
+        ours = _common_words(lowered, language)
+        found = _english_or_spanish(*((ours, theirs) if language == "en" else (theirs, ours)))
     else:
         found = detected_language(text)
     if found is None or found == language:
